@@ -1,0 +1,186 @@
+//! The command line: `probity [serve]`, `migrate`, `user create`, `audit verify`,
+//! `check-config`, `mail test`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::audit::{self, Actor};
+use crate::domain::roles::Role;
+use crate::settings::Settings;
+use crate::startup::{open_database, Application};
+use crate::{db, notify, telemetry, users};
+
+#[derive(Debug, Parser)]
+#[command(name = "probity", version, about = "Probity: reports of poverty-relief abuse, handled by the rules")]
+pub struct Cli {
+    /// Folder holding default.toml and <PROBITY_ENV>.toml.
+    #[arg(long, env = "PROBITY_CONFIG_DIR", default_value = "config", global = true)]
+    pub config_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and web pages (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Print the effective configuration, secrets redacted.
+    CheckConfig,
+    /// Mail tools.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account. The password is read from standard input (prompted on a terminal).
+    Create {
+        #[arg(long)]
+        username: String,
+        /// One or more of admin, intake, investigator, supervisor, benefits, auditor.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exits 1 and names the first bad entry if it is broken.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Queue a test email through the outbox (sent by a running server with mail enabled).
+    Test {
+        #[arg(long)]
+        to: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.config_dir)?;
+    telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            tracing::info!(environment = %settings.environment, "starting Probity");
+            Application::build(settings).await?.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            open_database(&settings).await?;
+            println!("migrations are up to date");
+        }
+        Command::CheckConfig => {
+            print!("{}", settings.redacted_toml());
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    roles,
+                    display_name,
+                    email,
+                },
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| r.parse::<Role>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let password = read_password()?;
+            users::password::check_policy(&username, &password)?;
+            let hash =
+                tokio::task::spawn_blocking(move || users::password::hash(&password)).await??;
+            let new_user = users::NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                email,
+                roles,
+            };
+            let id = with_connection(&settings, move |conn| {
+                Ok(users::create_user(conn, &Actor::Cli, &new_user, &hash)?)
+            })
+            .await?;
+            println!("created user {id}");
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let report = with_connection(&settings, |conn| Ok(audit::verify(conn)?)).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.is_ok() {
+                std::process::exit(1);
+            }
+        }
+        Command::Mail {
+            command: MailCommand::Test { to },
+        } => {
+            let id = with_connection(&settings, move |conn| {
+                db::write_tx(conn, |conn| {
+                    let id = notify::enqueue(
+                        conn,
+                        "mail_test",
+                        &to,
+                        serde_json::json!({ "requested_by": "probity mail test" }),
+                    )?;
+                    audit::record(conn, &Actor::Cli, "mail.test_queued", "outbox", &id, serde_json::json!({}))?;
+                    Ok::<_, anyhow::Error>(id)
+                })
+            })
+            .await?;
+            println!("queued outbox row {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn with_connection<T, F>(settings: &Settings, f: F) -> anyhow::Result<T>
+where
+    F: FnOnce(&mut db::DbConnection) -> anyhow::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (pool, _) = open_database(settings).await?;
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        if first != second {
+            bail!("the passwords do not match");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}

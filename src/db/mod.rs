@@ -1,0 +1,311 @@
+//! The database layer: one diesel `MultiConnection` over PostgreSQL and SQLite, an r2d2 pool,
+//! embedded migrations for each backend, and the write-transaction helper.
+//!
+//! Backend-specific SQL (row locks, `SKIP LOCKED`) lives in a `match` on [`DbConnection`] in the
+//! capability that needs it; everything else is portable diesel.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A parsed database location: the backend is chosen from the URL by us, never by trial.
+#[derive(Debug, Clone)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// What is handed to the driver: the URL for PostgreSQL, the file path for SQLite.
+    target: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            url::Url::parse(url).map_err(|e| {
+                anyhow!("database URL {} is malformed: {e}", mask_url(url))
+            })?;
+            return Ok(DatabaseUrl {
+                backend: Backend::Postgres,
+                target: url.to_string(),
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err(anyhow!("database URL is empty"));
+        }
+        if let Some((scheme, _)) = path.split_once("://") {
+            return Err(anyhow!(
+                "database URL {} has an unsupported scheme {scheme:?}: use postgres://… or a SQLite file path",
+                mask_url(url)
+            ));
+        }
+        Ok(DatabaseUrl {
+            backend: Backend::Sqlite,
+            target: path.to_string(),
+        })
+    }
+
+    /// The URL with any password replaced by `***`, safe to log.
+    pub fn masked(&self) -> String {
+        mask_url(&self.target)
+    }
+}
+
+/// Replaces the password in a URL with `***` (also inside `password=` query parameters).
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("password") {
+                        "***".to_string()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            if !pairs.is_empty() {
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL and sets SQLite's PRAGMAs on every
+/// new connection.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+/// SQLite settings for a web server. `synchronous=FULL` makes each commit durable before the
+/// response is sent: a report that got its 201 survives a power cut a millisecond later.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;";
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.url.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url.target)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Opens the pool. The first connection is made directly so that a wrong or unreachable URL
+/// fails with a message naming the (masked) URL and the driver's reason.
+pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> anyhow::Result<(DbPool, Backend)> {
+    let url = DatabaseUrl::parse(url)?;
+    if url.backend == Backend::Sqlite {
+        if let Some(dir) = Path::new(&url.target).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the database folder {}", dir.display()))?;
+            }
+        }
+    }
+    let manager = ConnectionManager { url: url.clone() };
+    let first = manager
+        .connect()
+        .map_err(|e| anyhow!("cannot open database {}: {}", url.masked(), e))?;
+    drop(first);
+    let pool = Pool::builder()
+        .max_size(pool_size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .build(manager)
+        .with_context(|| format!("opening a connection pool to {}", url.masked()))?;
+    Ok((pool, url.backend))
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgresql(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    fn ping(&mut self) -> QueryResult<()> {
+        self.batch_execute("SELECT 1")
+    }
+}
+
+/// Applies pending embedded migrations for the connection's backend and returns their names.
+/// On PostgreSQL an advisory lock keeps several starting instances from migrating at once.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7263001)")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+            c.batch_execute("SELECT pg_advisory_unlock(7263001)")?;
+            result
+        }
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
+    };
+    applied.map_err(|e| anyhow!("applying migrations failed: {e}"))
+}
+
+/// True when the database lacks migrations this binary carries.
+pub fn has_pending_migrations(conn: &mut DbConnection) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map_err(|e| anyhow!("reading migration state failed: {e}"))
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken up
+/// front (waiting on `busy_timeout`) instead of failing with "database is locked" half-way;
+/// an ordinary transaction on PostgreSQL. Commits on `Ok`, rolls back on `Err`.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+        }
+    }
+    let outcome = f(conn);
+    let finish = match (conn, outcome.is_ok()) {
+        (DbConnection::Sqlite(c), true) => AnsiTransactionManager::commit_transaction(c),
+        (DbConnection::Sqlite(c), false) => AnsiTransactionManager::rollback_transaction(c),
+        (DbConnection::Postgresql(c), true) => AnsiTransactionManager::commit_transaction(c),
+        (DbConnection::Postgresql(c), false) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    match outcome {
+        Ok(value) => {
+            finish?;
+            Ok(value)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs blocking database work on the blocking pool with a pooled connection.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(ApiError::database_unavailable)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::unexpected(anyhow!("database task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_from_the_url() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/probity.db").unwrap().backend,
+            Backend::Sqlite
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap().target,
+            "data/x.db"
+        );
+        let err = DatabaseUrl::parse("mysql://root:secret@h/db").unwrap_err();
+        assert!(err.to_string().contains("unsupported scheme"), "{err}");
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            mask_url("postgres://probity:hunter2@db.local:5432/probity"),
+            "postgres://probity:***@db.local:5432/probity"
+        );
+        assert!(!mask_url("postgres://h/db?password=hunter2").contains("hunter2"));
+        assert_eq!(mask_url("data/probity.db"), "data/probity.db");
+    }
+}

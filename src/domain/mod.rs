@@ -1,0 +1,5 @@
+//! Pure types and rules of the domain: no I/O, unit-tested where they live.
+
+pub mod audit_chain;
+pub mod backoff;
+pub mod roles;

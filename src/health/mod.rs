@@ -1,0 +1,57 @@
+//! Liveness and readiness.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the process is up; `ready` when it can serve.
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    /// `sqlite` or `postgresql`.
+    pub database: &'static str,
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers and carries every migration this binary knows.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, body = Readiness),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    let (backend, pending) = db::run(&pool, |conn| {
+        let pending = db::has_pending_migrations(conn).map_err(ApiError::database_unavailable)?;
+        Ok((conn.backend(), pending))
+    })
+    .await?;
+    if pending {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "migrations_pending",
+            "The database lacks migrations; run `probity migrate` or restart the server.",
+        ));
+    }
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: backend.name(),
+    }))
+}

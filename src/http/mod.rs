@@ -1,0 +1,5 @@
+//! Cross-cutting HTTP behaviour: request tracing without client addresses, security headers,
+//! panic catching, and problem+json for every error answer, whoever produced it.
+
+pub mod middleware;
+pub mod request_span;

@@ -1,0 +1,17 @@
+//! Probity: a case tracker for reports of favouritism and abuse in rural poverty-relief
+//! programmes, for a county discipline inspection commission.
+
+pub mod audit;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod notify;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,90 @@
+//! Every route, in one place. Handlers mounted here through utoipa-actix-web appear in the
+//! OpenAPI document by being mounted.
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, AppExt};
+
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::{audit, health};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(scope::scope("/api/v1").service(audit::routes::verify_chain));
+}
+
+/// The OpenAPI document of everything `configure` mounts.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    api
+}
+
+/// The documented paths and their methods, so a known path asked with the wrong method gets
+/// 405 with `Allow` rather than 404.
+pub struct KnownPaths(Vec<(ResourceDef, Vec<Method>)>);
+
+impl KnownPaths {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> KnownPaths {
+        let paths = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                let ops = [
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ];
+                for (method, op) in ops {
+                    if op.is_some() {
+                        methods.push(method);
+                    }
+                }
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        KnownPaths(paths)
+    }
+
+    fn allowed(&self, path: &str) -> Option<&[Method]> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// The default service: 405 for a known path with another method, 404 otherwise.
+pub async fn no_route(
+    req: HttpRequest,
+    known: web::Data<KnownPaths>,
+) -> Result<HttpResponse, ApiError> {
+    Err(match known.allowed(req.path()) {
+        Some(methods) if !methods.is_empty() => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} does not accept {}; it accepts {allow}.", req.path(), req.method()),
+            )
+            .with_header(header::ALLOW, allow)
+        }
+        _ => ApiError::not_found("No resource lives at this path."),
+    })
+}

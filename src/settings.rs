@@ -1,0 +1,299 @@
+//! Settings: `config/default.toml` (embedded in the binary, so it runs anywhere) → the file for
+//! `PROBITY_ENV` (`development` by default) → `PROBITY__SECTION__KEY` environment variables.
+//! `DATABASE_URL`, when set, overrides `database.url`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Settings {
+    #[serde(default = "default_environment")]
+    pub environment: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub data: DataSettings,
+    #[serde(default)]
+    pub secrets: SecretSettings,
+    pub mail: MailSettings,
+    pub outbox: OutboxSettings,
+    pub log: LogSettings,
+}
+
+fn default_environment() -> String {
+    "development".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub json_body_limit: usize,
+    pub shutdown_timeout_secs: u64,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DataSettings {
+    pub dir: PathBuf,
+}
+
+/// The deployment's secrets. Each is 32 random bytes, hex-encoded.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SecretSettings {
+    /// In development, missing secrets are generated into `<data>/secrets.toml`.
+    #[serde(default)]
+    pub generate_missing: bool,
+    #[serde(default, serialize_with = "redact")]
+    pub jwt_signing_key: Option<SecretString>,
+    #[serde(default, serialize_with = "redact")]
+    pub data_key: Option<SecretString>,
+    #[serde(default, serialize_with = "redact")]
+    pub receipt_salt: Option<SecretString>,
+}
+
+pub const SECRET_NAMES: [&str; 3] = ["jwt_signing_key", "data_key", "receipt_salt"];
+
+impl SecretSettings {
+    fn slot(&mut self, name: &str) -> &mut Option<SecretString> {
+        match name {
+            "jwt_signing_key" => &mut self.jwt_signing_key,
+            "data_key" => &mut self.data_key,
+            "receipt_salt" => &mut self.receipt_salt,
+            other => unreachable!("unknown secret {other}"),
+        }
+    }
+
+    /// The 32 key bytes of a secret that `Settings::load` has made sure is present.
+    pub fn key_bytes(&self, name: &str) -> [u8; 32] {
+        let mut copy = self.clone();
+        let secret = copy.slot(name).clone().expect("secrets are checked at load");
+        decode_key(secret.expose_secret()).expect("secrets are checked at load")
+    }
+}
+
+fn decode_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = hex::decode(hex_key.trim()).map_err(|_| anyhow!("is not hex"))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow!("must be 32 bytes (64 hex characters)"))
+}
+
+fn redact<S: Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_str("(not set)"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MailSettings {
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub tls: MailTls,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default, serialize_with = "redact")]
+    pub password: Option<SecretString>,
+    pub from: String,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OutboxSettings {
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: String,
+}
+
+impl Settings {
+    /// Loads settings from `config_dir` for the environment named by `PROBITY_ENV`.
+    pub fn load(config_dir: &Path) -> anyhow::Result<Settings> {
+        let environment = std::env::var("PROBITY_ENV").unwrap_or_else(|_| "development".into());
+        Self::load_with(config_dir, &environment, &[])
+    }
+
+    /// Like `load`, for a named environment, with `overrides` (`section.key`, value) applied last.
+    /// Tests use this to point the data folder and database at temporary places.
+    pub fn load_with(
+        config_dir: &Path,
+        environment: &str,
+        overrides: &[(&str, String)],
+    ) -> anyhow::Result<Settings> {
+        if !matches!(environment, "development" | "production" | "test") {
+            bail!("PROBITY_ENV must be development, production or test, not {environment:?}");
+        }
+        let env_file = config_dir.join(format!("{environment}.toml"));
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(
+                DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
+            .add_source(config::File::from(config_dir.join("default.toml")).required(false))
+            .add_source(config::File::from(env_file).required(false))
+            .add_source(
+                config::Environment::with_prefix("PROBITY")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .set_override("environment", environment)?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, value.clone())?;
+        }
+        let mut settings: Settings = builder
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("configuration is invalid")?;
+        settings.resolve_secrets()?;
+        Ok(settings)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == "production"
+    }
+
+    pub fn secrets_file(&self) -> PathBuf {
+        self.data.dir.join("secrets.toml")
+    }
+
+    /// Fills missing secrets from `<data>/secrets.toml`, generating that file in development.
+    /// In production every secret must come from configuration; the error lists what is missing.
+    fn resolve_secrets(&mut self) -> anyhow::Result<()> {
+        let generate = self.secrets.generate_missing && !self.is_production();
+        if generate {
+            let file = self.secrets_file();
+            let stored = read_secrets_file(&file)?;
+            let mut generated = Vec::new();
+            let mut to_store = stored.clone();
+            for name in SECRET_NAMES {
+                if self.secrets.slot(name).is_some() {
+                    continue;
+                }
+                let value = match table_str(&stored, name) {
+                    Some(v) => v,
+                    None => {
+                        let mut key = [0u8; 32];
+                        rand::rngs::OsRng.fill_bytes(&mut key);
+                        let v = hex::encode(key);
+                        to_store.insert(name.to_string(), toml::Value::String(v.clone()));
+                        generated.push(name);
+                        v
+                    }
+                };
+                *self.secrets.slot(name) = Some(SecretString::from(value));
+            }
+            if !generated.is_empty() {
+                write_secrets_file(&file, &to_store)?;
+                tracing::warn!(
+                    file = %file.display(),
+                    secrets = ?generated,
+                    "generated development secrets; production must supply its own"
+                );
+            }
+        }
+        let missing: Vec<String> = SECRET_NAMES
+            .iter()
+            .filter(|n| self.secrets.slot(n).is_none())
+            .map(|n| format!("PROBITY__SECRETS__{}", n.to_uppercase()))
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "missing required secrets: {}. Each is 32 random bytes as 64 hex characters \
+                 (for example `openssl rand -hex 32`)",
+                missing.join(", ")
+            );
+        }
+        for name in SECRET_NAMES {
+            let secret = self.secrets.slot(name).clone().expect("checked above");
+            decode_key(secret.expose_secret())
+                .with_context(|| format!("secret {name} is malformed"))?;
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = crate::db::mask_url(&self.database.url);
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+fn read_secrets_file(path: &Path) -> anyhow::Result<toml::Table> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .parse::<toml::Table>()
+            .with_context(|| format!("{} is not valid TOML", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(toml::Table::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    .map(|table| {
+        table
+            .into_iter()
+            .filter(|(_, v)| v.is_str())
+            .collect::<toml::Table>()
+    })
+}
+
+fn table_str(table: &toml::Table, key: &str) -> Option<String> {
+    table.get(key).and_then(|v| v.as_str().map(str::to_owned))
+}
+
+fn write_secrets_file(path: &Path, table: &toml::Table) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let text = format!(
+        "# Development secrets generated by Probity. Never use these in production.\n{}",
+        toml::to_string(table)?
+    );
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! Staff accounts. The foundation creates them (the first admin through `probity user create`);
+//! sign-in and the admin API build on this.
+
+pub mod password;
+
+use diesel::prelude::*;
+
+use crate::audit::{self, now_micros, Actor};
+use crate::db::schema::{user_roles, users};
+use crate::db::{self, DbConnection};
+use crate::domain::roles::Role;
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("username must be 3–64 characters of a–z, 0–9, '.', '_' or '-'")]
+    BadUsername,
+    #[error("a user needs at least one role")]
+    NoRoles,
+    #[error("the username {0:?} is taken")]
+    UsernameTaken(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn valid_username(username: &str) -> bool {
+    (3..=64).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Creates a user with an already-computed password hash, its roles and an audit entry, in one
+/// write transaction. Returns the new user's id.
+pub fn create_user(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    user: &NewUser,
+    password_hash: &str,
+) -> Result<String, CreateUserError> {
+    if !valid_username(&user.username) {
+        return Err(CreateUserError::BadUsername);
+    }
+    if user.roles.is_empty() {
+        return Err(CreateUserError::NoRoles);
+    }
+    db::write_tx(conn, |conn| {
+        let taken: i64 = users::table
+            .filter(users::username.eq(&user.username))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(CreateUserError::UsernameTaken(user.username.clone()));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_micros();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&id),
+                users::username.eq(&user.username),
+                users::display_name.eq(&user.display_name),
+                users::email.eq(&user.email),
+                users::password_hash.eq(password_hash),
+                users::active.eq(true),
+                users::token_version.eq(0),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let mut roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+        roles.sort();
+        roles.dedup();
+        for role in &roles {
+            diesel::insert_into(user_roles::table)
+                .values((user_roles::user_id.eq(&id), user_roles::role.eq(role)))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            actor,
+            "user.created",
+            "user",
+            &id,
+            serde_json::json!({ "username": user.username, "roles": roles }),
+        )?;
+        Ok(id)
+    })
+}
