@@ -14,10 +14,19 @@ use crate::startup::{open_database, Application};
 use crate::{db, notify, telemetry, users};
 
 #[derive(Debug, Parser)]
-#[command(name = "probity", version, about = "Probity: reports of poverty-relief abuse, handled by the rules")]
+#[command(
+    name = "probity",
+    version,
+    about = "Probity: reports of poverty-relief abuse, handled by the rules"
+)]
 pub struct Cli {
     /// Folder holding default.toml and <PROBITY_ENV>.toml.
-    #[arg(long, env = "PROBITY_CONFIG_DIR", default_value = "config", global = true)]
+    #[arg(
+        long,
+        env = "PROBITY_CONFIG_DIR",
+        default_value = "config",
+        global = true
+    )]
     pub config_dir: PathBuf,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -85,7 +94,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             tracing::info!(environment = %settings.environment, "starting Probity");
-            Application::build(settings).await?.run_until_stopped().await?;
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?;
         }
         Command::Migrate => {
             open_database(&settings).await?;
@@ -143,7 +155,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         &to,
                         serde_json::json!({ "requested_by": "probity mail test" }),
                     )?;
-                    audit::record(conn, &Actor::Cli, "mail.test_queued", "outbox", &id, serde_json::json!({}))?;
+                    audit::record(
+                        conn,
+                        &Actor::Cli,
+                        "mail.test_queued",
+                        "outbox",
+                        &id,
+                        serde_json::json!({}),
+                    )?;
                     Ok::<_, anyhow::Error>(id)
                 })
             })

@@ -21,7 +21,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         FieldError {
             field: field.into(),
             code: code.into(),
@@ -217,17 +221,22 @@ pub mod extractors {
                 "invalid_body",
                 format!("The JSON does not have the expected shape: {e}"),
             ),
-            JsonPayloadError::Deserialize(e) => ApiError::bad_request(
-                "malformed_json",
-                format!("The body is not valid JSON: {e}"),
-            ),
-            other => ApiError::bad_request("bad_body", format!("The body could not be read: {other}")),
+            JsonPayloadError::Deserialize(e) => {
+                ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+            }
+            other => {
+                ApiError::bad_request("bad_body", format!("The body could not be read: {other}"))
+            }
         };
         api.into()
     }
 
     pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-        ApiError::bad_request("invalid_query", format!("The query string is invalid: {err}")).into()
+        ApiError::bad_request(
+            "invalid_query",
+            format!("The query string is invalid: {err}"),
+        )
+        .into()
     }
 
     pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {

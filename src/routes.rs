@@ -81,7 +81,11 @@ pub async fn no_route(
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                format!("{} does not accept {}; it accepts {allow}.", req.path(), req.method()),
+                format!(
+                    "{} does not accept {}; it accepts {allow}.",
+                    req.path(),
+                    req.method()
+                ),
             )
             .with_header(header::ALLOW, allow)
         }

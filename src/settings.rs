@@ -79,7 +79,10 @@ impl SecretSettings {
     /// The 32 key bytes of a secret that `Settings::load` has made sure is present.
     pub fn key_bytes(&self, name: &str) -> [u8; 32] {
         let mut copy = self.clone();
-        let secret = copy.slot(name).clone().expect("secrets are checked at load");
+        let secret = copy
+            .slot(name)
+            .clone()
+            .expect("secrets are checked at load");
         decode_key(secret.expose_secret()).expect("secrets are checked at load")
     }
 }

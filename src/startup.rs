@@ -90,7 +90,9 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 // Registered first: the /api/v1 scope would otherwise swallow this path.
-                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()))
+                .service(
+                    SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()),
+                )
                 .into_utoipa_app()
                 .app_data(pool_data.clone())
                 .app_data(known_paths.clone())

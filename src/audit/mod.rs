@@ -158,7 +158,11 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<VerifyReport> {
             let details: serde_json::Value = match serde_json::from_str(&row.details) {
                 Ok(v) => v,
                 Err(_) => {
-                    return Ok(broken(row.seq, prev_seq + 1, "details are not valid JSON".into()))
+                    return Ok(broken(
+                        row.seq,
+                        prev_seq + 1,
+                        "details are not valid JSON".into(),
+                    ))
                 }
             };
             let entry = EntryContent {

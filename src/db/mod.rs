@@ -56,9 +56,8 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            url::Url::parse(url).map_err(|e| {
-                anyhow!("database URL {} is malformed: {e}", mask_url(url))
-            })?;
+            url::Url::parse(url)
+                .map_err(|e| anyhow!("database URL {} is malformed: {e}", mask_url(url)))?;
             return Ok(DatabaseUrl {
                 backend: Backend::Postgres,
                 target: url.to_string(),

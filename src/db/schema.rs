@@ -60,4 +60,10 @@ diesel::table! {
 }
 
 diesel::joinable!(user_roles -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, user_roles, audit_events, audit_chain_head, outbox);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_roles,
+    audit_events,
+    audit_chain_head,
+    outbox
+);

@@ -142,9 +142,15 @@ mod tests {
         };
         let h1 = entry_hash(GENESIS_HASH, &first);
         assert_eq!(h1.len(), 64);
-        assert_eq!(check_link(0, GENESIS_HASH, &first, GENESIS_HASH, &h1), Ok(()));
+        assert_eq!(
+            check_link(0, GENESIS_HASH, &first, GENESIS_HASH, &h1),
+            Ok(())
+        );
 
-        let edited = EntryContent { actor: "someone", ..first.clone() };
+        let edited = EntryContent {
+            actor: "someone",
+            ..first.clone()
+        };
         assert_eq!(
             check_link(0, GENESIS_HASH, &edited, GENESIS_HASH, &h1),
             Err(ChainBreak::HashMismatch)
@@ -153,7 +159,10 @@ mod tests {
             check_link(0, &h1, &first, GENESIS_HASH, &h1),
             Err(ChainBreak::PrevHashMismatch)
         );
-        let later = EntryContent { seq: 3, ..first.clone() };
+        let later = EntryContent {
+            seq: 3,
+            ..first.clone()
+        };
         assert_eq!(
             check_link(1, &h1, &later, &h1, "x"),
             Err(ChainBreak::SequenceGap { expected: 2 })

@@ -33,7 +33,10 @@ pub fn apply_security_headers(headers: &mut HeaderMap, cacheable: bool) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -91,8 +94,13 @@ pub async fn problem_json_errors(
     let api_error = ApiError::new(status, code, detail);
     let mut replacement: HttpResponse = api_error.error_response();
     for (name, value) in res.headers() {
-        if matches!(*name, header::ALLOW | header::RETRY_AFTER | header::WWW_AUTHENTICATE) {
-            replacement.headers_mut().insert(name.clone(), value.clone());
+        if matches!(
+            *name,
+            header::ALLOW | header::RETRY_AFTER | header::WWW_AUTHENTICATE
+        ) {
+            replacement
+                .headers_mut()
+                .insert(name.clone(), value.clone());
         }
     }
     let (request, _) = res.into_parts();
@@ -114,9 +122,10 @@ fn generic_problem(status: StatusCode) -> (&'static str, &'static str) {
             "This path does not accept that method; see the Allow header.",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "The body's content type is not accepted here.")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "The body's content type is not accepted here.",
+        ),
         StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
         StatusCode::UNAUTHORIZED => ("unauthorized", "Sign in first."),
         StatusCode::FORBIDDEN => ("forbidden", "You may not do this."),

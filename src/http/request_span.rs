@@ -16,7 +16,9 @@ struct RequestStart(Instant);
 
 impl RootSpanBuilder for ProbityRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        request.extensions_mut().insert(RequestStart(Instant::now()));
+        request
+            .extensions_mut()
+            .insert(RequestStart(Instant::now()));
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "(unmatched)".to_string());
@@ -39,7 +41,11 @@ impl RootSpanBuilder for ProbityRootSpan {
                     .map(|s| s.0.elapsed().as_secs_f64() * 1000.0)
                     .unwrap_or_default();
                 let status = response.status().as_u16();
-                tracing::info!(status, latency_ms = format!("{latency_ms:.1}"), "request completed");
+                tracing::info!(
+                    status,
+                    latency_ms = format!("{latency_ms:.1}"),
+                    "request completed"
+                );
             }
             Err(error) => {
                 let status = error.as_response_error().status_code().as_u16();

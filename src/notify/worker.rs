@@ -36,9 +36,8 @@ impl Mailer {
             MailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&mail.host),
             MailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&mail.host)
                 .context("configuring STARTTLS")?,
-            MailTls::Tls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.host).context("configuring TLS")?
-            }
+            MailTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.host)
+                .context("configuring TLS")?,
         }
         .port(mail.port)
         .timeout(Some(Duration::from_secs(mail.timeout_secs)));
@@ -72,7 +71,10 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(email.body)
             .context("building the message")?;
-        self.transport.send(message).await.context("SMTP delivery failed")?;
+        self.transport
+            .send(message)
+            .await
+            .context("SMTP delivery failed")?;
         Ok(())
     }
 }
@@ -172,17 +174,17 @@ pub fn claim_due(
     db::write_tx(conn, |conn| {
         macro_rules! due {
             () => {
-            outbox::table
-                .filter(outbox::status.eq(STATUS_PENDING))
-                .filter(outbox::next_attempt_at.le(now))
-                .filter(
-                    outbox::locked_until
-                        .is_null()
-                        .or(outbox::locked_until.lt(now)),
-                )
-                .order(outbox::next_attempt_at.asc())
-                .limit(batch)
-                .select(OutboxRow::as_select())
+                outbox::table
+                    .filter(outbox::status.eq(STATUS_PENDING))
+                    .filter(outbox::next_attempt_at.le(now))
+                    .filter(
+                        outbox::locked_until
+                            .is_null()
+                            .or(outbox::locked_until.lt(now)),
+                    )
+                    .order(outbox::next_attempt_at.asc())
+                    .limit(batch)
+                    .select(OutboxRow::as_select())
             };
         }
         let mut rows = match conn {

@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_passwords_and_the_username() {
-        assert_eq!(check_policy("admin", "short"), Err(PasswordPolicyError::TooShort));
+        assert_eq!(
+            check_policy("admin", "short"),
+            Err(PasswordPolicyError::TooShort)
+        );
         assert_eq!(
             check_policy("administrator1", "Administrator1"),
             Err(PasswordPolicyError::SameAsUsername)

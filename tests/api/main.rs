@@ -1,1 +1,81 @@
+//! Probity's API tests: one binary, every test run once per backend — SQLite always, and
+//! PostgreSQL when `PROBITY_TEST_DATABASE_URL` is set. The run says which backends it covered.
 
+mod helpers;
+mod smtp;
+
+mod audit;
+mod errors;
+mod health;
+mod logging;
+mod migrations;
+mod outbox;
+
+use std::panic::AssertUnwindSafe;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use probity::db::Backend;
+
+fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
+    vec![
+        ("health", health::tests()),
+        ("errors", errors::tests()),
+        ("audit", audit::tests()),
+        ("outbox", outbox::tests()),
+        ("logging", logging::tests()),
+    ]
+}
+
+fn run(backend: Backend, test: helpers::AsyncTest) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(test(backend))));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    outcome.map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "test panicked".into());
+        Failed::from(message)
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    // One line per panic: the panic test's deliberate panic should not print a backtrace.
+    std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}")));
+    helpers::init_logging();
+    let backends = helpers::backends();
+    let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+    println!("Probity API tests on backends: {}", names.join(", "));
+    if !backends.contains(&Backend::Postgres) {
+        println!(
+            "PostgreSQL: not run (set {} to a postgres:// URL whose user may create databases)",
+            helpers::PG_ENV
+        );
+    }
+
+    let mut trials: Vec<Trial> = migrations::trials();
+    for (module, tests) in all_tests() {
+        for (name, test) in tests {
+            for &backend in &backends {
+                trials.push(Trial::test(
+                    format!("{}::{module}::{name}", backend.name()),
+                    move || run(backend, test),
+                ));
+            }
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    println!(
+        "backends covered: {} ({} passed, {} failed)",
+        names.join(", "),
+        conclusion.num_passed,
+        conclusion.num_failed
+    );
+    conclusion.exit();
+}

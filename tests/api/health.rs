@@ -1,0 +1,61 @@
+use probity::db::Backend;
+
+use crate::helpers::spawn_app;
+
+pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
+    crate::tests![
+        healthz_answers_with_security_headers,
+        readyz_names_the_backend,
+        openapi_documents_the_routes_and_docs_load_nothing_from_outside,
+    ]
+}
+
+async fn healthz_answers_with_security_headers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let h = response.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cache-control"], "no-store");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("http"), "CSP names no outside source: {csp}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+async fn readyz_names_the_backend(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], backend.name());
+}
+
+async fn openapi_documents_the_routes_and_docs_load_nothing_from_outside(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.get("/api/v1/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/healthz", "/readyz", "/api/v1/audit/verify"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    let redirect = app.get("/api/docs").await;
+    assert_eq!(redirect.status(), 308);
+    let page = app.get("/api/docs/").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger"), "Swagger UI served");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside assets: {html}"
+    );
+    let init = app.get("/api/docs/swagger-initializer.js").await;
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/api/v1/openapi.json"));
+}
