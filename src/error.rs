@@ -90,6 +90,12 @@ impl ApiError {
         self
     }
 
+    /// The same answer with a more specific stable code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
     /// 422 with one entry per bad field.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let mut e = ApiError::new(

@@ -2,7 +2,9 @@
 //! programmes, for a county discipline inspection commission.
 
 pub mod audit;
+pub mod auth;
 pub mod cli;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;

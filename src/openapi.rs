@@ -1,7 +1,8 @@
 //! The OpenAPI document. Paths are collected from the handlers mounted through
 //! utoipa-actix-web, so an endpoint is documented by being mounted.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,9 +14,36 @@ use utoipa::OpenApi;
         license(name = "MIT OR Apache-2.0"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "auth", description = "Staff sign-in, tokens, TOTP"),
+        (name = "users", description = "Staff accounts (admin)"),
+        (name = "api-keys", description = "Service API keys for disbursement systems (admin)"),
     )
 )]
 pub struct ApiDoc;
+
+/// `bearer`: a staff access token (JWT). `api_key`: a service key, as `X-Api-Key` or as a
+/// bearer token starting `pk_`.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    }
+}

@@ -10,12 +10,28 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
-use crate::{audit, health};
+use crate::{audit, auth, health, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(scope::scope("/api/v1").service(audit::routes::verify_chain));
+        .service(
+            scope::scope("/api/v1")
+                .service(auth::routes::login)
+                .service(auth::routes::refresh)
+                .service(auth::routes::logout)
+                .service(auth::routes::me)
+                .service(auth::routes::start_totp)
+                .service(auth::routes::confirm_totp)
+                .service(users::routes::list_users)
+                .service(users::routes::create)
+                .service(users::routes::get_user)
+                .service(users::routes::update_user)
+                .service(auth::api_keys::create)
+                .service(auth::api_keys::list)
+                .service(auth::api_keys::revoke)
+                .service(audit::routes::verify_chain),
+        );
 }
 
 /// The OpenAPI document of everything `configure` mounts.

@@ -22,6 +22,7 @@ pub struct Settings {
     pub secrets: SecretSettings,
     pub mail: MailSettings,
     pub outbox: OutboxSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
 }
 
@@ -131,6 +132,41 @@ pub struct OutboxSettings {
     pub backoff_base_secs: u64,
     pub backoff_max_secs: u64,
     pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    /// Roles that must sign in with TOTP. Accepts a list or a comma-separated string.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub require_totp_for: Vec<String>,
+    /// Failures (per account and per source) before each try must wait.
+    pub throttle_after_failures: u32,
+    pub throttle_base_delay_secs: u64,
+    pub throttle_max_delay_secs: u64,
+    /// Failures before the account is locked.
+    pub lock_after_failures: u32,
+    pub lockout_minutes: u64,
+}
+
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match ListOrCsv::deserialize(d)? {
+        ListOrCsv::List(v) => v,
+        ListOrCsv::Csv(s) => s
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

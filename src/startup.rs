@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::AuthState;
 use crate::db::{self, Backend, DbPool};
 use crate::error::extractors;
 use crate::http::middleware::{catch_panics, problem_json_errors, security_headers};
@@ -83,6 +84,7 @@ impl Application {
             None
         };
 
+        let auth_state = web::Data::new(AuthState::new(&settings)?);
         let json_limit = settings.server.json_body_limit;
         let pool_data = web::Data::new(pool.clone());
         let api = routes::openapi();
@@ -96,6 +98,7 @@ impl Application {
                 .into_utoipa_app()
                 .app_data(pool_data.clone())
                 .app_data(known_paths.clone())
+                .app_data(auth_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

@@ -2,4 +2,6 @@
 
 pub mod audit_chain;
 pub mod backoff;
+pub mod login_throttle;
+pub mod permissions;
 pub mod roles;

@@ -2,4 +2,5 @@
 //! panic catching, and problem+json for every error answer, whoever produced it.
 
 pub mod middleware;
+pub mod pagination;
 pub mod request_span;

@@ -7,11 +7,18 @@ use std::sync::OnceLock;
 use minijinja::{Environment, UndefinedBehavior};
 
 /// (name, subject, body)
-const TEMPLATES: &[(&str, &str, &str)] = &[(
-    "mail_test",
-    include_str!("../../templates/email/mail_test/subject.txt"),
-    include_str!("../../templates/email/mail_test/body.txt"),
-)];
+const TEMPLATES: &[(&str, &str, &str)] = &[
+    (
+        "mail_test",
+        include_str!("../../templates/email/mail_test/subject.txt"),
+        include_str!("../../templates/email/mail_test/body.txt"),
+    ),
+    (
+        "account_locked",
+        include_str!("../../templates/email/account_locked/subject.txt"),
+        include_str!("../../templates/email/account_locked/body.txt"),
+    ),
+];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();

@@ -2,6 +2,8 @@
 //! sign-in and the admin API build on this.
 
 pub mod password;
+pub mod routes;
+pub mod views;
 
 use diesel::prelude::*;
 

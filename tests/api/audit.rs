@@ -7,7 +7,7 @@ use crate::helpers::{spawn_app, TestApp};
 
 pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
     crate::tests![
-        a_fresh_chain_verifies_empty,
+        a_fresh_chain_verifies,
         recorded_entries_verify_and_link,
         an_edited_row_is_named_as_the_first_bad_entry,
         a_deleted_entry_is_detected,
@@ -32,25 +32,49 @@ fn record_n(conn: &mut DbConnection, n: usize, actor: &str) {
     }
 }
 
-async fn verify_api(app: &TestApp) -> serde_json::Value {
-    let response = app.get("/api/v1/audit/verify").await;
+/// An auditor's token, and how many audit entries exist after signing them in (the account's
+/// creation and its sign-in are audited too).
+async fn auditor(app: &TestApp) -> (String, i64) {
+    let (_, token, _) = app
+        .signed_in("auditor", &[probity::domain::roles::Role::Auditor])
+        .await;
+    let base: i64 = app
+        .db(|conn| audit_events::table.count().get_result(conn).unwrap())
+        .await;
+    (token, base)
+}
+
+async fn verify_api(app: &TestApp, token: &str) -> serde_json::Value {
+    let response = app.get_as("/api/v1/audit/verify", token).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
-async fn a_fresh_chain_verifies_empty(backend: Backend) {
+async fn tamper(app: &TestApp, sql: String) {
+    app.db(move |conn| diesel::sql_query(sql).execute(conn).unwrap())
+        .await;
+}
+
+async fn a_fresh_chain_verifies(backend: Backend) {
     let app = spawn_app(backend).await;
-    let report = verify_api(&app).await;
+    let direct = app.db(|conn| audit::verify(conn).unwrap()).await;
+    assert!(direct.is_ok());
+    assert_eq!(direct.checked, 0);
+    // Signing in is audited: the auditor's creation and sign-in are the first entries.
+    let (token, base) = auditor(&app).await;
+    assert_eq!(base, 2);
+    let report = verify_api(&app, &token).await;
     assert_eq!(report["status"], "ok");
-    assert_eq!(report["checked"], 0);
+    assert_eq!(report["checked"], 2);
 }
 
 async fn recorded_entries_verify_and_link(backend: Backend) {
     let app = spawn_app(backend).await;
+    let (token, base) = auditor(&app).await;
     app.db(|conn| record_n(conn, 5, "alice")).await;
-    let report = verify_api(&app).await;
+    let report = verify_api(&app, &token).await;
     assert_eq!(report["status"], "ok", "{report}");
-    assert_eq!(report["checked"], 5);
+    assert_eq!(report["checked"], base + 5);
     assert!(report["first_bad_seq"].is_null());
 
     let rows: Vec<(i64, String, String)> = app
@@ -68,7 +92,7 @@ async fn recorded_entries_verify_and_link(backend: Backend) {
         .await;
     assert_eq!(
         rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5]
+        (1..=base + 5).collect::<Vec<_>>()
     );
     for pair in rows.windows(2) {
         assert_eq!(
@@ -80,65 +104,64 @@ async fn recorded_entries_verify_and_link(backend: Backend) {
 
 async fn an_edited_row_is_named_as_the_first_bad_entry(backend: Backend) {
     let app = spawn_app(backend).await;
+    let (token, base) = auditor(&app).await;
     app.db(|conn| record_n(conn, 4, "bob")).await;
+    let bad = base + 2;
     // Tamper directly in the database, as an attacker with SQL access would.
-    app.db(|conn| {
-        diesel::sql_query("UPDATE audit_events SET actor = 'user:mallory' WHERE seq = 2")
-            .execute(conn)
-            .unwrap()
-    })
+    tamper(
+        &app,
+        format!("UPDATE audit_events SET actor = 'user:mallory' WHERE seq = {bad}"),
+    )
     .await;
-    let report = verify_api(&app).await;
+    let report = verify_api(&app, &token).await;
     assert_eq!(report["status"], "broken", "{report}");
-    assert_eq!(report["first_bad_seq"], 2);
+    assert_eq!(report["first_bad_seq"], bad);
     assert!(report["reason"].as_str().unwrap().contains("hash"));
 
     // The library call (used by `probity audit verify`) agrees.
     let direct = app.db(|conn| audit::verify(conn).unwrap()).await;
-    assert_eq!(direct.first_bad_seq, Some(2));
+    assert_eq!(direct.first_bad_seq, Some(bad));
     assert!(!direct.is_ok());
 
     // Editing details is caught as well.
-    app.db(|conn| {
-        diesel::sql_query(
-            "UPDATE audit_events SET actor = 'user:bob', details = '{\"i\":99}' WHERE seq = 2",
-        )
-        .execute(conn)
-        .unwrap()
-    })
+    tamper(
+        &app,
+        format!("UPDATE audit_events SET actor = 'user:bob', details = '{{\"i\":99}}' WHERE seq = {bad}"),
+    )
     .await;
-    assert_eq!(verify_api(&app).await["first_bad_seq"], 2);
+    assert_eq!(verify_api(&app, &token).await["first_bad_seq"], bad);
 }
 
 async fn a_deleted_entry_is_detected(backend: Backend) {
     let app = spawn_app(backend).await;
+    let (token, base) = auditor(&app).await;
     app.db(|conn| record_n(conn, 4, "carol")).await;
-    app.db(|conn| {
-        diesel::sql_query("DELETE FROM audit_events WHERE seq = 3")
-            .execute(conn)
-            .unwrap()
-    })
+    tamper(
+        &app,
+        format!("DELETE FROM audit_events WHERE seq = {}", base + 3),
+    )
     .await;
-    let report = verify_api(&app).await;
+    let report = verify_api(&app, &token).await;
     assert_eq!(report["status"], "broken");
-    assert_eq!(report["first_bad_seq"], 3);
+    assert_eq!(report["first_bad_seq"], base + 3);
 
     // Removing the newest entry is caught by the chain head.
     let app = spawn_app(backend).await;
+    let (token, base) = auditor(&app).await;
     app.db(|conn| record_n(conn, 3, "dave")).await;
-    app.db(|conn| {
-        diesel::sql_query("DELETE FROM audit_events WHERE seq = 3")
-            .execute(conn)
-            .unwrap()
-    })
+    tamper(
+        &app,
+        format!("DELETE FROM audit_events WHERE seq = {}", base + 3),
+    )
     .await;
-    let report = verify_api(&app).await;
+    let report = verify_api(&app, &token).await;
     assert_eq!(report["status"], "broken");
-    assert_eq!(report["first_bad_seq"], 3);
+    assert_eq!(report["first_bad_seq"], base + 3);
 }
 
 async fn concurrent_writers_do_not_fork_the_chain(backend: Backend) {
     let app = spawn_app(backend).await;
+    let (token, base) = auditor(&app).await;
     let mut writers = Vec::new();
     for w in 0..4 {
         let pool = app.pool.clone();
@@ -150,13 +173,14 @@ async fn concurrent_writers_do_not_fork_the_chain(backend: Backend) {
     for w in writers {
         w.await.unwrap();
     }
-    let report = verify_api(&app).await;
+    let report = verify_api(&app, &token).await;
     assert_eq!(report["status"], "ok", "{report}");
-    assert_eq!(report["checked"], 60);
+    assert_eq!(report["checked"], base + 60);
 }
 
 async fn a_rolled_back_change_leaves_no_audit_entry(backend: Backend) {
     let app = spawn_app(backend).await;
+    let (token, base) = auditor(&app).await;
     let result: Result<(), diesel::result::Error> = app
         .db(|conn| {
             db::write_tx(conn, |conn| {
@@ -176,6 +200,6 @@ async fn a_rolled_back_change_leaves_no_audit_entry(backend: Backend) {
     let count: i64 = app
         .db(|conn| audit_events::table.count().get_result(conn).unwrap())
         .await;
-    assert_eq!(count, 0);
-    assert_eq!(verify_api(&app).await["status"], "ok");
+    assert_eq!(count, base);
+    assert_eq!(verify_api(&app, &token).await["status"], "ok");
 }

@@ -7,6 +7,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         healthz_answers_with_security_headers,
         readyz_names_the_backend,
         openapi_documents_the_routes_and_docs_load_nothing_from_outside,
+        shutdown_finishes_in_flight_requests,
     ]
 }
 
@@ -58,4 +59,36 @@ async fn openapi_documents_the_routes_and_docs_load_nothing_from_outside(backend
     let init = app.get("/api/docs/swagger-initializer.js").await;
     assert_eq!(init.status(), 200);
     assert!(init.text().await.unwrap().contains("/api/v1/openapi.json"));
+}
+
+fn slow_probe(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.route(
+        "/test/slow",
+        actix_web::web::get().to(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            "finished"
+        }),
+    );
+}
+
+async fn shutdown_finishes_in_flight_requests(backend: Backend) {
+    let app = crate::helpers::app(backend)
+        .extra_routes(slow_probe)
+        .spawn()
+        .await;
+    let request = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url("/test/slow");
+        async move { client.get(url).send().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // What SIGTERM does: a graceful stop.
+    app.stop().await;
+    let response = request.await.unwrap().expect("in-flight request answered");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "finished");
+    assert!(
+        app.client.get(app.url("/healthz")).send().await.is_err(),
+        "no longer listening"
+    );
 }

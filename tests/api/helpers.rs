@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use probity::db::{Backend, DbConnection, DbPool};
+use probity::domain::roles::Role;
 use probity::settings::{LogSettings, Settings};
 use probity::startup::{Application, ExtraRoutes};
 
@@ -131,6 +132,7 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub address: String,
     pub pool: DbPool,
+    pub settings: Settings,
     pub client: reqwest::Client,
     pub db: Arc<TestDatabase>,
     handle: actix_web::dev::ServerHandle,
@@ -192,6 +194,11 @@ impl TestAppBuilder {
         self
     }
 
+    pub fn with_database(mut self, db: Arc<TestDatabase>) -> Self {
+        self.db = Some(db);
+        self
+    }
+
     pub fn settings(&self, db: &TestDatabase) -> Settings {
         let mut overrides: Vec<(&str, String)> = vec![
             ("server.host", "127.0.0.1".into()),
@@ -216,6 +223,7 @@ impl TestAppBuilder {
             .clone()
             .unwrap_or_else(|| Arc::new(TestDatabase::create(self.backend)));
         let settings = self.settings(&db);
+        let settings_copy = settings.clone();
         let application = Application::build_with(settings, self.extra)
             .await
             .expect("application builds");
@@ -226,6 +234,7 @@ impl TestAppBuilder {
         TestApp {
             address,
             pool,
+            settings: settings_copy,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -301,5 +310,77 @@ where
             return None;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+// ---------- staff ----------
+
+pub const PASSWORD: &str = "correct horse battery staple 2026";
+
+impl TestApp {
+    /// Creates a staff account directly (as `probity user create` does) and returns its id.
+    pub async fn create_staff(
+        &self,
+        username: &str,
+        roles: &[Role],
+        email: Option<&str>,
+    ) -> String {
+        let user = probity::users::NewUser {
+            username: username.to_string(),
+            display_name: format!("测试 {username}"),
+            email: email.map(str::to_string),
+            roles: roles.to_vec(),
+        };
+        self.db(move |conn| {
+            let hash = probity::users::password::hash(PASSWORD).unwrap();
+            probity::users::create_user(conn, &probity::audit::Actor::Cli, &user, &hash).unwrap()
+        })
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A signed-in staff member with these roles: (user id, access token, refresh token).
+    pub async fn signed_in(&self, username: &str, roles: &[Role]) -> (String, String, String) {
+        let id = self.create_staff(username, roles, None).await;
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), 200, "login of {username}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        (
+            id,
+            body["access_token"].as_str().unwrap().to_string(),
+            body["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod smtp;
 
 mod audit;
+mod cli;
 mod errors;
 mod health;
 mod logging;
@@ -23,6 +24,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("audit", audit::tests()),
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
+        ("cli", cli::tests()),
     ]
 }
 

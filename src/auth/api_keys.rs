@@ -1,0 +1,234 @@
+//! Service API keys for benefit disbursement systems: created by an admin with a name and
+//! scopes, shown once as `pk_<id>_<secret>`, kept as a SHA-256 of the secret, revocable.
+
+use actix_web::{get, post, web, HttpResponse};
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{Staff, API_KEY_PREFIX};
+use super::tokens::hash_token;
+use crate::audit::{self, now_micros};
+use crate::db::schema::api_keys;
+use crate::db::{self, DbPool};
+use crate::domain::permissions::{scope_permission, Permission, SERVICE_SCOPES};
+use crate::error::{ApiError, FieldError, Problem};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateApiKey {
+    pub name: String,
+    /// `benefit-status:read` and optionally `recoveries:write`.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// The key itself. Shown only now: store it in the disbursement system's secrets.
+    pub secret: String,
+}
+
+type KeyRow = (
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+fn view(r: KeyRow) -> ApiKeyView {
+    ApiKeyView {
+        id: r.0,
+        name: r.1,
+        scopes: r.2.split(',').map(str::to_string).collect(),
+        created_at: r.3.and_utc(),
+        revoked_at: r.4.map(|t| t.and_utc()),
+        last_used_at: r.5.map(|t| t.and_utc()),
+    }
+}
+
+fn load(conn: &mut db::DbConnection, id: &str) -> QueryResult<Option<ApiKeyView>> {
+    api_keys::table
+        .find(id)
+        .select((
+            api_keys::id,
+            api_keys::name,
+            api_keys::scopes,
+            api_keys::created_at,
+            api_keys::revoked_at,
+            api_keys::last_used_at,
+        ))
+        .first::<KeyRow>(conn)
+        .optional()
+        .map(|r| r.map(view))
+}
+
+/// Create a service API key. The secret is in this answer only.
+#[utoipa::path(
+    tag = "api-keys",
+    request_body = CreateApiKey,
+    responses((status = 201, body = CreatedApiKey), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api-keys")]
+pub async fn create(
+    staff: Staff,
+    body: web::Json<CreateApiKey>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let req = body.into_inner();
+    let mut errors = Vec::new();
+    let name = req.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_length",
+            "name must have 1–100 characters",
+        ));
+    }
+    if req.scopes.is_empty() {
+        errors.push(FieldError::new(
+            "scopes",
+            "required",
+            "give at least one scope",
+        ));
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for s in &req.scopes {
+        if scope_permission(s).is_none() {
+            let known: Vec<&str> = SERVICE_SCOPES.iter().map(|(n, _)| *n).collect();
+            errors.push(FieldError::new(
+                "scopes",
+                "unknown_scope",
+                format!("unknown scope {s:?}; scopes are {}", known.join(", ")),
+            ));
+        } else if !scopes.contains(s) {
+            scopes.push(s.clone());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let mut id_bytes = [0u8; 8];
+    let mut secret_bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut id_bytes);
+    rand::rngs::OsRng.fill_bytes(&mut secret_bytes);
+    let id = hex::encode(id_bytes);
+    let secret_part = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(secret_bytes)
+        .replace('_', "-");
+    let secret = format!("{API_KEY_PREFIX}{id}_{secret_part}");
+    let actor = staff.actor();
+    let created_by = staff.user_id().to_string();
+    let key_id = id.clone();
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            diesel::insert_into(api_keys::table)
+                .values((
+                    api_keys::id.eq(&key_id),
+                    api_keys::name.eq(&name),
+                    api_keys::secret_hash.eq(hash_token(&secret_part)),
+                    api_keys::scopes.eq(scopes.join(",")),
+                    api_keys::created_by.eq(&created_by),
+                    api_keys::created_at.eq(now_micros()),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                &actor,
+                "api_key.created",
+                "api_key",
+                &key_id,
+                serde_json::json!({"name": name, "scopes": scopes}),
+            )?;
+            load(conn, &key_id)?.ok_or_else(|| ApiError::not_found("key vanished"))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(CreatedApiKey { key: view, secret }))
+}
+
+/// List service API keys (never their secrets).
+#[utoipa::path(tag = "api-keys", responses((status = 200, body = Vec<ApiKeyView>)), security(("bearer" = [])))]
+#[get("/api-keys")]
+pub async fn list(staff: Staff, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let keys = db::run(&pool, |conn| {
+        Ok(api_keys::table
+            .order(api_keys::created_at.asc())
+            .select((
+                api_keys::id,
+                api_keys::name,
+                api_keys::scopes,
+                api_keys::created_at,
+                api_keys::revoked_at,
+                api_keys::last_used_at,
+            ))
+            .load::<KeyRow>(conn)?
+            .into_iter()
+            .map(view)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(keys))
+}
+
+/// Revoke a service API key. It stops working at once.
+#[utoipa::path(
+    tag = "api-keys",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApiKeyView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/api-keys/{id}/revoke")]
+pub async fn revoke(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let id = id.into_inner();
+    let actor = staff.actor();
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let updated = diesel::update(
+                api_keys::table
+                    .find(&id)
+                    .filter(api_keys::revoked_at.is_null()),
+            )
+            .set(api_keys::revoked_at.eq(Some(now_micros())))
+            .execute(conn)?;
+            let view =
+                load(conn, &id)?.ok_or_else(|| ApiError::not_found("No API key has this id."))?;
+            if updated > 0 {
+                audit::record(
+                    conn,
+                    &actor,
+                    "api_key.revoked",
+                    "api_key",
+                    &id,
+                    serde_json::json!({}),
+                )?;
+            }
+            Ok(view)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,673 @@
+//! `/auth/login`, `/auth/refresh`, `/auth/logout`, `/me`, `/me/totp`, `/me/totp/confirm`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{Principal, SignedIn};
+use super::throttle::Verdict;
+use super::tokens::{self, RefreshOutcome};
+use super::{totp, AuthState};
+use crate::audit::{self, now_micros, Actor};
+use crate::db::schema::{user_roles, users};
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::permissions::{permissions_of, Permission};
+use crate::domain::roles::Role;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::notify;
+use crate::users::views::{load_user_view, UserView};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// The current 6-digit code, for accounts with TOTP enabled.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT (HS256), valid for `expires_in` seconds. Send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Single use: exchange at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    /// True when the account's role requires TOTP and none is enrolled yet: the access token
+    /// then only allows `/me` and `/me/totp*`.
+    pub totp_enrolment_required: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+struct LoginUser {
+    id: String,
+    password_hash: String,
+    active: bool,
+    email: Option<String>,
+    token_version: i32,
+    locked_until: Option<NaiveDateTime>,
+    totp_secret: Option<Vec<u8>>,
+    totp_enabled: bool,
+    totp_last_step: Option<i64>,
+    roles: Vec<Role>,
+}
+
+fn load_login_user(conn: &mut DbConnection, username: &str) -> QueryResult<Option<LoginUser>> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        String,
+        String,
+        bool,
+        Option<String>,
+        i32,
+        Option<NaiveDateTime>,
+        Option<Vec<u8>>,
+        bool,
+        Option<i64>,
+    )> = users::table
+        .filter(users::username.eq(username))
+        .select((
+            users::id,
+            users::password_hash,
+            users::active,
+            users::email,
+            users::token_version,
+            users::locked_until,
+            users::totp_secret,
+            users::totp_enabled,
+            users::totp_last_step,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some(r) = row else { return Ok(None) };
+    let roles = roles_of(conn, &r.0)?;
+    Ok(Some(LoginUser {
+        id: r.0,
+        password_hash: r.1,
+        active: r.2,
+        email: r.3,
+        token_version: r.4,
+        locked_until: r.5,
+        totp_secret: r.6,
+        totp_enabled: r.7,
+        totp_last_step: r.8,
+        roles,
+    }))
+}
+
+pub fn roles_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Role>> {
+    let names: Vec<String> = user_roles::table
+        .filter(user_roles::user_id.eq(user_id))
+        .select(user_roles::role)
+        .load(conn)?;
+    Ok(names.iter().filter_map(|r| r.parse().ok()).collect())
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("The username or password is wrong.").with_code("invalid_credentials")
+}
+
+fn retry_after(error: ApiError, wait: std::time::Duration) -> ApiError {
+    error.with_header(header::RETRY_AFTER, wait.as_secs().max(1).to_string())
+}
+
+fn throttled(wait: std::time::Duration) -> ApiError {
+    retry_after(
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+            "Too many failed sign-ins; wait before trying again (see Retry-After).",
+        ),
+        wait,
+    )
+}
+
+fn locked(wait: std::time::Duration) -> ApiError {
+    retry_after(
+        ApiError::unauthorized(
+            "This account is locked after repeated failed sign-ins; try again later.",
+        )
+        .with_code("account_locked"),
+        wait,
+    )
+}
+
+fn role_names(roles: &[Role]) -> Vec<String> {
+    roles.iter().map(|r| r.as_str().to_string()).collect()
+}
+
+/// Records a failed sign-in: throttle state in memory; failure count, lock, audit entry and the
+/// lockout email in one transaction.
+async fn record_failure(
+    auth: &AuthState,
+    pool: &DbPool,
+    username: &str,
+    source: Option<std::net::IpAddr>,
+    user: Option<&LoginUser>,
+    reason: &'static str,
+) -> Result<(), ApiError> {
+    let (failures, locked_now) = auth.throttle.record_failure(username, source);
+    let username = username.to_string();
+    let user_id = user.map(|u| u.id.clone());
+    let email = user.and_then(|u| u.email.clone());
+    let lock_minutes = auth.settings.lockout_minutes;
+    db::run(pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let entity_id = user_id.clone().unwrap_or_else(|| "unknown".into());
+            if let Some(id) = &user_id {
+                diesel::update(users::table.find(id))
+                    .set(users::failed_logins.eq(failures as i32))
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                &Actor::System,
+                "auth.login_failed",
+                "user",
+                &entity_id,
+                serde_json::json!({"username": username, "failures": failures, "reason": reason}),
+            )?;
+            if locked_now {
+                if let Some(id) = &user_id {
+                    let until = now_micros() + chrono::Duration::minutes(lock_minutes as i64);
+                    diesel::update(users::table.find(id))
+                        .set(users::locked_until.eq(Some(until)))
+                        .execute(conn)?;
+                    audit::record(
+                        conn,
+                        &Actor::System,
+                        "auth.account_locked",
+                        "user",
+                        id,
+                        serde_json::json!({"username": username, "minutes": lock_minutes}),
+                    )?;
+                    if let Some(email) = &email {
+                        notify::enqueue(
+                            conn,
+                            "account_locked",
+                            email,
+                            serde_json::json!({"username": username, "minutes": lock_minutes}),
+                        )
+                        .map_err(|e| ApiError::unexpected(e.into()))?;
+                    }
+                }
+            }
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await
+}
+
+/// Sign in with username and password (and a TOTP code where enrolled).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "`invalid_credentials`, `totp_required`, `account_locked`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`login_throttled`, with Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest {
+        username,
+        password,
+        totp: totp_code,
+    } = body.into_inner();
+    let username = username.trim().to_lowercase();
+    // The peer address is used in memory for throttling only: never stored, never logged.
+    let source = req.peer_addr().map(|a| a.ip());
+    match auth.throttle.check(&username, source) {
+        Verdict::Allowed => {}
+        Verdict::Wait(wait) => return Err(throttled(wait)),
+        Verdict::Locked(wait) => return Err(locked(wait)),
+    }
+    let lookup = username.clone();
+    let user = db::run(&pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
+    let now = now_micros();
+    if let Some(until) = user.as_ref().and_then(|u| u.locked_until) {
+        if until > now {
+            let wait = (until - now).to_std().unwrap_or_default();
+            return Err(locked(wait));
+        }
+    }
+    let password_ok = auth
+        .verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await;
+    let user = match user {
+        Some(u) if password_ok && u.active => u,
+        other => {
+            record_failure(&auth, &pool, &username, source, other.as_ref(), "password").await?;
+            return Err(invalid_credentials());
+        }
+    };
+
+    let mut accepted_step = None;
+    if user.totp_enabled {
+        let Some(code) = totp_code.filter(|c| !c.trim().is_empty()) else {
+            return Err(ApiError::unauthorized(
+                "This account signs in with a TOTP code: send it as `totp`.",
+            )
+            .with_code("totp_required"));
+        };
+        let secret = user
+            .totp_secret
+            .as_ref()
+            .and_then(|s| auth.data_key.decrypt(s, &totp_aad(&user.id)).ok())
+            .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("TOTP secret unreadable")))?;
+        let now_unix = chrono::Utc::now().timestamp() as u64;
+        match totp::verify(&secret, &username, &code, now_unix, user.totp_last_step) {
+            Some(step) => accepted_step = Some(step),
+            None => {
+                record_failure(&auth, &pool, &username, source, Some(&user), "totp").await?;
+                return Err(
+                    ApiError::unauthorized("The TOTP code is wrong or already used.")
+                        .with_code("invalid_totp"),
+                );
+            }
+        }
+    }
+
+    auth.throttle.record_success(&username, source);
+    let enrolment_only = auth.requires_totp(&user.roles) && !user.totp_enabled;
+    let refresh_ttl = auth.settings.refresh_token_ttl_secs;
+    let user_id = user.id.clone();
+    let refresh_token = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            diesel::update(users::table.find(&user_id))
+                .set((
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+            if let Some(step) = accepted_step {
+                diesel::update(users::table.find(&user_id))
+                    .set(users::totp_last_step.eq(Some(step)))
+                    .execute(conn)?;
+            }
+            let family = uuid::Uuid::new_v4().to_string();
+            let token = tokens::issue_refresh(conn, &user_id, &family, refresh_ttl)?;
+            audit::record(
+                conn,
+                &Actor::User(user_id.clone()),
+                "auth.login_succeeded",
+                "user",
+                &user_id,
+                serde_json::json!({"totp": accepted_step.is_some(), "enrolment_only": enrolment_only}),
+            )?;
+            Ok::<_, ApiError>(token)
+        })
+    })
+    .await?;
+    let ttl = auth.settings.access_token_ttl_secs;
+    let access_token = auth.keys.issue(
+        &user.id,
+        role_names(&user.roles),
+        user.token_version,
+        ttl,
+        enrolment_only,
+    )?;
+    Ok(HttpResponse::Ok().json(TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        totp_enrolment_required: enrolment_only,
+    }))
+}
+
+pub fn totp_aad(user_id: &str) -> String {
+    format!("totp:{user_id}")
+}
+
+enum RefreshResult {
+    Issued {
+        user_id: String,
+        refresh_token: String,
+        roles: Vec<Role>,
+        token_version: i32,
+        totp_enabled: bool,
+    },
+    Refused(&'static str),
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once; presenting a spent
+/// one revokes every token of its sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    body: web::Json<RefreshRequest>,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    let ttl = auth.settings.refresh_token_ttl_secs;
+    let result = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let (user_id, family_id) = match tokens::spend_refresh(conn, &presented)? {
+                RefreshOutcome::Rotated { user_id, family_id } => (user_id, family_id),
+                RefreshOutcome::Reused { user_id, family_id } => {
+                    audit::record(
+                        conn,
+                        &Actor::User(user_id.clone()),
+                        "auth.refresh_reuse_detected",
+                        "user",
+                        &user_id,
+                        serde_json::json!({"family": family_id}),
+                    )?;
+                    return Ok(RefreshResult::Refused(
+                        "This refresh token was already used; every session from that sign-in is now revoked.",
+                    ));
+                }
+                RefreshOutcome::Unknown | RefreshOutcome::Expired => {
+                    return Ok(RefreshResult::Refused("The refresh token is invalid or expired."))
+                }
+            };
+            let user: Option<(bool, i32, bool)> = users::table
+                .find(&user_id)
+                .select((users::active, users::token_version, users::totp_enabled))
+                .first(conn)
+                .optional()?;
+            let Some((true, token_version, totp_enabled)) = user else {
+                tokens::revoke_family(conn, &family_id)?;
+                return Ok(RefreshResult::Refused("The account is not active."));
+            };
+            let refresh_token = tokens::issue_refresh(conn, &user_id, &family_id, ttl)?;
+            let roles = roles_of(conn, &user_id)?;
+            Ok::<_, ApiError>(RefreshResult::Issued {
+                user_id,
+                refresh_token,
+                roles,
+                token_version,
+                totp_enabled,
+            })
+        })
+    })
+    .await?;
+    match result {
+        RefreshResult::Refused(why) => {
+            Err(ApiError::unauthorized(why).with_code("invalid_refresh_token"))
+        }
+        RefreshResult::Issued {
+            user_id,
+            refresh_token,
+            roles,
+            token_version,
+            totp_enabled,
+        } => {
+            let enrolment_only = auth.requires_totp(&roles) && !totp_enabled;
+            let expires_in = auth.settings.access_token_ttl_secs;
+            let access_token = auth.keys.issue(
+                &user_id,
+                role_names(&roles),
+                token_version,
+                expires_in,
+                enrolment_only,
+            )?;
+            Ok(HttpResponse::Ok().json(TokenPair {
+                access_token,
+                refresh_token,
+                token_type: "Bearer",
+                expires_in,
+                totp_enrolment_required: enrolment_only,
+            }))
+        }
+    }
+}
+
+/// Sign out: revokes the refresh token's whole family. Always 204, even for unknown tokens.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
+#[post("/auth/logout")]
+pub async fn logout(
+    body: web::Json<RefreshRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            if let Some((family, user_id)) = tokens::family_of(conn, &presented)? {
+                tokens::revoke_family(conn, &family)?;
+                audit::record(
+                    conn,
+                    &Actor::User(user_id.clone()),
+                    "auth.logout",
+                    "user",
+                    &user_id,
+                    serde_json::json!({}),
+                )?;
+            }
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// `staff` or `service`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
+    /// What these credentials may do.
+    pub permissions: Vec<String>,
+    /// For a staff token issued before TOTP enrolment: only `/me/totp*` work.
+    pub totp_enrolment_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceView {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+/// Who the credentials belong to, and what they may do.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/me")]
+pub async fn me(principal: Principal, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    let me = match principal {
+        Principal::Staff(s) => {
+            let id = s.user_id.clone();
+            let view = db::run(&pool, move |conn| Ok(load_user_view(conn, &id)?))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?;
+            let mut permissions: Vec<Permission> = Vec::new();
+            for role in &s.roles {
+                for p in permissions_of(*role) {
+                    if !permissions.contains(p) {
+                        permissions.push(*p);
+                    }
+                }
+            }
+            Me {
+                kind: "staff",
+                user: Some(view),
+                permissions: permissions.iter().map(|p| format!("{p:?}")).collect(),
+                totp_enrolment_only: s.totp_enrolment_only,
+                service: None,
+            }
+        }
+        Principal::Service(k) => Me {
+            kind: "service",
+            user: None,
+            permissions: k.scopes.clone(),
+            totp_enrolment_only: false,
+            service: Some(ServiceView {
+                id: k.id,
+                name: k.name,
+                scopes: k.scopes,
+            }),
+        },
+    };
+    Ok(HttpResponse::Ok().json(me))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32 secret, for typing into an authenticator app.
+    pub secret: String,
+    /// `otpauth://totp/…` URI, for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// Start TOTP enrolment: returns a new secret. It takes effect once confirmed with a code.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, body = TotpEnrolment),
+        (status = 409, description = "TOTP already enabled", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/totp")]
+pub async fn start_totp(
+    who: SignedIn,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let secret = totp::new_secret();
+    let (base32, uri) = totp::enrolment(&secret, &who.username)?;
+    let sealed = auth.data_key.encrypt(&secret, &totp_aad(&who.user_id));
+    let user_id = who.user_id.clone();
+    db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let enabled: bool = users::table
+                .find(&user_id)
+                .select(users::totp_enabled)
+                .first(conn)?;
+            if enabled {
+                return Err(ApiError::conflict(
+                    "totp_already_enabled",
+                    "TOTP is already enabled for this account.",
+                ));
+            }
+            diesel::update(users::table.find(&user_id))
+                .set(users::totp_secret.eq(Some(sealed)))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                &Actor::User(user_id.clone()),
+                "user.totp_enrolment_started",
+                "user",
+                &user_id,
+                serde_json::json!({}),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TotpEnrolment {
+        secret: base32,
+        otpauth_uri: uri,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TotpConfirm {
+    pub code: String,
+}
+
+/// Confirm TOTP enrolment with a current code. Existing sessions end: sign in again with a code.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TotpConfirm,
+    responses(
+        (status = 200, description = "TOTP enabled"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/totp/confirm")]
+pub async fn confirm_totp(
+    who: SignedIn,
+    body: web::Json<TotpConfirm>,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let code = body.into_inner().code;
+    let user_id = who.user_id.clone();
+    let username = who.username.clone();
+    let auth = auth.into_inner();
+    db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let (sealed, enabled): (Option<Vec<u8>>, bool) = users::table
+                .find(&user_id)
+                .select((users::totp_secret, users::totp_enabled))
+                .first(conn)?;
+            if enabled {
+                return Err(ApiError::conflict(
+                    "totp_already_enabled",
+                    "TOTP is already enabled for this account.",
+                ));
+            }
+            let secret = sealed
+                .and_then(|s| auth.data_key.decrypt(&s, &totp_aad(&user_id)).ok())
+                .ok_or_else(|| {
+                    ApiError::conflict(
+                        "totp_not_started",
+                        "Start enrolment with POST /me/totp first.",
+                    )
+                })?;
+            let now_unix = chrono::Utc::now().timestamp() as u64;
+            let step =
+                totp::verify(&secret, &username, &code, now_unix, None).ok_or_else(|| {
+                    ApiError::validation(vec![FieldError::new(
+                        "code",
+                        "invalid_totp",
+                        "The code does not match; check the authenticator app's clock.",
+                    )])
+                })?;
+            diesel::update(users::table.find(&user_id))
+                .set((
+                    users::totp_enabled.eq(true),
+                    users::totp_last_step.eq(Some(step)),
+                    users::token_version.eq(users::token_version + 1),
+                    users::updated_at.eq(now_micros()),
+                ))
+                .execute(conn)?;
+            tokens::revoke_all_for_user(conn, &user_id)?;
+            audit::record(
+                conn,
+                &Actor::User(user_id.clone()),
+                "user.totp_enabled",
+                "user",
+                &user_id,
+                serde_json::json!({}),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
+}

@@ -1,0 +1,248 @@
+//! Access tokens (JWT, HS256 pinned) and refresh tokens (256-bit random, stored as SHA-256,
+//! single use, rotated within a family; reuse of a spent token revokes the family).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::now_micros;
+use crate::db::schema::refresh_tokens;
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub roles: Vec<String>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    /// The user's token_version when issued; a bump invalidates the token at once.
+    pub tv: i32,
+    /// Issued to a user who must enrol TOTP first: good only for `/me` and `/me/totp*`.
+    #[serde(default)]
+    pub totp_enrolment_only: bool,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], issuer: &str, audience: &str) -> JwtKeys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+        }
+    }
+
+    pub fn issue(
+        &self,
+        user_id: &str,
+        roles: Vec<String>,
+        token_version: i32,
+        ttl_secs: u64,
+        totp_enrolment_only: bool,
+    ) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = AccessClaims {
+            sub: user_id.to_string(),
+            roles,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ttl_secs as i64,
+            jti: uuid::Uuid::new_v4().to_string(),
+            tv: token_version,
+            totp_enrolment_only,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Checks signature (HS256 only), expiry, issuer and audience.
+    pub fn verify(&self, token: &str) -> Option<AccessClaims> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Stores a new refresh token in `family_id` and returns it (the only time it exists in clear).
+pub fn issue_refresh(
+    conn: &mut DbConnection,
+    user_id: &str,
+    family_id: &str,
+    ttl_secs: u64,
+) -> QueryResult<String> {
+    let token = random_token();
+    let now = now_micros();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(uuid::Uuid::new_v4().to_string()),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::family_id.eq(family_id),
+            refresh_tokens::token_hash.eq(hash_token(&token)),
+            refresh_tokens::issued_at.eq(now),
+            refresh_tokens::expires_at.eq(now + chrono::Duration::seconds(ttl_secs as i64)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was live and is now spent: (user id, family id).
+    Rotated {
+        user_id: String,
+        family_id: String,
+    },
+    /// The token was already spent or revoked: its family is now revoked.
+    Reused {
+        user_id: String,
+        family_id: String,
+    },
+    Unknown,
+    Expired,
+}
+
+/// Spends a refresh token. Call inside a write transaction. The spend is a conditional update,
+/// so two concurrent uses of one token cannot both succeed.
+pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<RefreshOutcome> {
+    let hash = hash_token(token);
+    let row: Option<(String, String, String, NaiveDateTime)> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(&hash))
+        .select((
+            refresh_tokens::id,
+            refresh_tokens::user_id,
+            refresh_tokens::family_id,
+            refresh_tokens::expires_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, user_id, family_id, expires_at)) = row else {
+        return Ok(RefreshOutcome::Unknown);
+    };
+    let now = now_micros();
+    let spent = diesel::update(
+        refresh_tokens::table
+            .find(&id)
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(Some(now)))
+    .execute(conn)?;
+    if spent == 0 {
+        revoke_family(conn, &family_id)?;
+        return Ok(RefreshOutcome::Reused { user_id, family_id });
+    }
+    if expires_at <= now {
+        return Ok(RefreshOutcome::Expired);
+    }
+    Ok(RefreshOutcome::Rotated { user_id, family_id })
+}
+
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now_micros())))
+    .execute(conn)
+}
+
+/// The family a refresh token belongs to, with its user.
+pub fn family_of(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(String, String)>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash_token(token)))
+        .select((refresh_tokens::family_id, refresh_tokens::user_id))
+        .first(conn)
+        .optional()
+}
+
+/// Revokes every refresh token of a user (password change, deactivation).
+pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now_micros())))
+    .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_only_with_the_right_key_issuer_and_audience() {
+        let keys = JwtKeys::new(&[1u8; 32], "probity", "probity-api");
+        let token = keys
+            .issue("u1", vec!["admin".into()], 3, 900, false)
+            .unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(claims.sub, "u1");
+        assert_eq!(claims.tv, 3);
+        assert!(JwtKeys::new(&[2u8; 32], "probity", "probity-api")
+            .verify(&token)
+            .is_none());
+        assert!(JwtKeys::new(&[1u8; 32], "other", "probity-api")
+            .verify(&token)
+            .is_none());
+        assert!(JwtKeys::new(&[1u8; 32], "probity", "other")
+            .verify(&token)
+            .is_none());
+        let expired = keys.issue("u1", vec![], 0, 0, false).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let strict = {
+            let mut k = JwtKeys::new(&[1u8; 32], "probity", "probity-api");
+            k.validation.leeway = 0;
+            k
+        };
+        assert!(
+            strict.verify(&expired).is_none()
+                || strict.verify(&expired).unwrap().exp >= chrono::Utc::now().timestamp()
+        );
+    }
+
+    #[test]
+    fn refresh_tokens_are_256_bit_and_hashed() {
+        let t = random_token();
+        assert_eq!(t.len(), 43);
+        assert_eq!(hash_token(&t).len(), 64);
+        assert_ne!(random_token(), t);
+    }
+}

@@ -1,0 +1,332 @@
+//! Admin endpoints for staff accounts: `/users`, `/users/{id}`.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::views::{list_user_views, load_user_view, UserView};
+use super::{create_user, valid_username, CreateUserError, NewUser};
+use crate::audit::{self, now_micros};
+use crate::auth::extract::Staff;
+use crate::auth::{passwords, tokens, AuthState};
+use crate::db::schema::{user_roles, users};
+use crate::db::{self, DbPool};
+use crate::domain::permissions::Permission;
+use crate::domain::roles::Role;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::pagination::{page, Page, PageQuery};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateUserRequest {
+    pub display_name: Option<String>,
+    /// `null` clears the email; absent leaves it.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub roles: Option<Vec<String>>,
+    pub active: Option<bool>,
+    /// Sets a new password (reset). Ends the user's sessions.
+    pub password: Option<String>,
+}
+
+fn parse_roles(names: &[String], errors: &mut Vec<FieldError>) -> Vec<Role> {
+    if names.is_empty() {
+        errors.push(FieldError::new(
+            "roles",
+            "required",
+            "give at least one role",
+        ));
+    }
+    let mut roles = Vec::new();
+    for name in names {
+        match name.parse::<Role>() {
+            Ok(r) if !roles.contains(&r) => roles.push(r),
+            Ok(_) => {}
+            Err(e) => errors.push(FieldError::new("roles", "unknown_role", e.to_string())),
+        }
+    }
+    roles
+}
+
+fn check_email(email: &Option<String>, errors: &mut Vec<FieldError>) {
+    if let Some(e) = email {
+        if e.parse::<lettre::Address>().is_err() {
+            errors.push(FieldError::new(
+                "email",
+                "invalid",
+                "not a valid email address",
+            ));
+        }
+    }
+}
+
+fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 100 {
+        errors.push(FieldError::new(
+            "display_name",
+            "invalid_length",
+            "display_name must have 1–100 characters",
+        ));
+    }
+}
+
+fn check_password(username: &str, password: &str, errors: &mut Vec<FieldError>) {
+    if let Err(v) = passwords::check(username, password) {
+        errors.push(FieldError::new("password", v.code(), v.to_string()));
+    }
+}
+
+/// List staff accounts.
+#[utoipa::path(
+    tag = "users",
+    params(PageQuery),
+    responses((status = 200, body = Page<UserView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(
+    staff: Staff,
+    query: web::Query<PageQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let (limit, after) = query.parse()?;
+    let items = db::run(&pool, move |conn| {
+        Ok(list_user_views(conn, after.as_deref(), limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(items, limit, |u| u.username.clone())))
+}
+
+/// Create a staff account.
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, body = UserView),
+        (status = 409, description = "username taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create(
+    staff: Staff,
+    body: web::Json<CreateUserRequest>,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let req = body.into_inner();
+    let username = req.username.trim().to_lowercase();
+    let mut errors = Vec::new();
+    if !valid_username(&username) {
+        errors.push(FieldError::new(
+            "username",
+            "invalid",
+            "3–64 characters of a–z, 0–9, '.', '_' or '-'",
+        ));
+    }
+    check_display_name(&req.display_name, &mut errors);
+    check_email(&req.email, &mut errors);
+    let roles = parse_roles(&req.roles, &mut errors);
+    check_password(&username, &req.password, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let hash = auth.hash_password(req.password).await?;
+    let new_user = NewUser {
+        username,
+        display_name: req.display_name.trim().to_string(),
+        email: req.email,
+        roles,
+    };
+    let actor = staff.actor();
+    let view = db::run(&pool, move |conn| {
+        let id = create_user(conn, &actor, &new_user, &hash).map_err(|e| match e {
+            CreateUserError::UsernameTaken(_) => {
+                ApiError::conflict("username_taken", e.to_string())
+            }
+            CreateUserError::Database(d) => d.into(),
+            other => ApiError::validation(vec![FieldError::new(
+                "username",
+                "invalid",
+                other.to_string(),
+            )]),
+        })?;
+        load_user_view(conn, &id)?.ok_or_else(|| ApiError::not_found("user vanished"))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// One staff account.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let id = id.into_inner();
+    let view = db::run(&pool, move |conn| Ok(load_user_view(conn, &id)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("No user has this id."))?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Change roles, active flag, name, email, or reset the password. Changing roles, deactivating
+/// or resetting the password ends the user's sessions at once.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = String, Path)),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<UpdateUserRequest>,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let id = id.into_inner();
+    let req = body.into_inner();
+    let lookup = id.clone();
+    let username: String = db::run(&pool, move |conn| {
+        Ok(users::table
+            .find(&lookup)
+            .select(users::username)
+            .first(conn)
+            .optional()?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found("No user has this id."))?;
+
+    let mut errors = Vec::new();
+    if let Some(name) = &req.display_name {
+        check_display_name(name, &mut errors);
+    }
+    if let Some(email) = &req.email {
+        check_email(email, &mut errors);
+    }
+    let roles = req.roles.as_ref().map(|r| parse_roles(r, &mut errors));
+    if let Some(p) = &req.password {
+        check_password(&username, p, &mut errors);
+    }
+    if id == staff.user_id()
+        && (req.active == Some(false) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)))
+    {
+        errors.push(FieldError::new(
+            "active",
+            "self_lockout",
+            "you cannot deactivate yourself or remove your own admin role",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let new_hash = match req.password {
+        Some(p) => Some(auth.hash_password(p).await?),
+        None => None,
+    };
+    let actor = staff.actor();
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let mut changed: Vec<&str> = Vec::new();
+            let now = now_micros();
+            if let Some(name) = &req.display_name {
+                diesel::update(users::table.find(&id))
+                    .set(users::display_name.eq(name.trim()))
+                    .execute(conn)?;
+                changed.push("display_name");
+            }
+            if let Some(email) = &req.email {
+                diesel::update(users::table.find(&id))
+                    .set(users::email.eq(email))
+                    .execute(conn)?;
+                changed.push("email");
+            }
+            let mut ends_sessions = false;
+            if let Some(active) = req.active {
+                diesel::update(users::table.find(&id))
+                    .set(users::active.eq(active))
+                    .execute(conn)?;
+                changed.push("active");
+                ends_sessions |= !active;
+            }
+            if let Some(roles) = &roles {
+                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(&id)))
+                    .execute(conn)?;
+                for role in roles {
+                    diesel::insert_into(user_roles::table)
+                        .values((
+                            user_roles::user_id.eq(&id),
+                            user_roles::role.eq(role.as_str()),
+                        ))
+                        .execute(conn)?;
+                }
+                changed.push("roles");
+                ends_sessions = true;
+            }
+            if let Some(hash) = &new_hash {
+                diesel::update(users::table.find(&id))
+                    .set((
+                        users::password_hash.eq(hash),
+                        users::failed_logins.eq(0),
+                        users::locked_until.eq(None::<chrono::NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+                changed.push("password");
+                ends_sessions = true;
+            }
+            if ends_sessions {
+                diesel::update(users::table.find(&id))
+                    .set(users::token_version.eq(users::token_version + 1))
+                    .execute(conn)?;
+                tokens::revoke_all_for_user(conn, &id)?;
+            }
+            diesel::update(users::table.find(&id))
+                .set(users::updated_at.eq(now))
+                .execute(conn)?;
+            let role_names: Option<Vec<&str>> = roles
+                .as_ref()
+                .map(|r| r.iter().map(|x| x.as_str()).collect());
+            audit::record(
+                conn,
+                &actor,
+                "user.updated",
+                "user",
+                &id,
+                serde_json::json!({"changed": changed, "roles": role_names, "active": req.active}),
+            )?;
+            load_user_view(conn, &id)?.ok_or_else(|| ApiError::not_found("No user has this id."))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
