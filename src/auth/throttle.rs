@@ -166,7 +166,7 @@ mod tests {
         t.record_failure("alice", None);
         assert!(matches!(t.check("alice", None), Verdict::Wait(_)));
         for _ in 0..4 {
-            assert_eq!(t.record_failure("alice", None).1, false);
+            assert!(!t.record_failure("alice", None).1);
         }
         assert_eq!(t.record_failure("alice", None), (10, true));
         assert!(matches!(t.check("alice", None), Verdict::Locked(_)));

@@ -35,7 +35,7 @@ fn probity(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> std::proces
 }
 
 async fn user_create_bootstraps_an_admin_and_audit_verify_passes(backend: Backend) {
-    let db = TestDatabase::create(backend);
+    let db = std::sync::Arc::new(TestDatabase::create(backend));
     let out = probity(
         &db,
         &[
@@ -100,4 +100,22 @@ async fn user_create_bootstraps_an_admin_and_audit_verify_passes(backend: Backen
             "{name} leaked by check-config"
         );
     }
+
+    // The bootstrapped admin signs in through the API and creates another account.
+    let app = crate::helpers::app(backend)
+        .with_database(db.clone())
+        .spawn()
+        .await;
+    let login = app.login("admin", "a long admin passphrase").await;
+    assert_eq!(login.status(), 200);
+    let token: serde_json::Value = login.json().await.unwrap();
+    let created = app
+        .post_as(
+            "/api/v1/users",
+            token["access_token"].as_str().unwrap(),
+            &serde_json::json!({"username": "intake1", "display_name": "信访室 一",
+                                "roles": ["intake"], "password": "another long passphrase"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
 }

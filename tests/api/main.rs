@@ -5,6 +5,7 @@ mod helpers;
 mod smtp;
 
 mod audit;
+mod auth;
 mod cli;
 mod errors;
 mod health;
@@ -22,6 +23,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("health", health::tests()),
         ("errors", errors::tests()),
         ("audit", audit::tests()),
+        ("auth", auth::tests()),
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),
