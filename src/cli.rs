@@ -91,6 +91,13 @@ pub enum MailCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.config_dir)?;
     telemetry::init(&settings.log);
+    if !settings.generated_secrets.is_empty() {
+        tracing::warn!(
+            file = %settings.secrets_file().display(),
+            secrets = ?settings.generated_secrets,
+            "generated development secrets; production must supply its own"
+        );
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             tracing::info!(environment = %settings.environment, "starting Probity");
@@ -138,7 +145,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let report = with_connection(&settings, |conn| Ok(audit::verify(conn)?)).await?;
+            // Read-only: never migrates, so an auditor's newer binary cannot change the schema.
+            let url = settings.database.url.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                let (pool, _) = db::connect(&url, 1, std::time::Duration::from_secs(10))?;
+                let mut conn = pool.get()?;
+                if db::has_pending_migrations(&mut conn)? {
+                    bail!(
+                        "the database is not migrated to this version; run `probity migrate` first"
+                    );
+                }
+                Ok::<_, anyhow::Error>(audit::verify(&mut conn)?)
+            })
+            .await??;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !report.is_ok() {
                 std::process::exit(1);

@@ -24,6 +24,10 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    /// Secrets generated into the data folder by this load (development only), to be logged
+    /// once logging is up.
+    #[serde(skip)]
+    pub generated_secrets: Vec<&'static str>,
 }
 
 fn default_environment() -> String {
@@ -193,6 +197,13 @@ impl Settings {
             bail!("PROBITY_ENV must be development, production or test, not {environment:?}");
         }
         let env_file = config_dir.join(format!("{environment}.toml"));
+        if environment == "production" && !env_file.exists() {
+            bail!(
+                "{} is missing: production needs its configuration file (set PROBITY_CONFIG_DIR \
+                 or --config-dir to the folder holding it)",
+                env_file.display()
+            );
+        }
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(
                 DEFAULT_TOML,
@@ -203,8 +214,7 @@ impl Settings {
             .add_source(
                 config::Environment::with_prefix("PROBITY")
                     .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
+                    .separator("__"),
             )
             .set_override("environment", environment)?;
         if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -258,11 +268,7 @@ impl Settings {
             }
             if !generated.is_empty() {
                 write_secrets_file(&file, &to_store)?;
-                tracing::warn!(
-                    file = %file.display(),
-                    secrets = ?generated,
-                    "generated development secrets; production must supply its own"
-                );
+                self.generated_secrets = generated;
             }
         }
         let missing: Vec<String> = SECRET_NAMES

@@ -75,7 +75,12 @@ impl Application {
         let worker = if settings.mail.enabled {
             let mailer = Mailer::from_settings(&settings.mail)?;
             let (stop, stopped) = watch::channel(false);
-            let worker = OutboxWorker::new(pool.clone(), settings.outbox.clone(), mailer);
+            let worker = OutboxWorker::new(
+                pool.clone(),
+                settings.outbox.clone(),
+                mailer,
+                Duration::from_secs(settings.mail.timeout_secs),
+            );
             Some((stop, tokio::spawn(worker.run(stopped))))
         } else {
             tracing::warn!(
@@ -164,8 +169,9 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM/SIGINT or `handle().stop(..)`; in-flight requests finish first, then
-    /// the outbox worker stops after its current row.
+    /// Serves until a signal or `handle().stop(..)`. SIGTERM (and `stop(true)`) is graceful:
+    /// in-flight requests finish first (up to `server.shutdown_timeout_secs`); SIGINT and SIGQUIT
+    /// stop at once. The outbox worker then stops after its current pass.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         if let Some((stop, handle)) = self.worker {

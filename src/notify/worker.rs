@@ -1,4 +1,6 @@
 //! The delivery worker: claims due outbox rows, sends them over SMTP, records the outcome.
+//! Delivery is at least once: a worker that dies after sending but before recording sends again
+//! after the lease; the Message-ID (`<outbox id@probity.outbox>`) lets receivers drop duplicates.
 
 use std::time::Duration;
 
@@ -84,14 +86,21 @@ pub struct OutboxWorker {
     pool: DbPool,
     settings: OutboxSettings,
     mailer: Mailer,
+    send_timeout: Duration,
 }
 
 impl OutboxWorker {
-    pub fn new(pool: DbPool, settings: OutboxSettings, mailer: Mailer) -> Self {
+    pub fn new(
+        pool: DbPool,
+        settings: OutboxSettings,
+        mailer: Mailer,
+        send_timeout: Duration,
+    ) -> Self {
         OutboxWorker {
             pool,
             settings,
             mailer,
+            send_timeout,
         }
     }
 
@@ -124,10 +133,23 @@ impl OutboxWorker {
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
         let batch = self.settings.batch_size;
         let lease = Duration::from_secs(self.settings.lease_secs);
+        let claimed_at = std::time::Instant::now();
         let rows = self
             .blocking(move |conn| claim_due(conn, now_micros(), batch, lease))
             .await?;
-        for row in &rows {
+        // Never send on a lease that could run out mid-send: another instance may claim the
+        // row once it has expired. Rows not reached in time are released for the next pass.
+        let send_deadline = lease.saturating_sub(self.send_timeout * 2);
+        for (index, row) in rows.iter().enumerate() {
+            if claimed_at.elapsed() >= send_deadline {
+                let rest: Vec<String> = rows[index..].iter().map(|r| r.id.clone()).collect();
+                tracing::warn!(
+                    released = rest.len(),
+                    "outbox lease running out; releasing rows"
+                );
+                self.blocking(move |conn| release(conn, &rest)).await?;
+                break;
+            }
             let outcome = self.mailer.send(row).await;
             let id = row.id.clone();
             let attempts = row.attempts;
@@ -204,6 +226,17 @@ pub fn claim_due(
         }
         Ok(rows)
     })
+}
+
+/// Gives claimed rows back unsent: the try does not count.
+fn release(conn: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::attempts.eq(outbox::attempts - 1),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn mark_sent(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
