@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, health, users};
+use crate::{audit, auth, divisions, health, reports, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -30,7 +30,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::api_keys::create)
                 .service(auth::api_keys::list)
                 .service(auth::api_keys::revoke)
-                .service(audit::routes::verify_chain),
+                .service(audit::routes::verify_chain)
+                .configure(divisions::routes::configure)
+                .configure(reports::routes::configure),
         );
 }
 

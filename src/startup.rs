@@ -121,6 +121,7 @@ impl Application {
                         .finish()
                 }),
             )
+            .configure(crate::web::configure)
             .configure(|cfg| {
                 if let Some(extra) = extra {
                     extra(cfg)

@@ -105,10 +105,105 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    divisions (code) {
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        demo -> Bool,
+    }
+}
+
+diesel::table! {
+    officials (id) {
+        id -> Text,
+        name -> Text,
+        post -> Text,
+        level -> Text,
+        division_code -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        number -> Text,
+        channel -> Text,
+        programme -> Text,
+        misconduct -> Text,
+        township_code -> Text,
+        village_code -> Text,
+        accused -> Text,
+        description -> Text,
+        occurred_from -> Nullable<Date>,
+        occurred_to -> Nullable<Date>,
+        anonymous -> Bool,
+        reporter_name -> Nullable<Binary>,
+        reporter_id_number -> Nullable<Binary>,
+        reporter_phone -> Nullable<Binary>,
+        reporter_email -> Nullable<Binary>,
+        reporter_address -> Nullable<Binary>,
+        receipt_hash -> Text,
+        status -> Text,
+        submitted_at -> Timestamp,
+        triage_due -> Date,
+        acknowledge_by -> Nullable<Date>,
+        logged_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    report_messages (id) {
+        id -> Text,
+        report_id -> Text,
+        author_kind -> Text,
+        author_id -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        report_id -> Text,
+        storage_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idem_key) {
+        scope -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response -> Binary,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(officials -> divisions (division_code));
+diesel::joinable!(report_messages -> reports (report_id));
+diesel::joinable!(attachments -> reports (report_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_roles,
@@ -119,4 +214,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     refresh_tokens,
     api_keys,
+    divisions,
+    officials,
+    counters,
+    reports,
+    report_messages,
+    attachments,
+    idempotency_keys,
 );

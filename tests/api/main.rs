@@ -7,11 +7,14 @@ mod smtp;
 mod audit;
 mod auth;
 mod cli;
+mod divisions;
 mod errors;
 mod health;
 mod logging;
 mod migrations;
 mod outbox;
+mod reports;
+mod web;
 
 use std::panic::AssertUnwindSafe;
 
@@ -27,6 +30,9 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),
+        ("divisions", divisions::tests()),
+        ("reports", reports::tests()),
+        ("web", web::tests()),
     ]
 }
 
