@@ -150,6 +150,11 @@ impl ApiError {
         e
     }
 
+    /// The underlying cause of a 5xx, if any.
+    pub fn source_ref(&self) -> Option<&anyhow::Error> {
+        self.source.as_ref()
+    }
+
     pub fn problem(&self) -> Problem {
         Problem {
             type_uri: format!("urn:probity:problem:{}", self.code),

@@ -23,6 +23,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub outbox: OutboxSettings,
     pub auth: AuthSettings,
+    pub reports: ReportSettings,
     pub log: LogSettings,
     /// Secrets generated into the data folder by this load (development only), to be logged
     /// once logging is up.
@@ -154,6 +155,25 @@ pub struct AuthSettings {
     /// Failures before the account is locked.
     pub lock_after_failures: u32,
     pub lockout_minutes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ReportSettings {
+    /// Files per submission or upload request.
+    pub max_attachments: usize,
+    pub max_attachment_bytes: u64,
+    /// How long an Idempotency-Key replay returns the saved answer.
+    pub idempotency_hours: u64,
+    pub reporter_session_minutes: u64,
+    /// Working days to accept or transfer a report (Art 14, 16).
+    pub triage_working_days: u32,
+    /// Working days to acknowledge a real-name report.
+    pub acknowledge_working_days: u32,
+    /// Rate limits, per source address (in memory only) and for the whole instance.
+    pub submit_per_source_per_hour: u32,
+    pub submit_global_per_minute: u32,
+    pub receipt_checks_per_source_per_hour: u32,
+    pub receipt_checks_global_per_minute: u32,
 }
 
 fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -19,6 +19,7 @@ use crate::error::extractors;
 use crate::http::middleware::{catch_panics, problem_json_errors, security_headers};
 use crate::http::request_span::ProbityRootSpan;
 use crate::notify::worker::{Mailer, OutboxWorker};
+use crate::reports::ReportsState;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -90,6 +91,7 @@ impl Application {
         };
 
         let auth_state = web::Data::new(AuthState::new(&settings)?);
+        let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone()));
         let json_limit = settings.server.json_body_limit;
         let pool_data = web::Data::new(pool.clone());
         let api = routes::openapi();
@@ -104,6 +106,7 @@ impl Application {
                 .app_data(pool_data.clone())
                 .app_data(known_paths.clone())
                 .app_data(auth_state.clone())
+                .app_data(reports_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

@@ -2,6 +2,10 @@
 
 pub mod audit_chain;
 pub mod backoff;
+pub mod calendar;
+pub mod id_number;
 pub mod login_throttle;
 pub mod permissions;
+pub mod receipt_code;
+pub mod report;
 pub mod roles;

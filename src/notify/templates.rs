@@ -14,6 +14,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/mail_test/body.txt"),
     ),
     (
+        "reporter_message",
+        include_str!("../../templates/email/reporter_message/subject.txt"),
+        include_str!("../../templates/email/reporter_message/body.txt"),
+    ),
+    (
         "account_locked",
         include_str!("../../templates/email/account_locked/subject.txt"),
         include_str!("../../templates/email/account_locked/body.txt"),

@@ -1,4 +1,60 @@
 //! Reports (举报): public submission, receipt codes, encrypted identity and evidence, and the
 //! reporter's follow-up.
 
+pub mod follow_up;
+pub mod limits;
+pub mod receipts;
 pub mod routes;
+pub mod session;
+pub mod storage;
+pub mod submit;
+
+use crate::crypto::DataKey;
+use crate::db::DbPool;
+use crate::domain::calendar::WorkingCalendar;
+use crate::settings::{ReportSettings, Settings};
+
+/// Everything the reporting endpoints and pages share.
+pub struct ReportsState {
+    pub pool: DbPool,
+    pub settings: ReportSettings,
+    pub data_key: DataKey,
+    pub receipts: receipts::ReceiptHasher,
+    pub store: storage::AttachmentStore,
+    pub calendar: WorkingCalendar,
+    pub sessions: session::ReporterSessions,
+    pub submit_limit: limits::RateLimit,
+    pub receipt_limit: limits::RateLimit,
+}
+
+impl ReportsState {
+    pub fn new(settings: &Settings, pool: DbPool) -> ReportsState {
+        let r = settings.reports.clone();
+        ReportsState {
+            pool,
+            data_key: DataKey::new(settings.secrets.key_bytes("data_key")),
+            receipts: receipts::ReceiptHasher::new(settings.secrets.key_bytes("receipt_salt")),
+            store: storage::AttachmentStore::new(
+                &settings.data.dir,
+                settings.secrets.key_bytes("data_key"),
+            ),
+            calendar: WorkingCalendar::shipped(),
+            sessions: session::ReporterSessions::new(
+                &settings.secrets.key_bytes("jwt_signing_key"),
+                &settings.auth.issuer,
+                r.reporter_session_minutes,
+            ),
+            submit_limit: limits::RateLimit::new(
+                "report submissions",
+                r.submit_per_source_per_hour,
+                r.submit_global_per_minute,
+            ),
+            receipt_limit: limits::RateLimit::new(
+                "receipt code checks",
+                r.receipt_checks_per_source_per_hour,
+                r.receipt_checks_global_per_minute,
+            ),
+            settings: r,
+        }
+    }
+}

@@ -1,6 +1,481 @@
-//! HTTP endpoints for reports.
+//! HTTP endpoints for reports: public submission, the reporter's follow-up, staff download of
+//! evidence.
 
+use actix_multipart::Multipart;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{get, post, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::follow_up::{self, EvidenceView, ReporterReportView, ThreadMessage};
+use super::storage::StoreError;
+use super::submit::{self, Idempotency, Receipt, StagedFile};
+use super::ReportsState;
+use crate::auth::extract::Staff;
+use crate::db::schema::attachments;
+use crate::db::{self, DbPool};
+use crate::domain::permissions::Permission;
+use crate::domain::report::RawSubmission;
+use crate::error::{ApiError, FieldError, Problem};
+
 /// Mounted under `/api/v1`.
-pub fn configure(_cfg: &mut ServiceConfig) {}
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(submit_report)
+        .service(open_session)
+        .service(reporter_report)
+        .service(reporter_message)
+        .service(reporter_attachments)
+        .service(download_attachment);
+}
+
+/// The reporter, identified by a session token from `/reporter/session`.
+pub struct Reporter {
+    pub report_id: String,
+}
+
+impl FromRequest for Reporter {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<ReportsState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state = state.expect("ReportsState is registered");
+            token
+                .and_then(|t| state.sessions.verify(&t))
+                .map(|report_id| Reporter { report_id })
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "Open a session with your receipt code first (POST /api/v1/reporter/session).",
+                    )
+                })
+        })
+    }
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    use actix_web::http::StatusCode;
+    match e {
+        StoreError::TooLarge { limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "attachment_too_large",
+            format!("Each file may be at most {limit} bytes. 单个文件不能超过 {} MB。", limit / (1024 * 1024)),
+        ),
+        StoreError::UnsupportedType { detected } => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_attachment_type",
+            format!(
+                "Only images, PDF, office documents, audio and video are accepted (this looks like {detected}). \
+                 只接受图片、PDF、办公文档、音频和视频。"
+            ),
+        ),
+        StoreError::Empty => ApiError::validation(vec![FieldError::new("files", "empty", "a file is empty")]),
+        StoreError::Upload(why) => ApiError::bad_request("upload_failed", format!("The upload failed: {why}")),
+        StoreError::Io(e) => ApiError::unexpected(e.into()),
+    }
+}
+
+/// Reads a multipart body: the field named `report` (JSON, when `expect_report`) and every file
+/// field, each streamed into encrypted storage. On any error the staged files are removed.
+pub async fn read_multipart(
+    state: &ReportsState,
+    mut multipart: Multipart,
+    expect_report: bool,
+) -> Result<(Option<Vec<u8>>, Vec<StagedFile>), ApiError> {
+    let mut report_json: Option<Vec<u8>> = None;
+    let mut files: Vec<StagedFile> = Vec::new();
+    let outcome: Result<(), ApiError> = async {
+        while let Some(field) = multipart.next().await {
+            let mut field =
+                field.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+            let name = field.name().unwrap_or_default().to_string();
+            let is_file = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .is_some();
+            if expect_report && name == "report" && !is_file {
+                let mut buf = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk =
+                        chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+                    if buf.len() + chunk.len() > 256 * 1024 {
+                        return Err(ApiError::bad_request(
+                            "payload_too_large",
+                            "the report field is too large",
+                        ));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                report_json = Some(buf);
+                continue;
+            }
+            if !is_file {
+                continue;
+            }
+            if files.len() >= state.settings.max_attachments {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "files",
+                    "too_many",
+                    format!("at most {} files", state.settings.max_attachments),
+                )]));
+            }
+            // The client's file name is never used or kept.
+            let attachment_id = uuid::Uuid::new_v4().to_string();
+            let file = state
+                .store
+                .store(
+                    &attachment_id,
+                    &mut field,
+                    state.settings.max_attachment_bytes,
+                )
+                .await
+                .map_err(store_error)?;
+            files.push(StagedFile {
+                attachment_id,
+                file,
+            });
+        }
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok((report_json, files)),
+        Err(e) => {
+            submit::discard(state, &files).await;
+            Err(e)
+        }
+    }
+}
+
+fn parse_submission(body: &[u8]) -> Result<RawSubmission, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("The JSON does not have the expected shape: {e}"),
+            )
+        } else {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }
+    })
+}
+
+fn source(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    // In memory for rate limiting only; never stored or logged.
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// Submit a report: JSON, or `multipart/form-data` with a `report` field (the same JSON) and up
+/// to 10 files. Anonymous or real-name. `Idempotency-Key` makes retries safe. Intake officers
+/// log phone, letter and visit reports here with their token and `channel`.
+#[utoipa::path(
+    tag = "reports",
+    request_body(content = RawSubmission, description = "The submission (JSON), or multipart with a `report` part and files"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body → the same 201 answer; same key, different body → 409")),
+    responses(
+        (status = 201, body = Receipt),
+        (status = 409, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/reports")]
+pub async fn submit_report(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ReportsState>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = if req.headers().contains_key(header::AUTHORIZATION) {
+        let staff = Staff::from_request(&req, &mut Payload::None).await?;
+        staff.require(Permission::TriageReports)?;
+        Some(staff)
+    } else {
+        state.submit_limit.check(source(&req))?;
+        None
+    };
+    let idempotency_key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    if idempotency_key.as_ref().is_some_and(|k| k.len() > 200) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key is at most 200 characters.",
+        ));
+    }
+    let content_type = req.content_type().to_string();
+    let (body, files) = if content_type == "application/json" {
+        let limit = 256 * 1024;
+        let body = payload
+            .to_bytes_limited(limit)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("The body is larger than the {limit} bytes accepted."),
+                )
+            })?
+            .map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
+        (body.to_vec(), Vec::new())
+    } else if content_type == "multipart/form-data" {
+        let multipart = Multipart::new(req.headers(), payload.into_inner());
+        let (json, files) = read_multipart(&state, multipart, true).await?;
+        match json {
+            Some(json) => (json, files),
+            None => {
+                submit::discard(&state, &files).await;
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "report",
+                    "required",
+                    "send the submission as a form field named `report` (JSON)",
+                )]));
+            }
+        }
+    } else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send application/json, or multipart/form-data with a `report` field and files.",
+        ));
+    };
+    let raw = match parse_submission(&body) {
+        Ok(raw) => raw,
+        Err(e) => {
+            submit::discard(&state, &files).await;
+            return Err(e);
+        }
+    };
+    let idempotency = idempotency_key.map(|key| Idempotency {
+        fingerprint: submit::request_fingerprint(&body, &files),
+        key,
+    });
+    let receipt = submit::submit(
+        &state,
+        raw,
+        files,
+        idempotency,
+        staff.map(|s| s.user_id().to_string()),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SessionRequest {
+    /// The 16-digit receipt code; spaces are ignored.
+    pub receipt_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterSession {
+    /// Send as `Authorization: Bearer …` to the `/reporter/*` endpoints.
+    pub token: String,
+    pub expires_in: u64,
+}
+
+/// Exchange a receipt code for a short-lived session scoped to that one report.
+#[utoipa::path(
+    tag = "reporter",
+    request_body = SessionRequest,
+    responses(
+        (status = 200, body = ReporterSession),
+        (status = 401, description = "`invalid_receipt_code` — the same answer whether or not any report matches", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/reporter/session")]
+pub async fn open_session(
+    req: HttpRequest,
+    body: web::Json<SessionRequest>,
+    state: web::Data<ReportsState>,
+) -> Result<HttpResponse, ApiError> {
+    state.receipt_limit.check(source(&req))?;
+    let report_id = follow_up::report_for_code(&state, &body.receipt_code).await?;
+    Ok(HttpResponse::Ok().json(ReporterSession {
+        token: state.sessions.issue(&report_id),
+        expires_in: state.sessions.minutes * 60,
+    }))
+}
+
+/// The reporter's view: status with its explanation, the next deadline, the thread and evidence.
+#[utoipa::path(
+    tag = "reporter",
+    responses((status = 200, body = ReporterReportView), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("reporter" = []))
+)]
+#[get("/reporter/report")]
+pub async fn reporter_report(
+    reporter: Reporter,
+    state: web::Data<ReportsState>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(follow_up::reporter_view(&state, &reporter.report_id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReporterMessage {
+    /// 1–5,000 characters.
+    pub body: String,
+}
+
+/// Reply in the thread. Staff are told by email that there is a reply, never what it says.
+#[utoipa::path(
+    tag = "reporter",
+    request_body = ReporterMessage,
+    responses((status = 201, body = ThreadMessage), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("reporter" = []))
+)]
+#[post("/reporter/messages")]
+pub async fn reporter_message(
+    reporter: Reporter,
+    body: web::Json<ReporterMessage>,
+    state: web::Data<ReportsState>,
+) -> Result<HttpResponse, ApiError> {
+    let message = follow_up::add_message(&state, &reporter.report_id, &body.body).await?;
+    Ok(HttpResponse::Created().json(message))
+}
+
+/// Add evidence: `multipart/form-data` with up to 10 files.
+#[utoipa::path(
+    tag = "reporter",
+    responses(
+        (status = 201, body = Vec<EvidenceView>),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("reporter" = []))
+)]
+#[post("/reporter/attachments")]
+pub async fn reporter_attachments(
+    reporter: Reporter,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ReportsState>,
+) -> Result<HttpResponse, ApiError> {
+    if req.content_type() != "multipart/form-data" {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the files as multipart/form-data.",
+        ));
+    }
+    let multipart = Multipart::new(req.headers(), payload.into_inner());
+    let (_, files) = read_multipart(&state, multipart, false).await?;
+    if files.is_empty() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "files",
+            "required",
+            "attach at least one file",
+        )]));
+    }
+    let added = follow_up::add_evidence(&state, &reporter.report_id, files).await?;
+    Ok(HttpResponse::Created().json(added))
+}
+
+/// Download an attachment, decrypted. Staff who triage, work or read cases.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/attachments/{id}")]
+pub async fn download_attachment(
+    staff: Staff,
+    id: web::Path<String>,
+    state: web::Data<ReportsState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    if staff.require(Permission::TriageReports).is_err()
+        && staff.require(Permission::ReadCases).is_err()
+    {
+        return Err(ApiError::forbidden(
+            "Your roles do not allow reading evidence.",
+        ));
+    }
+    let id = id.into_inner();
+    let lookup = id.clone();
+    let (storage_name, content_type, report_id): (String, String, String) =
+        db::run(&pool, move |conn| {
+            Ok(attachments::table
+                .find(&lookup)
+                .select((
+                    attachments::storage_name,
+                    attachments::content_type,
+                    attachments::report_id,
+                ))
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("No attachment has this id."))?;
+    let actor = staff.actor();
+    let audit_id = id.clone();
+    db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            crate::audit::record(
+                conn,
+                &actor,
+                "attachment.downloaded",
+                "report",
+                &report_id,
+                serde_json::json!({"attachment": audit_id}),
+            )
+        })?;
+        Ok(())
+    })
+    .await?;
+    let stream = state
+        .store
+        .open(&storage_name, &id)
+        .await
+        .map_err(|e| ApiError::unexpected(e.into()))?;
+    let extension = mime_extension(&content_type);
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"evidence-{id}.{extension}\""),
+        ))
+        .streaming(stream))
+}
+
+fn mime_extension(mime: &str) -> &'static str {
+    infer::get_from_mime_ext(mime)
+}
+
+mod infer {
+    /// A file extension for a detected type, for the download's suggested name.
+    pub fn get_from_mime_ext(mime: &str) -> &'static str {
+        match mime {
+            "application/pdf" => "pdf",
+            "image/jpeg" => "jpg",
+            "image/png" => "png",
+            "image/gif" => "gif",
+            "image/webp" => "webp",
+            "audio/mpeg" => "mp3",
+            "video/mp4" => "mp4",
+            _ => "bin",
+        }
+    }
+}

@@ -1,0 +1,640 @@
+//! What a report is and the rules a submission must meet. Pure: the caller looks up the
+//! divisions named and passes what it found.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::id_number::{self, IdNumberError};
+use crate::error::FieldError;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal / $zh:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The name shown to people, in Chinese.
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// The poverty-relief programme a report is about.
+    Programme {
+        Dibao = "dibao" / "低保",
+        HouseRenovation = "house_renovation" / "农村危旧土坯房改造",
+        PovertyIdentification = "poverty_identification" / "扶贫对象识别",
+        Other = "other" / "其他",
+    }
+);
+
+text_enum!(
+    Misconduct {
+        Favouritism = "favouritism" / "优亲厚友",
+        BlackBox = "black_box" / "暗箱操作",
+        ImproperProcedure = "improper_procedure" / "程序不到位",
+        FalseClaim = "false_claim" / "虚报冒领",
+        Embezzlement = "embezzlement" / "贪污挪用",
+        Other = "other" / "其他",
+    }
+);
+
+text_enum!(
+    /// How a report arrived. Only `web` is open to the public; the others are logged by intake.
+    Channel {
+        Web = "web" / "网上举报",
+        Phone = "phone" / "电话",
+        Letter = "letter" / "来信",
+        Visit = "visit" / "来访",
+    }
+);
+
+text_enum!(
+    /// A report's status as the commission handles it.
+    ReportStatus {
+        Received = "received" / "已收到，正在登记审查",
+        Accepted = "accepted" / "已受理，正在办理",
+        Transferred = "transferred" / "已转有关部门办理",
+        Merged = "merged" / "已并入同一事项一并办理",
+        Escalated = "escalated" / "已报上级纪检监察机关办理",
+        Concluded = "concluded" / "已办结",
+    }
+);
+
+impl ReportStatus {
+    /// What the status means for the reporter, in Chinese. Never names staff.
+    pub fn explanation_zh(self) -> &'static str {
+        match self {
+            ReportStatus::Received => {
+                "您的举报已登记。县纪委将在5个工作日内决定受理或转交有关部门，并在此告知。"
+            }
+            ReportStatus::Accepted => {
+                "您的举报已受理，正在核查。如需补充材料，办理人员会在此留言。"
+            }
+            ReportStatus::Transferred => "您反映的问题已按管辖转交有关部门办理。",
+            ReportStatus::Merged => "您反映的问题与已登记的事项相同，已合并办理。",
+            ReportStatus::Escalated => "您反映的问题依规报送上级纪检监察机关办理。",
+            ReportStatus::Concluded => "您的举报已办结。实名举报的，办理结果将在15个工作日内反馈。",
+        }
+    }
+}
+
+/// A person named by the reporter, in free text. Intake links them to officials later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccusedPerson {
+    pub name: String,
+    #[serde(default)]
+    pub position: Option<String>,
+}
+
+/// The reporter's identity, checked. Encrypted before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReporterIdentity {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A submission as typed, every field optional so that every problem can be reported at once.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RawSubmission {
+    /// `dibao | house_renovation | poverty_identification | other`
+    pub programme: Option<String>,
+    /// One or more of `favouritism | black_box | improper_procedure | false_claim | embezzlement | other`.
+    pub misconduct: Option<Vec<String>>,
+    /// 9-digit township code.
+    pub township_code: Option<String>,
+    /// 12-digit village code, in that township.
+    pub village_code: Option<String>,
+    #[serde(default)]
+    pub accused: Vec<AccusedPerson>,
+    /// 20–10,000 characters.
+    pub description: Option<String>,
+    /// `YYYY-MM-DD`, not in the future.
+    pub occurred_from: Option<String>,
+    pub occurred_to: Option<String>,
+    pub anonymous: Option<bool>,
+    /// Required when `anonymous` is false; omitted or null when it is true.
+    pub reporter: Option<RawReporter>,
+    /// `web` (default); `phone | letter | visit` are logged by intake officers.
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RawReporter {
+    pub name: Option<String>,
+    /// 18 characters with a valid GB 11643 check digit.
+    pub id_number: Option<String>,
+    /// 11 digits starting with 1.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// What validation found about the divisions named.
+#[derive(Debug, Clone, Default)]
+pub struct DivisionFacts {
+    /// The township code names a township.
+    pub township_exists: bool,
+    /// The village code names a village; `Some(parent)` gives its township.
+    pub village_parent: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidSubmission {
+    pub programme: Programme,
+    pub misconduct: Vec<Misconduct>,
+    pub township_code: String,
+    pub village_code: String,
+    pub accused: Vec<AccusedPerson>,
+    pub description: String,
+    pub occurred_from: Option<NaiveDate>,
+    pub occurred_to: Option<NaiveDate>,
+    pub reporter: Option<ReporterIdentity>,
+    pub channel: Channel,
+}
+
+pub const DESCRIPTION_MIN: usize = 20;
+pub const DESCRIPTION_MAX: usize = 10_000;
+pub const ACCUSED_MAX: usize = 20;
+
+fn trimmed(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn valid_phone(phone: &str) -> bool {
+    phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Checks a submission against every rule, returning all problems at once.
+pub fn validate(
+    raw: &RawSubmission,
+    today: NaiveDate,
+    divisions: &DivisionFacts,
+) -> Result<ValidSubmission, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut err = |field: &str, code: &str, message: String| {
+        errors.push(FieldError::new(field, code, message))
+    };
+
+    let programme = match trimmed(&raw.programme) {
+        None => {
+            err(
+                "programme",
+                "required",
+                format!("choose one of {}", Programme::names()),
+            );
+            None
+        }
+        Some(p) => Programme::parse(&p).or_else(|| {
+            err(
+                "programme",
+                "unknown_value",
+                format!("unknown programme {p:?}; use one of {}", Programme::names()),
+            );
+            None
+        }),
+    };
+
+    let mut misconduct = Vec::new();
+    match &raw.misconduct {
+        None => err(
+            "misconduct",
+            "required",
+            format!("give one or more of {}", Misconduct::names()),
+        ),
+        Some(list) if list.is_empty() => err(
+            "misconduct",
+            "required",
+            format!("give one or more of {}", Misconduct::names()),
+        ),
+        Some(list) => {
+            for (i, m) in list.iter().enumerate() {
+                match Misconduct::parse(m.trim()) {
+                    Some(v) if !misconduct.contains(&v) => misconduct.push(v),
+                    Some(_) => {}
+                    None => err(
+                        &format!("misconduct[{i}]"),
+                        "unknown_value",
+                        format!("unknown misconduct type {m:?}; use {}", Misconduct::names()),
+                    ),
+                }
+            }
+        }
+    }
+
+    let township_code = trimmed(&raw.township_code);
+    match &township_code {
+        None => err(
+            "township_code",
+            "required",
+            "choose the township (乡镇)".into(),
+        ),
+        Some(_) if !divisions.township_exists => err(
+            "township_code",
+            "unknown_township",
+            "no township has this code".into(),
+        ),
+        _ => {}
+    }
+    let village_code = trimmed(&raw.village_code);
+    match (&village_code, &divisions.village_parent) {
+        (None, _) => err("village_code", "required", "choose the village (村)".into()),
+        (Some(_), None) => err(
+            "village_code",
+            "unknown_village",
+            "no village has this code".into(),
+        ),
+        (Some(_), Some(parent)) => {
+            if township_code.is_some() && divisions.township_exists && parent != &township_code {
+                err(
+                    "village_code",
+                    "village_not_in_township",
+                    "this village is not in the chosen township".into(),
+                );
+            }
+        }
+    }
+
+    if raw.accused.len() > ACCUSED_MAX {
+        err(
+            "accused",
+            "too_many",
+            format!("name at most {ACCUSED_MAX} people"),
+        );
+    }
+    let mut accused = Vec::new();
+    for (i, a) in raw.accused.iter().enumerate() {
+        let name = a.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 50 {
+            err(
+                &format!("accused[{i}].name"),
+                "invalid_length",
+                "a name has 1–50 characters".into(),
+            );
+        }
+        let position = trimmed(&a.position);
+        if position.as_ref().is_some_and(|p| p.chars().count() > 50) {
+            err(
+                &format!("accused[{i}].position"),
+                "too_long",
+                "at most 50 characters".into(),
+            );
+        }
+        accused.push(AccusedPerson { name, position });
+    }
+
+    let description = raw
+        .description
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default();
+    let length = description.chars().count();
+    if length < DESCRIPTION_MIN {
+        err(
+            "description",
+            if length == 0 { "required" } else { "too_short" },
+            format!("describe what happened in at least {DESCRIPTION_MIN} characters"),
+        );
+    } else if length > DESCRIPTION_MAX {
+        err(
+            "description",
+            "too_long",
+            format!("at most {DESCRIPTION_MAX} characters"),
+        );
+    }
+
+    let mut date = |field: &str, value: &Option<String>| -> Option<NaiveDate> {
+        let v = trimmed(value)?;
+        match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+            Ok(d) if d > today => {
+                err(
+                    field,
+                    "in_future",
+                    "the date cannot be in the future".into(),
+                );
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                err(field, "invalid_date", "write the date as YYYY-MM-DD".into());
+                None
+            }
+        }
+    };
+    let occurred_from = date("occurred_from", &raw.occurred_from);
+    let occurred_to = date("occurred_to", &raw.occurred_to);
+    if let (Some(from), Some(to)) = (occurred_from, occurred_to) {
+        if to < from {
+            err(
+                "occurred_to",
+                "before_start",
+                "the end is before the start".into(),
+            );
+        }
+    }
+
+    let reporter = match raw.anonymous {
+        None => {
+            err(
+                "anonymous",
+                "required",
+                "say whether the report is anonymous (true/false)".into(),
+            );
+            None
+        }
+        Some(true) => {
+            if raw.reporter.is_some() {
+                err(
+                    "reporter",
+                    "must_be_empty",
+                    "an anonymous report carries no identity; omit reporter or set anonymous to false"
+                        .into(),
+                );
+            }
+            None
+        }
+        Some(false) => match &raw.reporter {
+            None => {
+                err(
+                    "reporter",
+                    "required",
+                    "a real-name report needs the reporter's details".into(),
+                );
+                None
+            }
+            Some(r) => {
+                let name = trimmed(&r.name);
+                if name.as_ref().is_none_or(|n| n.chars().count() > 50) {
+                    err(
+                        "reporter.name",
+                        "required",
+                        "give your name (1–50 characters)".into(),
+                    );
+                }
+                let id_number = match trimmed(&r.id_number) {
+                    None => {
+                        err(
+                            "reporter.id_number",
+                            "required",
+                            "give your 18-character ID number".into(),
+                        );
+                        None
+                    }
+                    Some(id) => match id_number::check(&id) {
+                        Ok(id) => Some(id),
+                        Err(IdNumberError::CheckDigit) => {
+                            err(
+                                "reporter.id_number",
+                                "bad_check_digit",
+                                "the ID number's check digit is wrong; check for a typing error"
+                                    .into(),
+                            );
+                            None
+                        }
+                        Err(IdNumberError::BirthDate) => {
+                            err(
+                                "reporter.id_number",
+                                "invalid_birth_date",
+                                "the birth date in the ID number is not a real date".into(),
+                            );
+                            None
+                        }
+                        Err(IdNumberError::Format) => {
+                            err(
+                                "reporter.id_number",
+                                "invalid_format",
+                                "an ID number is 17 digits and a digit or X".into(),
+                            );
+                            None
+                        }
+                    },
+                };
+                let phone = match trimmed(&r.phone) {
+                    Some(p) if valid_phone(&p) => Some(p),
+                    Some(_) => {
+                        err(
+                            "reporter.phone",
+                            "invalid_phone",
+                            "a mobile number is 11 digits starting with 1".into(),
+                        );
+                        None
+                    }
+                    None => {
+                        err("reporter.phone", "required", "give a mobile number".into());
+                        None
+                    }
+                };
+                let email = trimmed(&r.email);
+                if email
+                    .as_ref()
+                    .is_some_and(|e| e.parse::<lettre::Address>().is_err())
+                {
+                    err(
+                        "reporter.email",
+                        "invalid_email",
+                        "not a valid email address".into(),
+                    );
+                }
+                let address = trimmed(&r.address);
+                if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
+                    err(
+                        "reporter.address",
+                        "too_long",
+                        "at most 200 characters".into(),
+                    );
+                }
+                match (name, id_number, phone) {
+                    (Some(name), Some(id_number), Some(phone)) => Some(ReporterIdentity {
+                        name,
+                        id_number,
+                        phone,
+                        email,
+                        address,
+                    }),
+                    _ => None,
+                }
+            }
+        },
+    };
+
+    let channel = match trimmed(&raw.channel) {
+        None => Some(Channel::Web),
+        Some(c) => Channel::parse(&c).or_else(|| {
+            err(
+                "channel",
+                "unknown_value",
+                format!("use one of {}", Channel::names()),
+            );
+            None
+        }),
+    };
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ValidSubmission {
+        programme: programme.expect("checked"),
+        misconduct,
+        township_code: township_code.expect("checked"),
+        village_code: village_code.expect("checked"),
+        accused,
+        description: description.to_string(),
+        occurred_from,
+        occurred_to,
+        reporter,
+        channel: channel.expect("checked"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-11-29".parse().unwrap()
+    }
+
+    fn facts() -> DivisionFacts {
+        DivisionFacts {
+            township_exists: true,
+            village_parent: Some(Some("360734100".into())),
+        }
+    }
+
+    fn good() -> RawSubmission {
+        RawSubmission {
+            programme: Some("dibao".into()),
+            misconduct: Some(vec!["favouritism".into(), "black_box".into()]),
+            township_code: Some("360734100".into()),
+            village_code: Some("360734100201".into()),
+            accused: vec![AccusedPerson {
+                name: "张某某".into(),
+                position: Some("村支书".into()),
+            }],
+            description: Some(
+                "村支书把低保名额给了自己的亲戚,评议会没有公示,群众意见很大。".into(),
+            ),
+            occurred_from: Some("2026-03-01".into()),
+            occurred_to: Some("2026-05-31".into()),
+            anonymous: Some(false),
+            reporter: Some(RawReporter {
+                name: Some("李某".into()),
+                id_number: Some("11010519491231002X".into()),
+                phone: Some("13800138000".into()),
+                email: None,
+                address: None,
+            }),
+            channel: None,
+        }
+    }
+
+    fn codes(raw: &RawSubmission, facts: &DivisionFacts) -> Vec<(String, String)> {
+        validate(raw, today(), facts)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    fn has(errors: &[(String, String)], field: &str, code: &str) -> bool {
+        errors.iter().any(|(f, c)| f == field && c == code)
+    }
+
+    #[test]
+    fn the_spec_example_is_valid() {
+        let valid = validate(&good(), today(), &facts()).unwrap();
+        assert_eq!(valid.programme, Programme::Dibao);
+        assert_eq!(valid.channel, Channel::Web);
+        assert_eq!(valid.reporter.unwrap().id_number, "11010519491231002X");
+    }
+
+    #[test]
+    fn every_rule_reports_its_field() {
+        let mut r = good();
+        r.programme = Some("housing".into());
+        r.misconduct = Some(vec!["bribery".into()]);
+        r.description = Some("太短了".into());
+        r.occurred_from = Some("2027-01-01".into());
+        r.occurred_to = Some("31/05/2026".into());
+        r.reporter.as_mut().unwrap().id_number = Some("110105194912310021".into());
+        r.reporter.as_mut().unwrap().phone = Some("23800138000".into());
+        let e = codes(&r, &facts());
+        assert!(has(&e, "programme", "unknown_value"));
+        assert!(has(&e, "misconduct[0]", "unknown_value"));
+        assert!(has(&e, "description", "too_short"));
+        assert!(has(&e, "occurred_from", "in_future"));
+        assert!(has(&e, "occurred_to", "invalid_date"));
+        assert!(has(&e, "reporter.id_number", "bad_check_digit"));
+        assert!(has(&e, "reporter.phone", "invalid_phone"));
+    }
+
+    #[test]
+    fn village_must_lie_in_the_township() {
+        let elsewhere = DivisionFacts {
+            township_exists: true,
+            village_parent: Some(Some("360734101".into())),
+        };
+        assert!(has(
+            &codes(&good(), &elsewhere),
+            "village_code",
+            "village_not_in_township"
+        ));
+        let unknown = DivisionFacts {
+            township_exists: false,
+            village_parent: None,
+        };
+        let e = codes(&good(), &unknown);
+        assert!(has(&e, "township_code", "unknown_township"));
+        assert!(has(&e, "village_code", "unknown_village"));
+    }
+
+    #[test]
+    fn real_name_needs_identity_and_anonymous_forbids_it() {
+        let mut r = good();
+        r.reporter = None;
+        assert!(has(&codes(&r, &facts()), "reporter", "required"));
+        let mut r = good();
+        r.anonymous = Some(true);
+        assert!(has(&codes(&r, &facts()), "reporter", "must_be_empty"));
+        r.reporter = None;
+        assert!(validate(&r, today(), &facts()).unwrap().reporter.is_none());
+        let mut r = good();
+        r.reporter.as_mut().unwrap().name = None;
+        assert!(has(&codes(&r, &facts()), "reporter.name", "required"));
+    }
+
+    #[test]
+    fn description_bounds_and_date_order() {
+        let mut r = good();
+        r.description = Some("很".repeat(DESCRIPTION_MAX + 1));
+        assert!(has(&codes(&r, &facts()), "description", "too_long"));
+        r.description = Some("很".repeat(DESCRIPTION_MIN));
+        r.occurred_from = Some("2026-06-01".into());
+        assert!(has(&codes(&r, &facts()), "occurred_to", "before_start"));
+    }
+}

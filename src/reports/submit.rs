@@ -1,0 +1,421 @@
+//! Submitting a report: validate, encrypt the identity, store, hand out the receipt — with
+//! `Idempotency-Key` replays answered from an encrypted saved response.
+
+use chrono::{Datelike, FixedOffset, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::storage::StoredFile;
+use super::ReportsState;
+use crate::audit::{self, now_micros, Actor};
+use crate::db::schema::{attachments, idempotency_keys, reports};
+use crate::db::{self, DbConnection};
+use crate::divisions;
+use crate::domain::receipt_code;
+use crate::domain::report::{
+    validate, DivisionFacts, RawSubmission, ReportStatus, ValidSubmission,
+};
+use crate::error::ApiError;
+
+/// The answer to a successful submission. `receipt_code` is shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    /// Human-readable, e.g. `JB-2026-000123`. Grants nothing on its own.
+    pub report_number: String,
+    /// 16 digits in groups of four. Write it down: it cannot be recovered.
+    pub receipt_code: String,
+    pub status: String,
+    /// Real-name reports are acknowledged by this date (15 working days); null for anonymous.
+    pub acknowledge_by: Option<NaiveDate>,
+    /// The commission accepts or transfers the report by this date (5 working days).
+    pub triage_due: NaiveDate,
+}
+
+/// The commission's local date (China Standard Time), which deadlines count from.
+pub fn today_in_china() -> NaiveDate {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    Utc::now().with_timezone(&cst).date_naive()
+}
+
+/// An uploaded file already encrypted to disk, with the attachment id it was sealed under.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    pub attachment_id: String,
+    pub file: StoredFile,
+}
+
+/// Deletes staged files that will not be attached to anything.
+pub async fn discard(state: &ReportsState, files: &[StagedFile]) {
+    for f in files {
+        let _ = tokio::fs::remove_file(state.store.path_of(&f.file.storage_name)).await;
+    }
+}
+
+/// The fingerprint of a request for `Idempotency-Key`: the submission as sent plus the files.
+pub fn request_fingerprint(body: &[u8], files: &[StagedFile]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(body);
+    for f in files {
+        hasher.update(f.file.sha256.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+const IDEMPOTENCY_SCOPE: &str = "reports.submit";
+
+fn idempotency_aad(key: &str) -> String {
+    format!("idempotency:{IDEMPOTENCY_SCOPE}:{key}")
+}
+
+enum Replay {
+    None,
+    Same(Receipt),
+    Conflict,
+}
+
+fn idempotency_conflict() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different request. Use a new key for a new report.",
+    )
+}
+
+/// Looks up what validation needs to know about the divisions named.
+fn division_facts(conn: &mut DbConnection, raw: &RawSubmission) -> QueryResult<DivisionFacts> {
+    let township = match raw.township_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => divisions::find(conn, code)?,
+        _ => None,
+    };
+    let village = match raw.village_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => divisions::find(conn, code)?,
+        _ => None,
+    };
+    Ok(DivisionFacts {
+        township_exists: township.is_some_and(|t| t.level == "township"),
+        village_parent: village
+            .filter(|v| v.level == "village")
+            .map(|v| v.parent_code),
+    })
+}
+
+/// The next report number of the year: `JB-<year>-<6 digits>`, from a counter row incremented
+/// inside the caller's write transaction.
+fn next_report_number(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
+    let name = format!("report_number:{year}");
+    let ensure = "INSERT INTO counters (name, value) VALUES ({p}, 0) ON CONFLICT (name) DO NOTHING";
+    match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(ensure.replace("{p}", "$1"))
+            .bind::<diesel::sql_types::Text, _>(&name)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(ensure.replace("{p}", "?"))
+            .bind::<diesel::sql_types::Text, _>(&name)
+            .execute(c)?,
+    };
+    use crate::db::schema::counters;
+    diesel::update(counters::table.find(&name))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    let value: i64 = counters::table
+        .find(&name)
+        .select(counters::value)
+        .first(conn)?;
+    Ok(format!("JB-{year}-{value:06}"))
+}
+
+/// Submits a report. `files` are already encrypted to disk; they are attached in the same
+/// transaction, or discarded if the submission fails. `logged_by` is the intake officer who
+/// logged a phone, letter or visit report.
+pub async fn submit(
+    state: &ReportsState,
+    raw: RawSubmission,
+    files: Vec<StagedFile>,
+    idempotency: Option<Idempotency>,
+    logged_by: Option<String>,
+) -> Result<Receipt, ApiError> {
+    let result = submit_inner(state, raw, &files, idempotency, logged_by).await;
+    match &result {
+        Ok((_, true)) => {}
+        // A replay or a failure attaches nothing: the staged copies go.
+        _ => discard(state, &files).await,
+    }
+    result.map(|(receipt, _)| receipt)
+}
+
+/// Returns the receipt and whether the staged files were attached.
+async fn submit_inner(
+    state: &ReportsState,
+    raw: RawSubmission,
+    files: &[StagedFile],
+    idempotency: Option<Idempotency>,
+    logged_by: Option<String>,
+) -> Result<(Receipt, bool), ApiError> {
+    let pool = state.pool.clone();
+    let facts = db::run(&pool, {
+        let raw = raw.clone();
+        move |conn| Ok(division_facts(conn, &raw)?)
+    })
+    .await?;
+    let today = today_in_china();
+    let valid = validate(&raw, today, &facts).map_err(ApiError::validation)?;
+    if valid.channel != crate::domain::report::Channel::Web && logged_by.is_none() {
+        return Err(ApiError::forbidden(
+            "Only intake officers log phone, letter and visit reports; the public uses channel \"web\".",
+        )
+        .with_code("channel_requires_staff"));
+    }
+
+    let code = receipt_code::generate();
+    let receipt_hash = {
+        let hasher = state.receipts.clone();
+        let code = code.clone();
+        tokio::task::spawn_blocking(move || hasher.hash(&code))
+            .await
+            .map_err(|e| ApiError::unexpected(e.into()))?
+    };
+    let triage_due = state
+        .calendar
+        .add_working_days(today, state.settings.triage_working_days);
+    let acknowledge_by = valid.reporter.as_ref().map(|_| {
+        state
+            .calendar
+            .add_working_days(today, state.settings.acknowledge_working_days)
+    });
+    if !state
+        .calendar
+        .knows(acknowledge_by.unwrap_or(triage_due).year())
+    {
+        tracing::warn!(
+            "no official holiday calendar for the deadline's year: counting weekends only"
+        );
+    }
+
+    // The state is shared behind web::Data; the blocking closure needs owned copies.
+    let ctx = SubmitContext {
+        valid,
+        code,
+        receipt_hash,
+        triage_due,
+        acknowledge_by,
+        files: files.to_vec(),
+        idempotency,
+        logged_by,
+        idempotency_ttl: chrono::Duration::hours(state.settings.idempotency_hours as i64),
+    };
+    let data_key = state.data_key.clone();
+    let outcome = db::run(&pool, move |conn| write_report(conn, &data_key, ctx)).await?;
+    match outcome {
+        Written::New(receipt) => Ok((receipt, true)),
+        Written::Replay(receipt) => Ok((receipt, false)),
+        Written::Conflict => Err(idempotency_conflict()),
+    }
+}
+
+struct SubmitContext {
+    valid: ValidSubmission,
+    code: String,
+    receipt_hash: String,
+    triage_due: NaiveDate,
+    acknowledge_by: Option<NaiveDate>,
+    files: Vec<StagedFile>,
+    idempotency: Option<Idempotency>,
+    logged_by: Option<String>,
+    idempotency_ttl: chrono::Duration,
+}
+
+enum Written {
+    New(Receipt),
+    Replay(Receipt),
+    Conflict,
+}
+
+fn write_report(
+    conn: &mut DbConnection,
+    key: &crate::crypto::DataKey,
+    ctx: SubmitContext,
+) -> Result<Written, ApiError> {
+    // Identity fields are sealed under the data key, bound to the report and the field.
+    let seal_with = |id: &str, field: &str, value: Option<&str>| {
+        value.map(|v| key.encrypt(v.as_bytes(), &format!("report:{id}:{field}")))
+    };
+    let attempt = db::write_tx(conn, |conn| {
+        if let Some(idem) = &ctx.idempotency {
+            match find_replay_with_key(conn, key, idem)? {
+                Replay::Same(receipt) => return Ok(Written::Replay(receipt)),
+                Replay::Conflict => return Ok(Written::Conflict),
+                Replay::None => {}
+            }
+        }
+        let now = now_micros();
+        let id = uuid::Uuid::new_v4().to_string();
+        let year = today_in_china().year();
+        let number = next_report_number(conn, year)?;
+        let v = &ctx.valid;
+        let r = v.reporter.as_ref();
+        diesel::insert_into(reports::table)
+            .values((
+                reports::id.eq(&id),
+                reports::number.eq(&number),
+                reports::channel.eq(v.channel.as_str()),
+                reports::programme.eq(v.programme.as_str()),
+                reports::misconduct.eq(v
+                    .misconduct
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                reports::township_code.eq(&v.township_code),
+                reports::village_code.eq(&v.village_code),
+                reports::accused.eq(serde_json::to_string(&v.accused).unwrap_or_default()),
+                reports::description.eq(&v.description),
+                reports::occurred_from.eq(v.occurred_from),
+                reports::occurred_to.eq(v.occurred_to),
+                reports::anonymous.eq(r.is_none()),
+                reports::reporter_name.eq(seal_with(&id, "name", r.map(|x| x.name.as_str()))),
+                reports::reporter_id_number.eq(seal_with(
+                    &id,
+                    "id_number",
+                    r.map(|x| x.id_number.as_str()),
+                )),
+                reports::reporter_phone.eq(seal_with(&id, "phone", r.map(|x| x.phone.as_str()))),
+                reports::reporter_email.eq(seal_with(
+                    &id,
+                    "email",
+                    r.and_then(|x| x.email.as_deref()),
+                )),
+                reports::reporter_address.eq(seal_with(
+                    &id,
+                    "address",
+                    r.and_then(|x| x.address.as_deref()),
+                )),
+                reports::receipt_hash.eq(&ctx.receipt_hash),
+                reports::status.eq(ReportStatus::Received.as_str()),
+                reports::submitted_at.eq(now),
+                reports::triage_due.eq(ctx.triage_due),
+                reports::acknowledge_by.eq(ctx.acknowledge_by),
+                reports::logged_by.eq(&ctx.logged_by),
+            ))
+            .execute(conn)?;
+        for f in &ctx.files {
+            insert_attachment(conn, &id, f, "reporter")?;
+        }
+        let actor = match &ctx.logged_by {
+            Some(user) => Actor::User(user.clone()),
+            None => Actor::Reporter,
+        };
+        audit::record(
+            conn,
+            &actor,
+            "report.submitted",
+            "report",
+            &id,
+            serde_json::json!({
+                "number": number,
+                "channel": v.channel.as_str(),
+                "programme": v.programme.as_str(),
+                "anonymous": r.is_none(),
+                "attachments": ctx.files.len(),
+            }),
+        )?;
+        let receipt = Receipt {
+            report_number: number,
+            receipt_code: receipt_code::grouped(&ctx.code),
+            status: ReportStatus::Received.as_str().to_string(),
+            acknowledge_by: ctx.acknowledge_by,
+            triage_due: ctx.triage_due,
+        };
+        if let Some(idem) = &ctx.idempotency {
+            let plain = serde_json::to_vec(&receipt).map_err(|e| ApiError::unexpected(e.into()))?;
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::scope.eq(IDEMPOTENCY_SCOPE),
+                    idempotency_keys::idem_key.eq(&idem.key),
+                    idempotency_keys::request_hash.eq(&idem.fingerprint),
+                    idempotency_keys::response.eq(key.encrypt(&plain, &idempotency_aad(&idem.key))),
+                    idempotency_keys::created_at.eq(now),
+                    idempotency_keys::expires_at.eq(now + ctx.idempotency_ttl),
+                ))
+                .execute(conn)?;
+        }
+        Ok(Written::New(receipt))
+    });
+    match attempt {
+        // Two requests with one key raced: the loser reads what the winner saved.
+        Err(e) if is_unique_violation(&e) && ctx.idempotency.is_some() => {
+            let idem = ctx.idempotency.as_ref().expect("checked");
+            match find_replay_with_key(conn, key, idem)? {
+                Replay::Same(receipt) => Ok(Written::Replay(receipt)),
+                Replay::Conflict => Ok(Written::Conflict),
+                Replay::None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn is_unique_violation(e: &ApiError) -> bool {
+    e.source_ref()
+        .and_then(|s| s.downcast_ref::<DieselError>())
+        .is_some_and(|d| {
+            matches!(
+                d,
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+            )
+        })
+}
+
+fn find_replay_with_key(
+    conn: &mut DbConnection,
+    key: &crate::crypto::DataKey,
+    idem: &Idempotency,
+) -> Result<Replay, ApiError> {
+    let now = now_micros();
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
+        .execute(conn)?;
+    let saved: Option<(String, Vec<u8>)> = idempotency_keys::table
+        .find((IDEMPOTENCY_SCOPE, &idem.key))
+        .select((idempotency_keys::request_hash, idempotency_keys::response))
+        .first(conn)
+        .optional()?;
+    match saved {
+        None => Ok(Replay::None),
+        Some((hash, _)) if hash != idem.fingerprint => Ok(Replay::Conflict),
+        Some((_, sealed)) => {
+            let plain = key
+                .decrypt(&sealed, &idempotency_aad(&idem.key))
+                .map_err(|e| ApiError::unexpected(e.into()))?;
+            let receipt: Receipt =
+                serde_json::from_slice(&plain).map_err(|e| ApiError::unexpected(e.into()))?;
+            Ok(Replay::Same(receipt))
+        }
+    }
+}
+
+/// Records a staged file as an attachment of `report_id`.
+pub fn insert_attachment(
+    conn: &mut DbConnection,
+    report_id: &str,
+    staged: &StagedFile,
+    uploaded_by: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(attachments::table)
+        .values((
+            attachments::id.eq(&staged.attachment_id),
+            attachments::report_id.eq(report_id),
+            attachments::storage_name.eq(&staged.file.storage_name),
+            attachments::content_type.eq(&staged.file.content_type),
+            attachments::size_bytes.eq(staged.file.size as i64),
+            attachments::sha256.eq(&staged.file.sha256),
+            attachments::uploaded_by.eq(uploaded_by),
+            attachments::created_at.eq(now_micros()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
