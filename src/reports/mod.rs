@@ -25,6 +25,7 @@ pub struct ReportsState {
     pub sessions: session::ReporterSessions,
     pub submit_limit: limits::RateLimit,
     pub receipt_limit: limits::RateLimit,
+    csrf_key: [u8; 32],
 }
 
 impl ReportsState {
@@ -54,7 +55,26 @@ impl ReportsState {
                 r.receipt_checks_per_source_per_hour,
                 r.receipt_checks_global_per_minute,
             ),
+            csrf_key: derive_key(
+                &settings.secrets.key_bytes("jwt_signing_key"),
+                "probity web csrf v1",
+            ),
             settings: r,
         }
     }
+
+    /// The key that signs CSRF tokens on the public forms, derived from the signing secret.
+    pub fn csrf_key(&self) -> [u8; 32] {
+        self.csrf_key
+    }
+}
+
+/// A purpose-bound key: SHA-256(purpose ‖ 0x00 ‖ secret).
+fn derive_key(secret: &[u8; 32], purpose: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(purpose.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(secret);
+    hasher.finalize().into()
 }
