@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Staff sign-in, tokens, TOTP"),
         (name = "users", description = "Staff accounts (admin)"),
         (name = "api-keys", description = "Service API keys for disbursement systems (admin)"),
+        (name = "reports", description = "Submitting reports (public) and their evidence"),
+        (name = "reporter", description = "The reporter's follow-up with a receipt code"),
     )
 )]
 pub struct ApiDoc;
@@ -38,6 +40,15 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "reporter",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("reporter session from POST /api/v1/reporter/session")
                     .build(),
             ),
         );

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::routes::me)
                 .service(auth::routes::start_totp)
                 .service(auth::routes::confirm_totp)
+                .service(auth::routes::change_password)
                 .service(users::routes::list_users)
                 .service(users::routes::create)
                 .service(users::routes::get_user)

@@ -32,6 +32,7 @@ pub struct Application {
     pool: DbPool,
     backend: Backend,
     worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    sweeper: (watch::Sender<bool>, JoinHandle<()>),
 }
 
 /// Opens the database named in settings and applies pending migrations.
@@ -90,6 +91,11 @@ impl Application {
             None
         };
 
+        let sweeper = {
+            let (stop, stopped) = watch::channel(false);
+            let task = tokio::spawn(crate::reports::sweep_expired_replays(pool.clone(), stopped));
+            (stop, task)
+        };
         let auth_state = web::Data::new(AuthState::new(&settings)?);
         let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone()));
         let json_limit = settings.server.json_body_limit;
@@ -153,6 +159,7 @@ impl Application {
             pool,
             backend,
             worker,
+            sweeper,
         })
     }
 
@@ -182,6 +189,9 @@ impl Application {
             let _ = stop.send(true);
             let _ = handle.await;
         }
+        let (stop, handle) = self.sweeper;
+        let _ = stop.send(true);
+        let _ = handle.await;
         tracing::info!("Probity stopped");
         result
     }

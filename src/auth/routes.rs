@@ -671,3 +671,77 @@ pub async fn confirm_totp(
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change your own password. Ends every session of the account, this one included: sign in again.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; sign in again"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    who: SignedIn,
+    body: web::Json<PasswordChange>,
+    auth: web::Data<AuthState>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    if let Err(v) = super::passwords::check(&who.username, &new_password) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "new_password",
+            v.code(),
+            v.to_string(),
+        )]));
+    }
+    let user_id = who.user_id.clone();
+    let stored: String = db::run(&pool, move |conn| {
+        Ok(users::table
+            .find(&user_id)
+            .select(users::password_hash)
+            .first(conn)?)
+    })
+    .await?;
+    if !auth.verify_password(current_password, Some(stored)).await {
+        return Err(ApiError::unauthorized("The current password is wrong.")
+            .with_code("invalid_credentials"));
+    }
+    let hash = auth.hash_password(new_password).await?;
+    let user_id = who.user_id.clone();
+    db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            diesel::update(users::table.find(&user_id))
+                .set((
+                    users::password_hash.eq(&hash),
+                    users::token_version.eq(users::token_version + 1),
+                    users::updated_at.eq(now_micros()),
+                ))
+                .execute(conn)?;
+            tokens::revoke_all_for_user(conn, &user_id)?;
+            audit::record(
+                conn,
+                &Actor::User(user_id.clone()),
+                "user.password_changed",
+                "user",
+                &user_id,
+                serde_json::json!({}),
+            )?;
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -69,6 +69,37 @@ impl ReportsState {
     }
 }
 
+/// Deletes saved idempotent responses whose replay window has ended, so no receipt code
+/// outlives it even encrypted. Runs every ten minutes until `stop` turns true.
+pub async fn sweep_expired_replays(pool: DbPool, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use diesel::prelude::*;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let pool = pool.clone();
+        let swept = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            use crate::db::schema::idempotency_keys;
+            let mut conn = pool.get()?;
+            Ok(diesel::delete(
+                idempotency_keys::table
+                    .filter(idempotency_keys::expires_at.le(crate::audit::now_micros())),
+            )
+            .execute(&mut conn)?)
+        })
+        .await;
+        match swept {
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(deleted = n, "expired idempotency responses deleted")
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "sweeping idempotency responses failed"),
+            _ => {}
+        }
+    }
+}
+
 /// A purpose-bound key: SHA-256(purpose ‖ 0x00 ‖ secret).
 fn derive_key(secret: &[u8; 32], purpose: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};

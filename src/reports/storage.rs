@@ -156,8 +156,9 @@ impl AttachmentStore {
                         .map_err(|detected| StoreError::UnsupportedType { detected })?,
                 );
             }
-            // Keep at least one byte back: the last chunk is sealed differently.
-            while content_type.is_some() && buffer.len() > CHUNK {
+            // Full chunks are sealed as they fill. The last chunk — shorter than a full one,
+            // possibly empty — is sealed as last at the end, so a reader knows it by its size.
+            while content_type.is_some() && buffer.len() >= CHUNK {
                 let rest = buffer.split_off(CHUNK);
                 let sealed = encryptor
                     .encrypt_next(Payload { msg: &buffer, aad })

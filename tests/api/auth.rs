@@ -25,6 +25,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         each_role_gets_exactly_its_permissions,
         admin_manages_users_with_validation,
         service_api_keys_authenticate_and_can_be_revoked,
+        changing_your_own_password_ends_your_sessions,
     ]
 }
 
@@ -644,4 +645,40 @@ async fn service_api_keys_authenticate_and_can_be_revoked(backend: Backend) {
         })
         .await;
     assert!(!stored[0].contains(&secret[20..]), "only a hash is stored");
+}
+
+async fn changing_your_own_password_ends_your_sessions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, token, refresh_token) = app.signed_in("he.ping", &[Role::Investigator]).await;
+    let wrong = app
+        .post_as(
+            "/api/v1/me/password",
+            &token,
+            &json!({"current_password": "not it at all!!", "new_password": "山高水长 2026 新密码"}),
+        )
+        .await;
+    assert_problem(wrong, 401, "invalid_credentials").await;
+    let weak = app
+        .post_as(
+            "/api/v1/me/password",
+            &token,
+            &json!({"current_password": PASSWORD, "new_password": "password1234"}),
+        )
+        .await;
+    assert_problem(weak, 422, "validation_failed").await;
+    let changed = app
+        .post_as(
+            "/api/v1/me/password",
+            &token,
+            &json!({"current_password": PASSWORD, "new_password": "山高水长 2026 新密码"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(app.get_as("/api/v1/me", &token).await.status(), 401);
+    assert_eq!(refresh(&app, &refresh_token).await.status(), 401);
+    assert_eq!(app.login("he.ping", PASSWORD).await.status(), 401);
+    assert_eq!(
+        app.login("he.ping", "山高水长 2026 新密码").await.status(),
+        200
+    );
 }

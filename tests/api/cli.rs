@@ -8,7 +8,10 @@ use probity::db::Backend;
 use crate::helpers::TestDatabase;
 
 pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
-    crate::tests![user_create_bootstraps_an_admin_and_audit_verify_passes]
+    crate::tests![
+        user_create_bootstraps_an_admin_and_audit_verify_passes,
+        serve_stops_gracefully_on_sigterm,
+    ]
 }
 
 fn probity(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> std::process::Output {
@@ -118,4 +121,58 @@ async fn user_create_bootstraps_an_admin_and_audit_verify_passes(backend: Backen
         )
         .await;
     assert_eq!(created.status(), 201);
+}
+
+/// The real binary serves, and SIGTERM stops it gracefully with exit status 0.
+async fn serve_stops_gracefully_on_sigterm(backend: Backend) {
+    use std::io::{BufRead, BufReader};
+    let db = TestDatabase::create(backend);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+        .arg("serve")
+        .env("PROBITY_ENV", "development")
+        .env("DATABASE_URL", &db.url)
+        .env("PROBITY__DATA__DIR", db.dir())
+        .env("PROBITY__SERVER__PORT", "0")
+        .env("PROBITY__SERVER__WORKERS", "1")
+        .env("PROBITY__LOG__LEVEL", "info")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("probity serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("server logs its address").unwrap();
+        if let Some(rest) = line.split("address=http://127.0.0.1:").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u16>()
+                .unwrap();
+        }
+    };
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> =
+        tokio::task::spawn_blocking(move || lines.map_while(Result::ok).collect())
+            .await
+            .unwrap();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit}");
+    assert!(
+        rest.iter().any(|l| l.contains("graceful shutdown")),
+        "{rest:?}"
+    );
+    assert!(
+        rest.iter().any(|l| l.contains("Probity stopped")),
+        "{rest:?}"
+    );
 }
