@@ -1,5 +1,5 @@
 //! The command line: `probity [serve]`, `migrate`, `user create`, `audit verify`,
-//! `check-config`, `mail test`.
+//! `check-config`, `mail test`, `import-divisions`, `demo-data`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use crate::audit::{self, Actor};
 use crate::domain::roles::Role;
 use crate::settings::Settings;
 use crate::startup::{open_database, Application};
-use crate::{db, notify, telemetry, users};
+use crate::{db, divisions, notify, telemetry, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +55,14 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Import administrative divisions from a UTF-8 CSV file (code,name,level,parent_code):
+    /// all rows or none; exits 1 and lists the bad lines.
+    ImportDivisions {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Load the demo data set (寻乌县: townships, villages, officials); safe to run again.
+    DemoData,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +195,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await?;
             println!("queued outbox row {id}");
+        }
+        Command::ImportDivisions { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!(
+                    "{} is not UTF-8 text; save it as \"CSV UTF-8\"",
+                    file.display()
+                )
+            })?;
+            let outcome = with_connection(&settings, move |conn| {
+                Ok(divisions::import_csv(conn, &Actor::Cli, &text))
+            })
+            .await?;
+            match outcome {
+                Ok(c) => println!(
+                    "imported divisions: {} inserted, {} updated, {} unchanged",
+                    c.inserted, c.updated, c.unchanged
+                ),
+                Err(divisions::ImportError::Invalid(errors)) => {
+                    for e in &errors {
+                        eprintln!("{}: {e}", file.display());
+                    }
+                    eprintln!("nothing was imported: {} line(s) have errors", errors.len());
+                    std::process::exit(1);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::DemoData => {
+            let c =
+                with_connection(&settings, |conn| divisions::demo::load(conn, &Actor::Cli)).await?;
+            println!(
+                "demo data: {} divisions and {} officials added (existing ones are kept)",
+                c.divisions_added, c.officials_added
+            );
         }
     }
     Ok(())

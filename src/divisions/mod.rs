@@ -1,14 +1,32 @@
 //! Reference data: administrative divisions (county → township → village, 12-digit
 //! statistical codes) and the officials who serve in them.
+//!
+//! - `rules`: code, level, name and parent rules (pure)
+//! - `import`: parsing and checking a divisions CSV file (pure)
+//! - `officials`: officials' queries and changes
+//! - `demo`: the embedded demo data set (寻乌县) and its loader
+//! - `routes`: the HTTP endpoints
+//!
+//! Divisions and officials are never deleted: history (reports, cases, signers) points at them.
+//! See docs/reference-data.md.
 
+pub mod demo;
+pub mod import;
+pub mod officials;
 pub mod routes;
+pub mod rules;
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use self::import::{Action, LineError, PlannedRow};
+use self::rules::Level;
+use crate::audit::{self, Actor};
 use crate::db::schema::divisions;
-use crate::db::DbConnection;
+use crate::db::{self, DbConnection};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = divisions)]
@@ -38,7 +56,191 @@ pub fn children(conn: &mut DbConnection, parent: Option<&str>) -> QueryResult<Ve
         .order(divisions::code.asc())
         .into_boxed();
     match parent {
-        Some(p) => query.filter(divisions::parent_code.eq(p.to_string())).load(conn),
+        Some(p) => query
+            .filter(divisions::parent_code.eq(p.to_string()))
+            .load(conn),
         None => query.filter(divisions::parent_code.is_null()).load(conn),
     }
+}
+
+/// A page of [`children`], after the code `after`.
+pub fn children_page(
+    conn: &mut DbConnection,
+    parent: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Division>> {
+    let mut query = divisions::table
+        .select(Division::as_select())
+        .order(divisions::code.asc())
+        .into_boxed();
+    query = match parent {
+        Some(p) => query.filter(divisions::parent_code.eq(p.to_string())),
+        None => query.filter(divisions::parent_code.is_null()),
+    };
+    if let Some(a) = after {
+        query = query.filter(divisions::code.gt(a.to_string()));
+    }
+    query.limit(limit).load(conn)
+}
+
+/// Every division, by code: what an import is checked against.
+pub fn all_by_code(conn: &mut DbConnection) -> QueryResult<HashMap<String, Division>> {
+    Ok(divisions::table
+        .select(Division::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|d| (d.code.clone(), d))
+        .collect())
+}
+
+/// A checked new division.
+#[derive(Debug, Clone)]
+pub struct NewDivision {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+    pub parent_code: Option<String>,
+    pub demo: bool,
+}
+
+/// Inserts a division and records `division.created`. Call inside `db::write_tx`, after the
+/// checks in `rules` (the parent must exist).
+pub fn insert(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: &NewDivision,
+    via: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(divisions::table)
+        .values((
+            divisions::code.eq(&new.code),
+            divisions::name.eq(&new.name),
+            divisions::level.eq(new.level.as_str()),
+            divisions::parent_code.eq(&new.parent_code),
+            divisions::demo.eq(new.demo),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "division.created",
+        "division",
+        &new.code,
+        serde_json::json!({
+            "name": new.name,
+            "level": new.level.as_str(),
+            "parent_code": new.parent_code,
+            "demo": new.demo,
+            "via": via,
+        }),
+    )?;
+    Ok(())
+}
+
+/// Renames a division (and, when `clear_demo`, marks it as real data) and records
+/// `division.updated`. Call inside `db::write_tx`.
+pub fn rename(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    current: &Division,
+    name: &str,
+    clear_demo: bool,
+    via: &str,
+) -> QueryResult<()> {
+    let demo = current.demo && !clear_demo;
+    diesel::update(divisions::table.find(&current.code))
+        .set((divisions::name.eq(name), divisions::demo.eq(demo)))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "division.updated",
+        "division",
+        &current.code,
+        serde_json::json!({
+            "name": {"from": current.name, "to": name},
+            "demo": {"from": current.demo, "to": demo},
+            "via": via,
+        }),
+    )?;
+    Ok(())
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportCounts {
+    /// New divisions.
+    pub inserted: usize,
+    /// Existing divisions renamed (or, for demo rows, confirmed as real data).
+    pub updated: usize,
+    /// Rows that matched an existing division exactly.
+    pub unchanged: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// One entry per bad line; nothing was written.
+    #[error("the file has errors; nothing was imported")]
+    Invalid(Vec<LineError>),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Imports a divisions CSV file (see [`import`]) in one transaction: every row or none.
+/// New codes are inserted; existing codes are renamed to the file's name. Data imported this
+/// way is real data: it clears the `demo` flag of the rows it names.
+pub fn import_csv(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    text: &str,
+) -> Result<ImportCounts, ImportError> {
+    db::write_tx(conn, |conn| {
+        let existing = all_by_code(conn)?;
+        let rows = import::plan(text, &existing).map_err(ImportError::Invalid)?;
+        Ok(apply(conn, actor, &rows, false)?)
+    })
+}
+
+/// Writes planned rows. For demo data (`demo`), existing divisions are left exactly as they
+/// are; otherwise they take the file's name and lose the demo flag.
+fn apply(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    rows: &[PlannedRow],
+    demo: bool,
+) -> QueryResult<ImportCounts> {
+    let via = if demo { "demo-data" } else { "import" };
+    let mut counts = ImportCounts::default();
+    for PlannedRow { row, action } in rows {
+        match action {
+            Action::Insert => {
+                let new = NewDivision {
+                    code: row.code.clone(),
+                    name: row.name.clone(),
+                    level: row.level,
+                    parent_code: row.parent_code.clone(),
+                    demo,
+                };
+                insert(conn, actor, &new, via)?;
+                counts.inserted += 1;
+            }
+            Action::Existing {
+                name,
+                demo: was_demo,
+            } if !demo && (name != &row.name || *was_demo) => {
+                let current = Division {
+                    code: row.code.clone(),
+                    name: name.clone(),
+                    level: row.level.as_str().to_string(),
+                    parent_code: row.parent_code.clone(),
+                    demo: *was_demo,
+                };
+                rename(conn, actor, &current, &row.name, true, via)?;
+                counts.updated += 1;
+            }
+            Action::Existing { .. } => counts.unchanged += 1,
+        }
+    }
+    Ok(counts)
 }

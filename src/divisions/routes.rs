@@ -1,6 +1,609 @@
 //! HTTP endpoints for divisions and officials.
+//!
+//! Public: `GET /divisions?parent=CODE`, `GET /divisions/{code}`. Admin (`Administer`):
+//! `POST /divisions`, `PATCH /divisions/{code}`, `POST /divisions/import` (text/csv),
+//! `GET/POST /officials`, `GET/PATCH /officials/{id}`. Nothing is ever deleted.
 
+use actix_web::http::StatusCode;
+use actix_web::{get, patch, post, web, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::officials::{self, NewOfficial, Official, OfficialChange};
+use super::rules::{self, Level, Violation};
+use super::{Division, ImportCounts, ImportError, NewDivision};
+use crate::auth::extract::Staff;
+use crate::db::{self, DbPool};
+use crate::domain::permissions::Permission;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::pagination::{page, Page, PageQuery, MAX_LIMIT};
+
 /// Mounted under `/api/v1`.
-pub fn configure(_cfg: &mut ServiceConfig) {}
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_divisions)
+        .service(create_division)
+        .service(import_divisions)
+        .service(get_division)
+        .service(update_division)
+        .service(list_officials)
+        .service(create_official)
+        .service(get_official)
+        .service(update_official);
+}
+
+/// The largest divisions CSV accepted, in bytes (a whole province fits).
+pub const IMPORT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+fn validation(found: Vec<Violation>) -> ApiError {
+    ApiError::validation(found.into_iter().map(FieldError::from).collect())
+}
+
+fn no_division() -> ApiError {
+    ApiError::not_found("No division has this code.")
+}
+
+fn trimmed(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+// ---------- divisions ----------
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DivisionsQuery {
+    /// A division's code: list its children (a county's townships, a township's villages).
+    /// Without it, the top level: the counties.
+    pub parent: Option<String>,
+    /// 1–200, default 200 (a township's villages fit on one page).
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Administrative divisions: the counties, or the children of `parent`, by code. Public.
+#[utoipa::path(
+    tag = "divisions",
+    params(DivisionsQuery),
+    responses(
+        (status = 200, body = Page<Division>),
+        (status = 404, description = "no division has the code `parent`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/divisions")]
+pub async fn list_divisions(
+    query: web::Query<DivisionsQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let (limit, after) = PageQuery {
+        limit: Some(query.limit.unwrap_or(MAX_LIMIT)),
+        cursor: query.cursor,
+    }
+    .parse()?;
+    let parent = trimmed(query.parent);
+    let items = db::run(&pool, move |conn| {
+        if let Some(p) = &parent {
+            super::find(conn, p)?.ok_or_else(no_division)?;
+        }
+        Ok(super::children_page(
+            conn,
+            parent.as_deref(),
+            after.as_deref(),
+            limit,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(items, limit, |d| d.code.clone())))
+}
+
+/// One administrative division. Public.
+#[utoipa::path(
+    tag = "divisions",
+    params(("code" = String, Path, description = "6, 9 or 12 digits")),
+    responses(
+        (status = 200, body = Division),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/divisions/{code}")]
+pub async fn get_division(
+    code: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let division = db::run(&pool, move |conn| Ok(super::find(conn, &code)?))
+        .await?
+        .ok_or_else(no_division)?;
+    Ok(HttpResponse::Ok().json(division))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDivisionRequest {
+    /// Digits only: 6 for a county, 9 for a township (starting with its county's code), 12 for
+    /// a village (starting with its township's code).
+    pub code: String,
+    /// 1–50 characters.
+    pub name: String,
+    /// `county`, `township` or `village`.
+    pub level: String,
+    /// The division one level up; absent or null for a county.
+    pub parent_code: Option<String>,
+}
+
+/// Add one division (admin). Its parent must already exist.
+#[utoipa::path(
+    tag = "divisions",
+    request_body = CreateDivisionRequest,
+    responses(
+        (status = 201, body = Division),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the code exists already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/divisions")]
+pub async fn create_division(
+    staff: Staff,
+    body: web::Json<CreateDivisionRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let req = body.into_inner();
+    let code = req.code.trim().to_string();
+    let name = req.name.trim().to_string();
+    let parent = trimmed(req.parent_code);
+    let (level, mut found) =
+        rules::check_division(&code, &name, req.level.trim(), parent.as_deref());
+    let check_parent = !found.iter().any(|v| v.field == "parent_code");
+    let actor = staff.actor();
+    let division = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            if let (Some(l), Some(p), true) = (level, &parent, check_parent) {
+                let parent_level = super::find(conn, p)?.and_then(|d| Level::parse(&d.level));
+                found.extend(rules::check_parent(l, p, parent_level));
+            }
+            let Some(level) = level.filter(|_| found.is_empty()) else {
+                return Err(validation(found));
+            };
+            if super::find(conn, &code)?.is_some() {
+                return Err(ApiError::conflict(
+                    "division_exists",
+                    format!(
+                        "Division {code} exists already; rename it with PATCH \
+                         /api/v1/divisions/{code}."
+                    ),
+                ));
+            }
+            let new = NewDivision {
+                code: code.clone(),
+                name,
+                level,
+                parent_code: parent,
+                demo: false,
+            };
+            super::insert(conn, &actor, &new, "api")?;
+            super::find(conn, &code)?.ok_or_else(no_division)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(division))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDivisionRequest {
+    /// The new name, 1–50 characters. A division's code, level and parent never change.
+    pub name: String,
+}
+
+/// Rename a division (admin).
+#[utoipa::path(
+    tag = "divisions",
+    params(("code" = String, Path)),
+    request_body = UpdateDivisionRequest,
+    responses(
+        (status = 200, body = Division),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/divisions/{code}")]
+pub async fn update_division(
+    staff: Staff,
+    code: web::Path<String>,
+    body: web::Json<UpdateDivisionRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let code = code.into_inner();
+    let name = body.into_inner().name.trim().to_string();
+    if let Some(v) = rules::check_name("name", &name) {
+        return Err(validation(vec![v]));
+    }
+    let actor = staff.actor();
+    let division = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let current = super::find(conn, &code)?.ok_or_else(no_division)?;
+            if current.name == name {
+                return Ok(current);
+            }
+            super::rename(conn, &actor, &current, &name, false, "api")?;
+            super::find(conn, &code)?.ok_or_else(no_division)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(division))
+}
+
+/// Is the request's body declared as UTF-8 CSV?
+fn check_csv_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let unsupported = |detail: &str| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            detail,
+        )
+    };
+    let mime = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .filter(|m| m.essence_str() == "text/csv")
+        .ok_or_else(|| unsupported("Send the file as `Content-Type: text/csv`."))?;
+    match mime.get_param(actix_web::mime::CHARSET) {
+        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => Err(unsupported(
+            "Send the file as UTF-8 (`Content-Type: text/csv; charset=utf-8`).",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Import divisions from CSV (admin): header `code,name,level,parent_code`, UTF-8. New codes
+/// are added and existing codes renamed, all in one transaction. If any row is bad nothing is
+/// imported, and the answer is 422 with one error per bad row, its `field` naming the line
+/// (`line 7`; the header is line 1).
+#[utoipa::path(
+    tag = "divisions",
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "code,name,level,parent_code\n360734,寻乌县,county,\n360734100,长宁镇,township,360734\n…"
+    ),
+    responses(
+        (status = 200, body = ImportCounts),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "one error per bad line; nothing was imported", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/divisions/import")]
+pub async fn import_divisions(
+    staff: Staff,
+    req: HttpRequest,
+    mut payload: web::Payload,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    check_csv_content_type(&req)?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("bad_body", format!("The body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > IMPORT_BODY_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The file is larger than the {IMPORT_BODY_LIMIT} bytes accepted."),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_encoding",
+            "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and send it again.",
+        )
+    })?;
+    let actor = staff.actor();
+    let counts = db::run(&pool, move |conn| {
+        super::import_csv(conn, &actor, &text).map_err(|e| match e {
+            ImportError::Invalid(errors) => {
+                let mut api = ApiError::validation(errors.iter().map(FieldError::from).collect());
+                api.detail = format!(
+                    "Nothing was imported: {} line(s) have errors; see `errors`.",
+                    errors.len()
+                );
+                api
+            }
+            ImportError::Database(d) => d.into(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(counts))
+}
+
+// ---------- officials ----------
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OfficialsQuery {
+    /// Only officials of this division (exact code).
+    pub division: Option<String>,
+    /// Only `village`, `township` or `county` officials.
+    pub level: Option<String>,
+    /// Only active (`true`) or retired (`false`) officials.
+    pub active: Option<bool>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List officials (admin), by division code, filterable by division, level and active.
+#[utoipa::path(
+    tag = "officials",
+    params(OfficialsQuery),
+    responses(
+        (status = 200, body = Page<Official>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/officials")]
+pub async fn list_officials(
+    staff: Staff,
+    query: web::Query<OfficialsQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let query = query.into_inner();
+    let (limit, after) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .parse()?;
+    let mut errors = Vec::new();
+    let after = match after.map(|key| officials::parse_cursor_key(&key)) {
+        Some(None) => {
+            errors.push(FieldError::new(
+                "cursor",
+                "invalid",
+                "cursor must be a next_cursor value from a previous page",
+            ));
+            None
+        }
+        Some(Some(key)) => Some(key),
+        None => None,
+    };
+    let level = match trimmed(query.level).map(|l| rules::check_level(&l)) {
+        Some(Err(v)) => {
+            errors.push(v.into());
+            None
+        }
+        Some(Ok(l)) => Some(l),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let filter = officials::Filter {
+        division: trimmed(query.division),
+        level,
+        active: query.active,
+        after,
+    };
+    let items = db::run(&pool, move |conn| {
+        Ok(officials::list(conn, &filter, limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(items, limit, officials::cursor_key)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOfficialRequest {
+    /// 1–50 characters.
+    pub name: String,
+    /// 1–50 characters, e.g. 村支书, 村委会主任, 乡镇党委书记, 乡镇长, 分管扶贫领导, 乡镇纪委书记.
+    pub post: String,
+    /// `village`, `township` or `county`: must be the level of the division.
+    pub level: String,
+    pub division_code: String,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
+/// Add an official (admin).
+#[utoipa::path(
+    tag = "officials",
+    request_body = CreateOfficialRequest,
+    responses(
+        (status = 201, body = Official),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/officials")]
+pub async fn create_official(
+    staff: Staff,
+    body: web::Json<CreateOfficialRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let req = body.into_inner();
+    let name = req.name.trim().to_string();
+    let post = req.post.trim().to_string();
+    let division_code = req.division_code.trim().to_string();
+    let (level, mut found) = rules::check_official(&name, &post, req.level.trim());
+    let actor = staff.actor();
+    let official = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let division = super::find(conn, &division_code)?;
+            let division_level = division.as_ref().and_then(|d| Level::parse(&d.level));
+            match level {
+                Some(l) => found.extend(rules::check_official_division(
+                    l,
+                    &division_code,
+                    division_level,
+                    "level",
+                )),
+                None if division.is_none() => found.push(Violation::new(
+                    "division_code",
+                    "unknown_division",
+                    format!("no division has code {division_code}"),
+                )),
+                None => {}
+            }
+            let Some(level) = level.filter(|_| found.is_empty()) else {
+                return Err(validation(found));
+            };
+            let new = NewOfficial {
+                name,
+                post,
+                level,
+                division_code,
+                active: req.active.unwrap_or(true),
+            };
+            let id = officials::insert(conn, &actor, &new, "api")?;
+            officials::find(conn, &id)?.ok_or_else(|| ApiError::not_found("official vanished"))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(official))
+}
+
+fn no_official() -> ApiError {
+    ApiError::not_found("No official has this id.")
+}
+
+/// One official (admin).
+#[utoipa::path(
+    tag = "officials",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Official),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/officials/{id}")]
+pub async fn get_official(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let id = id.into_inner();
+    let official = db::run(&pool, move |conn| Ok(officials::find(conn, &id)?))
+        .await?
+        .ok_or_else(no_official)?;
+    Ok(HttpResponse::Ok().json(official))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOfficialRequest {
+    pub name: Option<String>,
+    pub post: Option<String>,
+    /// Must match the level of the (new) division.
+    pub level: Option<String>,
+    pub division_code: Option<String>,
+    /// False when the official leaves the post. Officials are never deleted.
+    pub active: Option<bool>,
+}
+
+/// Change an official (admin): name, post, level, division, active. Absent fields stay.
+#[utoipa::path(
+    tag = "officials",
+    params(("id" = String, Path)),
+    request_body = UpdateOfficialRequest,
+    responses(
+        (status = 200, body = Official),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/officials/{id}")]
+pub async fn update_official(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<UpdateOfficialRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Administer)?;
+    let id = id.into_inner();
+    let req = body.into_inner();
+    let mut found = Vec::new();
+    let name = req.name.map(|n| n.trim().to_string());
+    let post = req.post.map(|p| p.trim().to_string());
+    if let Some(n) = &name {
+        found.extend(rules::check_name("name", n));
+    }
+    if let Some(p) = &post {
+        found.extend(rules::check_name("post", p));
+    }
+    let level = match req.level.as_deref().map(|l| rules::check_level(l.trim())) {
+        Some(Err(v)) => {
+            found.push(v);
+            None
+        }
+        Some(Ok(l)) => Some(l),
+        None => None,
+    };
+    let level_given = req.level.is_some();
+    let division_code = req.division_code.map(|d| d.trim().to_string());
+    let actor = staff.actor();
+    let official = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let current = officials::find(conn, &id)?.ok_or_else(no_official)?;
+            let new_level = match level {
+                Some(l) => Some(l),
+                None if level_given => None,
+                None => Level::parse(&current.level),
+            };
+            let new_division = division_code
+                .clone()
+                .unwrap_or_else(|| current.division_code.clone());
+            let moved = division_code.is_some() || level_given;
+            if let (Some(l), true) = (new_level, moved) {
+                let division_level =
+                    super::find(conn, &new_division)?.and_then(|d| Level::parse(&d.level));
+                let blame = if level_given {
+                    "level"
+                } else {
+                    "division_code"
+                };
+                found.extend(rules::check_official_division(
+                    l,
+                    &new_division,
+                    division_level,
+                    blame,
+                ));
+            }
+            if !found.is_empty() {
+                return Err(validation(found));
+            }
+            let change = OfficialChange {
+                name,
+                post,
+                level,
+                division_code,
+                active: req.active,
+            };
+            officials::update(conn, &actor, &current, &change)?;
+            officials::find(conn, &id)?.ok_or_else(no_official)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(official))
+}

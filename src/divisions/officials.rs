@@ -1,0 +1,255 @@
+//! Officials: the people who hold posts in a division (村支书, 乡镇党委书记, …). Accused persons
+//! and approval signers point to them. They are never deleted; `active = false` retires one.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::rules::Level;
+use crate::audit::{self, now_micros, Actor};
+use crate::db::schema::{divisions, officials};
+use crate::db::DbConnection;
+
+/// The posts of a village, as the speech names them.
+pub const VILLAGE_POSTS: [&str; 2] = ["村支书", "村委会主任"];
+/// The posts of a township's leadership, as the speech names them.
+pub const TOWNSHIP_POSTS: [&str; 4] = ["乡镇党委书记", "乡镇长", "分管扶贫领导", "乡镇纪委书记"];
+
+/// An official, as the API shows one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Official {
+    pub id: String,
+    pub name: String,
+    /// e.g. 村支书, 村委会主任, 乡镇党委书记, 乡镇长, 分管扶贫领导, 乡镇纪委书记.
+    pub post: String,
+    /// `village`, `township` or `county`: the level of the division.
+    pub level: String,
+    pub division_code: String,
+    pub division_name: String,
+    /// False once the official has left the post; kept for history.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = officials)]
+struct OfficialRow {
+    id: String,
+    name: String,
+    post: String,
+    level: String,
+    division_code: String,
+    active: bool,
+    created_at: NaiveDateTime,
+}
+
+fn view((row, division_name): (OfficialRow, String)) -> Official {
+    Official {
+        id: row.id,
+        name: row.name,
+        post: row.post,
+        level: row.level,
+        division_code: row.division_code,
+        division_name,
+        active: row.active,
+        created_at: row.created_at.and_utc(),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Official>> {
+    officials::table
+        .inner_join(divisions::table)
+        .filter(officials::id.eq(id))
+        .select((OfficialRow::as_select(), divisions::name))
+        .first(conn)
+        .optional()
+        .map(|r| r.map(view))
+}
+
+/// Filters for [`list`]; `after` is the cursor `(division_code, id)` of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub division: Option<String>,
+    pub level: Option<Level>,
+    pub active: Option<bool>,
+    pub after: Option<(String, String)>,
+}
+
+/// A page of officials, ordered by division code, then id.
+pub fn list(conn: &mut DbConnection, filter: &Filter, limit: i64) -> QueryResult<Vec<Official>> {
+    let mut query = officials::table
+        .inner_join(divisions::table)
+        .select((OfficialRow::as_select(), divisions::name))
+        .into_boxed();
+    if let Some(d) = &filter.division {
+        query = query.filter(officials::division_code.eq(d.clone()));
+    }
+    if let Some(l) = filter.level {
+        query = query.filter(officials::level.eq(l.as_str()));
+    }
+    if let Some(a) = filter.active {
+        query = query.filter(officials::active.eq(a));
+    }
+    if let Some((code, id)) = &filter.after {
+        query = query.filter(
+            officials::division_code
+                .gt(code.clone())
+                .or(officials::division_code
+                    .eq(code.clone())
+                    .and(officials::id.gt(id.clone()))),
+        );
+    }
+    query
+        .order((officials::division_code.asc(), officials::id.asc()))
+        .limit(limit)
+        .load(conn)
+        .map(|rows| rows.into_iter().map(view).collect())
+}
+
+/// The cursor of an official in [`list`]'s order.
+pub fn cursor_key(o: &Official) -> String {
+    format!("{}/{}", o.division_code, o.id)
+}
+
+pub fn parse_cursor_key(key: &str) -> Option<(String, String)> {
+    let (code, id) = key.split_once('/')?;
+    Some((code.to_string(), id.to_string()))
+}
+
+/// A checked new official.
+#[derive(Debug, Clone)]
+pub struct NewOfficial {
+    pub name: String,
+    pub post: String,
+    pub level: Level,
+    pub division_code: String,
+    pub active: bool,
+}
+
+/// Inserts an official and records `official.created`. Call inside `db::write_tx`, after
+/// checking the division exists at the official's level.
+pub fn insert(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: &NewOfficial,
+    via: &str,
+) -> QueryResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(officials::table)
+        .values((
+            officials::id.eq(&id),
+            officials::name.eq(&new.name),
+            officials::post.eq(&new.post),
+            officials::level.eq(new.level.as_str()),
+            officials::division_code.eq(&new.division_code),
+            officials::active.eq(new.active),
+            officials::created_at.eq(now_micros()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "official.created",
+        "official",
+        &id,
+        serde_json::json!({
+            "name": new.name,
+            "post": new.post,
+            "level": new.level.as_str(),
+            "division_code": new.division_code,
+            "active": new.active,
+            "via": via,
+        }),
+    )?;
+    Ok(id)
+}
+
+/// The new values of an official after a change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OfficialChange {
+    pub name: Option<String>,
+    pub post: Option<String>,
+    pub level: Option<Level>,
+    pub division_code: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Applies a checked change and records `official.updated` with what changed, from and to.
+/// Fields equal to the current value are not changes. Returns the changed fields' names.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    current: &Official,
+    change: &OfficialChange,
+) -> QueryResult<Vec<&'static str>> {
+    let mut from = serde_json::Map::new();
+    let mut to = serde_json::Map::new();
+    let mut note = |field: &'static str, old: serde_json::Value, new: serde_json::Value| {
+        if old != new {
+            from.insert(field.into(), old);
+            to.insert(field.into(), new);
+        }
+    };
+    let target = officials::table.find(&current.id);
+    if let Some(name) = &change.name {
+        note("name", current.name.clone().into(), name.clone().into());
+    }
+    if let Some(post) = &change.post {
+        note("post", current.post.clone().into(), post.clone().into());
+    }
+    if let Some(level) = change.level {
+        note("level", current.level.clone().into(), level.as_str().into());
+    }
+    if let Some(code) = &change.division_code {
+        note(
+            "division_code",
+            current.division_code.clone().into(),
+            code.clone().into(),
+        );
+    }
+    if let Some(active) = change.active {
+        note("active", current.active.into(), active.into());
+    }
+    let changed: Vec<&'static str> = ["name", "post", "level", "division_code", "active"]
+        .into_iter()
+        .filter(|f| to.contains_key(*f))
+        .collect();
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    if let Some(name) = &change.name {
+        diesel::update(target)
+            .set(officials::name.eq(name))
+            .execute(conn)?;
+    }
+    if let Some(post) = &change.post {
+        diesel::update(target)
+            .set(officials::post.eq(post))
+            .execute(conn)?;
+    }
+    if let Some(level) = change.level {
+        diesel::update(target)
+            .set(officials::level.eq(level.as_str()))
+            .execute(conn)?;
+    }
+    if let Some(code) = &change.division_code {
+        diesel::update(target)
+            .set(officials::division_code.eq(code))
+            .execute(conn)?;
+    }
+    if let Some(active) = change.active {
+        diesel::update(target)
+            .set(officials::active.eq(active))
+            .execute(conn)?;
+    }
+    audit::record(
+        conn,
+        actor,
+        "official.updated",
+        "official",
+        &current.id,
+        serde_json::json!({"changed": changed, "from": from, "to": to}),
+    )?;
+    Ok(changed)
+}
