@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Staff sign-in, tokens, TOTP"),
         (name = "users", description = "Staff accounts (admin)"),
         (name = "api-keys", description = "Service API keys for disbursement systems (admin)"),
+        (name = "divisions", description = "Administrative divisions (public listing; admin changes and CSV import)"),
+        (name = "officials", description = "Officials of the divisions (admin; read by intake and case workers)"),
         (name = "reports", description = "Submitting reports (public) and their evidence"),
         (name = "reporter", description = "The reporter's follow-up with a receipt code"),
     )

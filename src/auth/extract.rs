@@ -48,6 +48,15 @@ impl Staff {
         }
     }
 
+    /// Allowed when any one of `permissions` is held.
+    pub fn require_any(&self, permissions: &[Permission]) -> Result<(), ApiError> {
+        if permissions.iter().any(|p| allows(&self.0.roles, *p)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("Your roles do not allow this action."))
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         self.0.actor()
     }

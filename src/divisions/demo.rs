@@ -12,10 +12,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::officials::{self, NewOfficial};
-use super::rules::{self, Level};
 use crate::audit::Actor;
 use crate::db::schema::officials as officials_table;
 use crate::db::{self, DbConnection};
+use crate::domain::divisions::{self as rules, Level};
 
 pub const DIVISIONS_CSV: &str = include_str!("../../config/demo/divisions.csv");
 pub const OFFICIALS_CSV: &str = include_str!("../../config/demo/officials.csv");

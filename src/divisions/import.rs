@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::rules::{self, Level, Violation};
 use super::Division;
+use crate::domain::divisions::{self as rules, Level, Violation};
 use crate::error::FieldError;
 
 pub const HEADER: [&str; 4] = ["code", "name", "level", "parent_code"];

@@ -14,7 +14,6 @@ pub mod demo;
 pub mod import;
 pub mod officials;
 pub mod routes;
-pub mod rules;
 
 use std::collections::HashMap;
 
@@ -23,10 +22,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use self::import::{Action, LineError, PlannedRow};
-use self::rules::Level;
 use crate::audit::{self, Actor};
 use crate::db::schema::divisions;
 use crate::db::{self, DbConnection};
+use crate::domain::divisions::Level;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = divisions)]

@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::rules::Level;
 use crate::audit::{self, now_micros, Actor};
 use crate::db::schema::{divisions, officials};
 use crate::db::DbConnection;
+use crate::domain::divisions::Level;
 
 /// The posts of a village, as the speech names them.
 pub const VILLAGE_POSTS: [&str; 2] = ["村支书", "村委会主任"];

@@ -12,10 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::officials::{self, NewOfficial, Official, OfficialChange};
-use super::rules::{self, Level, Violation};
 use super::{Division, ImportCounts, ImportError, NewDivision};
 use crate::auth::extract::Staff;
 use crate::db::{self, DbPool};
+use crate::domain::divisions::{self as rules, Level, Violation};
 use crate::domain::permissions::Permission;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery, MAX_LIMIT};
@@ -363,7 +363,13 @@ pub async fn list_officials(
     query: web::Query<OfficialsQuery>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(Permission::Administer)?;
+    // Intake links accused people to officials; case workers and auditors read them.
+    staff.require_any(&[
+        Permission::Administer,
+        Permission::TriageReports,
+        Permission::WorkCases,
+        Permission::ReadCases,
+    ])?;
     let query = query.into_inner();
     let (limit, after) = PageQuery {
         limit: query.limit,
@@ -501,7 +507,13 @@ pub async fn get_official(
     id: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    staff.require(Permission::Administer)?;
+    // Intake links accused people to officials; case workers and auditors read them.
+    staff.require_any(&[
+        Permission::Administer,
+        Permission::TriageReports,
+        Permission::WorkCases,
+        Permission::ReadCases,
+    ])?;
     let id = id.into_inner();
     let official = db::run(&pool, move |conn| Ok(officials::find(conn, &id)?))
         .await?

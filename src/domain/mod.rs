@@ -3,6 +3,7 @@
 pub mod audit_chain;
 pub mod backoff;
 pub mod calendar;
+pub mod divisions;
 pub mod id_number;
 pub mod login_throttle;
 pub mod permissions;

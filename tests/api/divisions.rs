@@ -851,8 +851,6 @@ async fn only_admins_change_reference_data(backend: Backend) {
         )
         .await,
         post_csv(&app, &investigator, TREE).await,
-        app.get_as("/api/v1/officials", &investigator).await,
-        app.get_as(&official_path, &investigator).await,
         app.post_as(
             "/api/v1/officials",
             &investigator,
@@ -871,6 +869,30 @@ async fn only_admins_change_reference_data(backend: Backend) {
     for response in forbidden {
         assert_problem(response, 403, "forbidden").await;
     }
+    // Case workers and intake read officials (to link accused people); others may not.
+    assert_eq!(
+        app.get_as("/api/v1/officials", &investigator)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_as(&official_path, &investigator).await.status(),
+        200
+    );
+    let (_, benefits, _) = app.signed_in("mzj", &[Role::Benefits]).await;
+    assert_problem(
+        app.get_as("/api/v1/officials", &benefits).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get_as(&official_path, &benefits).await,
+        403,
+        "forbidden",
+    )
+    .await;
     let anonymous = [
         app.client
             .post(app.url("/api/v1/divisions"))
