@@ -330,6 +330,13 @@ pub async fn login(
     }))
 }
 
+fn totp_already_enabled() -> ApiError {
+    ApiError::conflict(
+        "totp_already_enabled",
+        "TOTP is already enabled for this account.",
+    )
+}
+
 pub fn totp_aad(user_id: &str) -> String {
     format!("totp:{user_id}")
 }
@@ -567,10 +574,7 @@ pub async fn start_totp(
                 .select(users::totp_enabled)
                 .first(conn)?;
             if enabled {
-                return Err(ApiError::conflict(
-                    "totp_already_enabled",
-                    "TOTP is already enabled for this account.",
-                ));
+                return Err(totp_already_enabled());
             }
             diesel::update(users::table.find(&user_id))
                 .set(users::totp_secret.eq(Some(sealed)))
@@ -626,10 +630,7 @@ pub async fn confirm_totp(
                 .select((users::totp_secret, users::totp_enabled))
                 .first(conn)?;
             if enabled {
-                return Err(ApiError::conflict(
-                    "totp_already_enabled",
-                    "TOTP is already enabled for this account.",
-                ));
+                return Err(totp_already_enabled());
             }
             let secret = sealed
                 .and_then(|s| auth.data_key.decrypt(&s, &totp_aad(&user_id)).ok())

@@ -256,6 +256,20 @@ fn staff_to_notify(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     Ok(emails.into_iter().flatten().collect())
 }
 
+/// Queues the content-free "the reporter added something" email to each staff member to tell.
+fn tell_staff_of_reporter_activity(conn: &mut DbConnection, number: &str) -> Result<(), ApiError> {
+    for email in staff_to_notify(conn)? {
+        notify::enqueue(
+            conn,
+            "reporter_message",
+            &email,
+            serde_json::json!({"report_number": number}),
+        )
+        .map_err(|e| ApiError::unexpected(e.into()))?;
+    }
+    Ok(())
+}
+
 /// A reply from the reporter. Staff are told by email that there is one — never its content.
 pub async fn add_message(
     state: &ReportsState,
@@ -303,15 +317,7 @@ pub async fn add_message(
                 &report_id,
                 serde_json::json!({"number": number, "message": id}),
             )?;
-            for email in staff_to_notify(conn)? {
-                notify::enqueue(
-                    conn,
-                    "reporter_message",
-                    &email,
-                    serde_json::json!({"report_number": number}),
-                )
-                .map_err(|e| ApiError::unexpected(e.into()))?;
-            }
+            tell_staff_of_reporter_activity(conn, &number)?;
             Ok::<_, ApiError>(())
         })
     })
@@ -344,15 +350,7 @@ pub async fn add_evidence(
                 &report_id,
                 serde_json::json!({"number": number, "attachments": staged.len()}),
             )?;
-            for email in staff_to_notify(conn)? {
-                notify::enqueue(
-                    conn,
-                    "reporter_message",
-                    &email,
-                    serde_json::json!({"report_number": number}),
-                )
-                .map_err(|e| ApiError::unexpected(e.into()))?;
-            }
+            tell_staff_of_reporter_activity(conn, &number)?;
             Ok::<_, ApiError>(())
         })
     })
