@@ -35,8 +35,22 @@ pub struct Application {
     sweeper: (watch::Sender<bool>, JoinHandle<()>),
 }
 
+/// Creates the data folder (SQLite file, secrets, encrypted evidence) readable by this user only.
+pub fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting the data folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Opens the database named in settings and applies pending migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<(DbPool, Backend)> {
+    prepare_data_dir(&settings.data.dir)?;
     let url = settings.database.url.clone();
     let pool_size = settings.database.pool_size;
     let timeout = Duration::from_secs(settings.database.connect_timeout_secs);

@@ -78,6 +78,13 @@ async fn user_create_bootstraps_an_admin_and_audit_verify_passes(backend: Backen
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12"));
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(db.dir()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the data folder is private");
+    }
+
     let verify = probity(&db, &["audit", "verify"], None);
     assert!(
         verify.status.success(),
