@@ -20,7 +20,8 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let cacheable = req.path().starts_with("/api/docs/");
+    // The API docs' assets and the public pages' stylesheet and script may be cached.
+    let cacheable = req.path().starts_with("/api/docs/") || req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
     apply_security_headers(res.headers_mut(), cacheable);
     Ok(res)
@@ -87,7 +88,11 @@ pub async fn problem_json_errors(
         }
     };
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_problem_json(&res) {
+    // The public pages answer errors with their own Chinese HTML pages (src/web).
+    if !(status.is_client_error() || status.is_server_error())
+        || is_problem_json(&res)
+        || is_html(&res)
+    {
         return Ok(res);
     }
     let (code, detail) = generic_problem(status);
@@ -112,6 +117,13 @@ fn is_problem_json(res: &ServiceResponse<BoxBody>) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+fn is_html(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn generic_problem(status: StatusCode) -> (&'static str, &'static str) {
