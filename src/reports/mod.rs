@@ -6,6 +6,7 @@ pub mod limits;
 pub mod receipts;
 pub mod routes;
 pub mod session;
+pub mod staff;
 pub mod storage;
 pub mod submit;
 

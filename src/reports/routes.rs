@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::follow_up::{self, EvidenceView, ReporterReportView, ThreadMessage};
+use super::staff::{ReportSummary, StaffReportView};
 use super::storage::StoreError;
 use super::submit::{self, Idempotency, Receipt, StagedFile};
 use super::ReportsState;
@@ -22,10 +23,13 @@ use crate::db::{self, DbPool};
 use crate::domain::permissions::Permission;
 use crate::domain::report::RawSubmission;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::http::pagination::{page, Page, PageQuery};
 
 /// Mounted under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(submit_report)
+        .service(intake_queue)
+        .service(report_details)
         .service(open_session)
         .service(reporter_report)
         .service(reporter_message)
@@ -478,4 +482,68 @@ mod infer {
             _ => "bin",
         }
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// `received` for the intake queue; omit for all.
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The intake queue: reports, oldest first, with their triage deadline. Never identities.
+#[utoipa::path(
+    tag = "reports",
+    params(QueueQuery),
+    responses(
+        (status = 200, body = Page<ReportSummary>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports")]
+pub async fn intake_queue(
+    staff: Staff,
+    query: web::Query<QueueQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require_any(&[Permission::TriageReports, Permission::ReadCases])?;
+    let q = query.into_inner();
+    let (limit, after) = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let today = submit::today_in_china();
+    let status = q.status;
+    let items = db::run(&pool, move |conn| {
+        super::staff::queue(conn, status.as_deref(), after.as_deref(), limit, today)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(items, limit, |r| r.report_number.clone())))
+}
+
+/// One report as staff see it: what was reported, the thread and the evidence — not who
+/// reported it.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = StaffReportView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/{id}")]
+pub async fn report_details(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require_any(&[Permission::TriageReports, Permission::ReadCases])?;
+    let id = id.into_inner();
+    let today = submit::today_in_china();
+    let view = db::run(&pool, move |conn| super::staff::details(conn, &id, today)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

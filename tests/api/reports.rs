@@ -22,6 +22,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         evidence_is_encrypted_on_disk_and_downloads_byte_for_byte,
         bad_evidence_is_refused,
         intake_logs_phone_reports,
+        intake_sees_the_queue_and_the_thread_but_never_the_identity,
     ]
 }
 
@@ -737,6 +738,77 @@ async fn intake_logs_phone_reports(backend: Backend) {
         app.post_as("/api/v1/reports", &intake, &phone).await,
         422,
         "validation_failed",
+    )
+    .await;
+}
+
+async fn intake_sees_the_queue_and_the_thread_but_never_the_identity(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_divisions(&app).await;
+    let receipt = json_of(submit(&app, &example()).await).await;
+    submit(&app, &anonymous()).await;
+    let token = json_of(session(&app, receipt["receipt_code"].as_str().unwrap()).await).await
+        ["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post_as(
+        "/api/v1/reporter/messages",
+        &token,
+        &json!({"body": "补充：评议会没有通知我们。"}),
+    )
+    .await;
+
+    let (_, intake, _) = app.signed_in("xinfang", &[Role::Intake]).await;
+    let queue = json_of(
+        app.get_as("/api/v1/reports?status=received&limit=1", &intake)
+            .await,
+    )
+    .await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    assert_eq!(queue["items"][0]["report_number"], receipt["report_number"]);
+    assert_eq!(queue["items"][0]["overdue"], false);
+    let cursor = queue["next_cursor"].as_str().unwrap();
+    let next = json_of(
+        app.get_as(
+            &format!("/api/v1/reports?status=received&limit=1&cursor={cursor}"),
+            &intake,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(next["items"][0]["anonymous"], true);
+    assert_problem(
+        app.get_as("/api/v1/reports?status=lost", &intake).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    let id = queue["items"][0]["id"].as_str().unwrap();
+    let details = app.get_as(&format!("/api/v1/reports/{id}"), &intake).await;
+    assert_eq!(details.status(), 200);
+    let text = details.text().await.unwrap();
+    let view: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(view["accused"][0]["name"], "张某某");
+    assert_eq!(view["messages"][0]["body"], "补充：评议会没有通知我们。");
+    for secret in ["李某", "11010519491231002X", "13800138000"] {
+        assert!(
+            !text.contains(secret),
+            "identity leaked into the staff view"
+        );
+    }
+    let (_, benefits, _) = app.signed_in("mzj", &[Role::Benefits]).await;
+    assert_problem(
+        app.get_as("/api/v1/reports", &benefits).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get_as("/api/v1/reports/nope", &intake).await,
+        404,
+        "not_found",
     )
     .await;
 }
