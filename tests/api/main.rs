@@ -70,6 +70,7 @@ fn main() {
     }
 
     let mut trials: Vec<Trial> = migrations::trials();
+    trials.extend(web::trials());
     for (module, tests) in all_tests() {
         for (name, test) in tests {
             for &backend in &backends {

@@ -1,6 +1,7 @@
 //! The public web pages over HTTP, on every backend: what renders, what the forms accept and
-//! refuse, CSRF, rate limits, the follow-up session. The real-browser journey is in
-//! `browser.rs` (SQLite only).
+//! refuse, CSRF, rate limits, the follow-up session. And `trials()`: the reporter's whole
+//! journey in a real headless Chromium (SQLite only), which also takes the screenshots in
+//! docs/screenshots/.
 
 use diesel::prelude::*;
 use probity::db::schema::{attachments, divisions, report_messages, reports};
@@ -1017,4 +1018,470 @@ async fn bursts_get_a_chinese_429_page(backend: Backend) {
             assert!(response.text().await.unwrap().contains("请求过于频繁"));
         }
     }
+}
+
+// ---------- the real browser ----------
+
+const BROWSER_TRIAL: &str = "sqlite::web::a_reporter_in_a_real_browser";
+
+/// Debian's chromium and chromedriver, or why they cannot be used.
+struct BrowserTools {
+    chromium: std::path::PathBuf,
+    chromedriver: std::path::PathBuf,
+}
+
+fn find_program(env: &str, candidates: &[&str]) -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        return Some(p.into());
+    }
+    candidates
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn browser_tools() -> Result<BrowserTools, String> {
+    let chromium = find_program(
+        "PROBITY_CHROMIUM",
+        &["/usr/lib/chromium/chromium", "/usr/bin/chromium"],
+    )
+    .ok_or("chromium is not installed (Debian package `chromium`)")?;
+    let chromedriver = find_program("PROBITY_CHROMEDRIVER", &["/usr/bin/chromedriver"])
+        .ok_or("chromedriver is not installed (Debian package `chromium-driver`)")?;
+    Ok(BrowserTools {
+        chromium,
+        chromedriver,
+    })
+}
+
+/// The browser trial: run when Chromium is installed; otherwise listed as ignored with the
+/// reason printed — and under CI (`CI` set), failed, so CI can never skip it silently.
+pub fn trials() -> Vec<libtest_mimic::Trial> {
+    use libtest_mimic::{Failed, Trial};
+    match browser_tools() {
+        Ok(_) => vec![Trial::test(BROWSER_TRIAL, || {
+            crate::run(Backend::Sqlite, |b| {
+                Box::pin(a_reporter_in_a_real_browser(b))
+            })
+        })],
+        Err(why) if std::env::var_os("CI").is_some() => {
+            vec![Trial::test(BROWSER_TRIAL, move || {
+                Err(Failed::from(format!(
+                    "the browser test must run in CI, but {why}; .ci/run installs it"
+                )))
+            })]
+        }
+        Err(why) => {
+            println!("{BROWSER_TRIAL}: ignored because {why}");
+            vec![Trial::test(BROWSER_TRIAL, || Ok(())).with_ignored_flag(true)]
+        }
+    }
+}
+
+/// chromedriver, started on a free loopback port and stopped (by its own handle) when dropped.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start(tools: &BrowserTools) -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(&tools.chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let status = format!("{}/status", driver.url);
+        let ready = crate::helpers::eventually(std::time::Duration::from_secs(20), || {
+            let status = status.clone();
+            async move {
+                let r = reqwest::get(&status).await.ok()?;
+                r.status().is_success().then_some(())
+            }
+        })
+        .await;
+        assert!(ready.is_some(), "chromedriver did not answer on {status}");
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PHONE_WIDTH: u32 = 360;
+const PHONE_HEIGHT: u32 = 780;
+
+async fn connect(
+    driver: &Driver,
+    tools: &BrowserTools,
+    profile: &std::path::Path,
+) -> fantoccini::Client {
+    let mut caps = fantoccini::wd::Capabilities::new();
+    caps.insert("browserName".into(), serde_json::json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": tools.chromium,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-extensions",
+                "--hide-scrollbars",
+                "--lang=zh-CN",
+                "--force-device-scale-factor=2",
+                format!("--window-size={PHONE_WIDTH},{PHONE_HEIGHT}"),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session through chromedriver")
+}
+
+/// Where screenshots go: `PROBITY_SCREENSHOTS_DIR` (docs/screenshots to refresh the docs),
+/// else a scratch folder under target/.
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("PROBITY_SCREENSHOTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A screenshot of the whole page at phone width: the window is made as tall as the page
+/// (plus whatever the window has around its viewport).
+async fn shot(c: &fantoccini::Client, name: &str) {
+    let sizes = c
+        .execute(
+            "return [Math.ceil(document.documentElement.scrollHeight), window.innerHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let size = |i: usize| sizes[i].as_u64().unwrap_or(PHONE_HEIGHT as u64) as u32;
+    let frame = PHONE_HEIGHT.saturating_sub(size(1));
+    c.set_window_size(PHONE_WIDTH, (size(0) + frame).clamp(PHONE_HEIGHT, 9000))
+        .await
+        .unwrap();
+    let png = c.screenshot().await.unwrap();
+    c.set_window_size(PHONE_WIDTH, PHONE_HEIGHT).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn by_id(c: &fantoccini::Client, id: &str) -> fantoccini::elements::Element {
+    let found = c
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Id(id))
+        .await;
+    match found {
+        Ok(element) => element,
+        Err(e) => {
+            let url = c.current_url().await.map(|u| u.to_string());
+            let page = main_text(c).await;
+            panic!("no #{id} on {url:?}: {e}\n{page}")
+        }
+    }
+}
+
+async fn type_into(c: &fantoccini::Client, id: &str, text: &str) {
+    let field = by_id(c, id).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn text(c: &fantoccini::Client, id: &str) -> String {
+    by_id(c, id).await.text().await.unwrap()
+}
+
+async fn main_text(c: &fantoccini::Client) -> String {
+    c.find(fantoccini::Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn value(c: &fantoccini::Client, id: &str) -> String {
+    by_id(c, id)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Clicks a form's submit button and waits for the next page: the old page's document goes
+/// stale, then the new one has `#ready_id`.
+async fn submit(c: &fantoccini::Client, form_action: &str, ready_id: &str) {
+    let old_page = c.find(fantoccini::Locator::Css("html")).await.unwrap();
+    c.find(fantoccini::Locator::Css(&format!(
+        "form[action='{form_action}'] button[type='submit']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let left = crate::helpers::eventually(std::time::Duration::from_secs(10), || {
+        let old_page = old_page.clone();
+        async move { old_page.tag_name().await.is_err().then_some(()) }
+    })
+    .await;
+    assert!(
+        left.is_some(),
+        "submitting {form_action} loaded no new page"
+    );
+    by_id(c, ready_id).await;
+}
+
+async fn attach(c: &fantoccini::Client, id: &str, path: &std::path::Path) {
+    by_id(c, id)
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+}
+
+async fn a_reporter_in_a_real_browser(backend: Backend) {
+    let tools = browser_tools().expect("checked when the trial was listed");
+    let app = spawn_app(backend).await;
+    seed_places(&app).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let photo = scratch.path().join("现场照片.png");
+    std::fs::write(&photo, PNG).unwrap();
+    let list = scratch.path().join("名单.pdf");
+    std::fs::write(&list, PDF).unwrap();
+    let profile = scratch.path().join("profile");
+
+    let driver = Driver::start(&tools).await;
+    let c = connect(&driver, &tools, &profile).await;
+    let journey = std::panic::AssertUnwindSafe(journey(&c, &app, &photo, &list));
+    let outcome = futures_util::FutureExt::catch_unwind(journey).await;
+    // The browser quits whatever happened; the driver stops when dropped.
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn journey(
+    c: &fantoccini::Client,
+    app: &TestApp,
+    photo: &std::path::Path,
+    list: &std::path::Path,
+) {
+    // The index.
+    c.goto(&app.url("/")).await.unwrap();
+    assert!(main_text(c)
+        .await
+        .contains("回执码是查看您的举报的唯一钥匙"));
+    shot(c, "index").await;
+
+    // A real-name report with mistakes: the page comes back in Chinese, typing kept.
+    c.goto(&app.url("/report")).await.unwrap();
+    shot(c, "report-form").await;
+    for id in [
+        "programme-dibao",
+        "misconduct-favouritism",
+        "misconduct-black_box",
+        "anonymous-false",
+    ] {
+        by_id(c, id).await.click().await.unwrap();
+    }
+    by_id(c, "place")
+        .await
+        .select_by_value(SHANGPING)
+        .await
+        .unwrap();
+    type_into(c, "accused-1-name", "张某某").await;
+    type_into(c, "accused-1-position", "村支书").await;
+    type_into(c, "description", "评议会没有公示。").await;
+    c.execute(
+        "document.getElementById('occurred_from').value = '2026-03-01';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let bad_id = bad_id_number("36073419800101123");
+    type_into(c, "reporter_name", "李某").await;
+    type_into(c, "reporter_id_number", &bad_id).await;
+    type_into(c, "reporter_phone", "13800138000").await;
+    attach(c, "files", photo).await;
+    submit(c, "/report", "reporter_id_number-error").await;
+    assert!(text(c, "reporter_id_number-error").await.contains("校验码"));
+    assert!(text(c, "description-error").await.contains("至少写20个字"));
+    assert_eq!(value(c, "reporter_id_number").await, bad_id);
+    assert_eq!(value(c, "description").await, "评议会没有公示。");
+    assert_eq!(value(c, "place").await, SHANGPING);
+    assert_eq!(value(c, "occurred_from").await, "2026-03-01");
+    assert!(by_id(c, "anonymous-false")
+        .await
+        .is_selected()
+        .await
+        .unwrap());
+    shot(c, "validation-error").await;
+
+    type_into(
+        c,
+        "description",
+        "村支书把低保名额给了自己的亲戚，评议会没有开，名单也没有公示。",
+    )
+    .await;
+    type_into(c, "reporter_id_number", &id_number("36073419800101123")).await;
+    attach(c, "files", photo).await;
+    submit(c, "/report", "receipt-code").await;
+    let number = text(c, "report-number").await;
+    let code = text(c, "receipt-code").await;
+    assert!(number.starts_with("JB-"), "{number}");
+    assert_eq!(code.replace(' ', "").len(), 16, "{code}");
+    assert!(!c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains(&code.replace(' ', "")));
+    let words = main_text(c).await;
+    assert!(words.contains("请抄写或打印保存"));
+    assert!(words.contains("实名举报，县纪委将在"));
+    // Our own script (allowed by the CSP) shows the print button.
+    let print = c
+        .find(fantoccini::Locator::Css("[data-print]"))
+        .await
+        .unwrap();
+    assert!(
+        print.is_displayed().await.unwrap(),
+        "the print button is shown with JS"
+    );
+    shot(c, "receipt").await;
+
+    // An anonymous report with a PDF.
+    c.goto(&app.url("/report")).await.unwrap();
+    for id in [
+        "programme-house_renovation",
+        "misconduct-improper_procedure",
+        "anonymous-true",
+    ] {
+        by_id(c, id).await.click().await.unwrap();
+    }
+    by_id(c, "place")
+        .await
+        .select_by_value("360734107:360734107201")
+        .await
+        .unwrap();
+    type_into(
+        c,
+        "description",
+        "危旧土坯房改造补助发给了已经住新楼房的人家，真正住危房的没有评上。",
+    )
+    .await;
+    attach(c, "files", list).await;
+    submit(c, "/report", "receipt-code").await;
+    let anonymous_number = text(c, "report-number").await;
+    assert_ne!(anonymous_number, number);
+    let words = main_text(c).await;
+    assert!(words.contains("您是匿名举报"));
+
+    // The commission asks the reporter a question (as an investigator would, through the API).
+    app.db(|conn| {
+        let report_id: String = reports::table
+            .filter(reports::anonymous.eq(false))
+            .select(reports::id)
+            .first(conn)
+            .unwrap();
+        diesel::insert_into(report_messages::table)
+            .values((
+                report_messages::id.eq(uuid::Uuid::new_v4().to_string()),
+                report_messages::report_id.eq(report_id),
+                report_messages::author_kind.eq("staff"),
+                report_messages::body.eq("您好，请问评议会是哪一天开的？当时有没有张榜公示？"),
+                report_messages::created_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+
+    // Follow up on the first report with its code.
+    c.goto(&app.url("/follow-up")).await.unwrap();
+    shot(c, "follow-up-code").await;
+    type_into(c, "receipt_code", &code).await;
+    submit(c, "/follow-up", "thread").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/follow-up/report");
+    let words = main_text(c).await;
+    for expected in [
+        number.as_str(),
+        "已收到，正在登记审查",
+        "桂竹帽镇 上坪村",
+        "实名举报",
+        "图片",
+    ] {
+        assert!(
+            words.contains(expected),
+            "the follow-up page shows {expected}"
+        );
+    }
+    let reply = "补充：评议会是三月五日开的，只通知了村干部的亲戚。";
+    type_into(c, "reply", reply).await;
+    submit(c, "/follow-up/messages", "thread").await;
+    let thread = c
+        .find(fantoccini::Locator::Css(".thread"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        thread.contains(reply),
+        "the reply is in the thread: {thread}"
+    );
+    assert!(thread.contains("县纪委 · ") && thread.contains("请问评议会是哪一天开的"));
+    assert!(thread.contains("您 · "));
+    attach(c, "evidence-files", list).await;
+    submit(c, "/follow-up/evidence", "thread").await;
+    let evidence = c
+        .find(fantoccini::Locator::Css(".files"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        evidence.contains("图片") && evidence.contains("PDF文件"),
+        "{evidence}"
+    );
+    shot(c, "follow-up").await;
+
+    // Sign out: the report page is closed again.
+    submit(c, "/follow-up/sign-out", "receipt_code").await;
+    c.goto(&app.url("/follow-up/report")).await.unwrap();
+    by_id(c, "receipt_code").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/follow-up");
 }
