@@ -298,6 +298,8 @@ async fn pages_are_chinese_labelled_and_load_nothing_from_elsewhere(backend: Bac
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
         let html = response.text().await.unwrap();
         assert!(html.starts_with("<!DOCTYPE html>"), "{path}");
+        // Light enough for a poor connection.
+        assert!(html.len() < 24_000, "{path} is {} bytes", html.len());
         assert!(html.contains("<html lang=\"zh-CN\">"), "{path}");
         assert!(html.contains("name=\"viewport\""), "{path}");
         assert!(
@@ -377,6 +379,7 @@ async fn pages_are_chinese_labelled_and_load_nothing_from_elsewhere(backend: Bac
         .unwrap()
         .contains("max-age"));
     let css = css.text().await.unwrap();
+    assert!(css.len() < 8_000, "the stylesheet is {} bytes", css.len());
     assert!(css.contains("@media print"));
     assert!(!css.contains("@font-face") && !css.contains("url("));
     let js = app.get("/static/print.js").await;
@@ -1032,7 +1035,8 @@ struct BrowserTools {
 
 fn find_program(env: &str, candidates: &[&str]) -> Option<std::path::PathBuf> {
     if let Some(p) = std::env::var_os(env) {
-        return Some(p.into());
+        let p = std::path::PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     candidates
         .iter()
