@@ -653,11 +653,10 @@ pub async fn confirm_totp(
                 .set((
                     users::totp_enabled.eq(true),
                     users::totp_last_step.eq(Some(step)),
-                    users::token_version.eq(users::token_version + 1),
                     users::updated_at.eq(now_micros()),
                 ))
                 .execute(conn)?;
-            tokens::revoke_all_for_user(conn, &user_id)?;
+            tokens::end_all_sessions(conn, &user_id)?;
             audit::record(
                 conn,
                 &Actor::User(user_id.clone()),
@@ -727,11 +726,10 @@ pub async fn change_password(
             diesel::update(users::table.find(&user_id))
                 .set((
                     users::password_hash.eq(&hash),
-                    users::token_version.eq(users::token_version + 1),
                     users::updated_at.eq(now_micros()),
                 ))
                 .execute(conn)?;
-            tokens::revoke_all_for_user(conn, &user_id)?;
+            tokens::end_all_sessions(conn, &user_id)?;
             audit::record(
                 conn,
                 &Actor::User(user_id.clone()),

@@ -192,7 +192,19 @@ pub fn family_of(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(St
         .optional()
 }
 
-/// Revokes every refresh token of a user (password change, deactivation).
+/// Ends every session of a user at once: bumps `token_version`, so issued access tokens stop
+/// working on their next request, and revokes every refresh token. For password changes,
+/// role changes, deactivation and TOTP enrolment.
+pub fn end_all_sessions(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    use crate::db::schema::users;
+    diesel::update(users::table.find(user_id))
+        .set(users::token_version.eq(users::token_version + 1))
+        .execute(conn)?;
+    revoke_all_for_user(conn, user_id)?;
+    Ok(())
+}
+
+/// Revokes every refresh token of a user.
 pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table

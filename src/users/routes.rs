@@ -305,10 +305,7 @@ pub async fn update_user(
                 ends_sessions = true;
             }
             if ends_sessions {
-                diesel::update(users::table.find(&id))
-                    .set(users::token_version.eq(users::token_version + 1))
-                    .execute(conn)?;
-                tokens::revoke_all_for_user(conn, &id)?;
+                tokens::end_all_sessions(conn, &id)?;
             }
             diesel::update(users::table.find(&id))
                 .set(users::updated_at.eq(now))

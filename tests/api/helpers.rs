@@ -384,3 +384,36 @@ impl TestApp {
             .unwrap()
     }
 }
+
+// ---------- reference data ----------
+
+/// (code, name, level, parent code)
+pub type DivisionRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
+impl TestApp {
+    /// Inserts divisions directly, marked demo.
+    pub async fn insert_divisions(&self, rows: &'static [DivisionRow]) {
+        use diesel::prelude::*;
+        use probity::db::schema::divisions;
+        self.db(move |conn| {
+            for (code, name, level, parent) in rows {
+                diesel::insert_into(divisions::table)
+                    .values((
+                        divisions::code.eq(*code),
+                        divisions::name.eq(*name),
+                        divisions::level.eq(*level),
+                        divisions::parent_code.eq(*parent),
+                        divisions::demo.eq(true),
+                    ))
+                    .execute(conn)
+                    .unwrap();
+            }
+        })
+        .await;
+    }
+}

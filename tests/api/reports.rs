@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use probity::crypto::DataKey;
-use probity::db::schema::{attachments, audit_events, divisions, outbox, reports};
+use probity::db::schema::{attachments, audit_events, outbox, reports};
 use probity::db::Backend;
 use probity::domain::roles::Role;
 use reqwest::multipart::{Form, Part};
@@ -26,29 +26,16 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
     ]
 }
 
+const PLACES: &[crate::helpers::DivisionRow] = &[
+    ("360734", "寻乌县", "county", None),
+    ("360734100", "长宁镇", "township", Some("360734")),
+    ("360734101", "晨光镇", "township", Some("360734")),
+    ("360734100201", "长宁镇某村", "village", Some("360734100")),
+    ("360734101201", "晨光镇某村", "village", Some("360734101")),
+];
+
 pub async fn seed_divisions(app: &TestApp) {
-    app.db(|conn| {
-        let rows = [
-            ("360734", "寻乌县", "county", None),
-            ("360734100", "长宁镇", "township", Some("360734")),
-            ("360734101", "晨光镇", "township", Some("360734")),
-            ("360734100201", "长宁镇某村", "village", Some("360734100")),
-            ("360734101201", "晨光镇某村", "village", Some("360734101")),
-        ];
-        for (code, name, level, parent) in rows {
-            diesel::insert_into(divisions::table)
-                .values((
-                    divisions::code.eq(code),
-                    divisions::name.eq(name),
-                    divisions::level.eq(level),
-                    divisions::parent_code.eq(parent),
-                    divisions::demo.eq(true),
-                ))
-                .execute(conn)
-                .unwrap();
-        }
-    })
-    .await;
+    app.insert_divisions(PLACES).await;
 }
 
 pub fn example() -> Value {

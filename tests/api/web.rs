@@ -4,7 +4,7 @@
 //! docs/screenshots/.
 
 use diesel::prelude::*;
-use probity::db::schema::{attachments, divisions, report_messages, reports};
+use probity::db::schema::{attachments, report_messages, reports};
 use probity::db::Backend;
 use probity::domain::roles::Role;
 use reqwest::multipart::{Form, Part};
@@ -30,32 +30,19 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
 
 /// Townships and villages of the demo county (names from the speech; codes partly
 /// illustrative), inserted directly.
+const PLACES: &[crate::helpers::DivisionRow] = &[
+    ("360734", "寻乌县", "county", None),
+    ("360734100", "长宁镇", "township", Some("360734")),
+    ("360734106", "桂竹帽镇", "township", Some("360734")),
+    ("360734107", "文峰乡", "township", Some("360734")),
+    ("360734100201", "城北村", "village", Some("360734100")),
+    ("360734106201", "上坪村", "village", Some("360734106")),
+    ("360734106202", "焦子坝村", "village", Some("360734106")),
+    ("360734107201", "杨梅村", "village", Some("360734107")),
+];
+
 pub async fn seed_places(app: &TestApp) {
-    app.db(|conn| {
-        let rows = [
-            ("360734", "寻乌县", "county", None),
-            ("360734100", "长宁镇", "township", Some("360734")),
-            ("360734106", "桂竹帽镇", "township", Some("360734")),
-            ("360734107", "文峰乡", "township", Some("360734")),
-            ("360734100201", "城北村", "village", Some("360734100")),
-            ("360734106201", "上坪村", "village", Some("360734106")),
-            ("360734106202", "焦子坝村", "village", Some("360734106")),
-            ("360734107201", "杨梅村", "village", Some("360734107")),
-        ];
-        for (code, name, level, parent) in rows {
-            diesel::insert_into(divisions::table)
-                .values((
-                    divisions::code.eq(code),
-                    divisions::name.eq(name),
-                    divisions::level.eq(level),
-                    divisions::parent_code.eq(parent),
-                    divisions::demo.eq(true),
-                ))
-                .execute(conn)
-                .unwrap();
-        }
-    })
-    .await;
+    app.insert_divisions(PLACES).await;
 }
 
 /// A place option: township and village of 上坪村.
