@@ -18,20 +18,23 @@ RUN apt-get update \
 WORKDIR /build
 
 # 1. Dependencies only, cached until Cargo.toml or Cargo.lock changes: build a dummy crate with the
-#    real manifest. The [[test]] target tests/api/main.rs is not built, but gets a stub so the
-#    manifest's target paths all exist.
+#    real manifest. The [[test]] target tests/api/main.rs and the [[bench]] target
+#    benches/hashing.rs are not built, but get stubs so the manifest's target paths all exist.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src tests/api \
+RUN mkdir -p src tests/api benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > tests/api/main.rs \
+    && echo 'fn main() {}' > benches/hashing.rs \
     && cargo build --release --locked --bin probity \
     && rm -f src/main.rs src/lib.rs
 
-# 2. The real crate. The source embeds config/default.toml and templates/email/** (include_str!)
-#    and migrations/sqlite and migrations/postgres (embed_migrations!), so those come first.
+# 2. The real crate. The source embeds config/ (default.toml, calendar/, demo/,
+#    common-passwords.txt), templates/ (email/ and the askama pages in web/), static/ (the pages'
+#    stylesheet and script) and migrations/ (embed_migrations!), so those come first.
 COPY config ./config
 COPY templates ./templates
+COPY static ./static
 COPY migrations ./migrations
 COPY src ./src
 # COPY keeps the files' original modification times, which can be older than the dummy build's,
