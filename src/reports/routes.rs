@@ -464,23 +464,17 @@ pub async fn download_attachment(
         .streaming(stream))
 }
 
+/// A file extension for a detected type, for the download's suggested name.
 fn mime_extension(mime: &str) -> &'static str {
-    infer::get_from_mime_ext(mime)
-}
-
-mod infer {
-    /// A file extension for a detected type, for the download's suggested name.
-    pub fn get_from_mime_ext(mime: &str) -> &'static str {
-        match mime {
-            "application/pdf" => "pdf",
-            "image/jpeg" => "jpg",
-            "image/png" => "png",
-            "image/gif" => "gif",
-            "image/webp" => "webp",
-            "audio/mpeg" => "mp3",
-            "video/mp4" => "mp4",
-            _ => "bin",
-        }
+    match mime {
+        "application/pdf" => "pdf",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "audio/mpeg" => "mp3",
+        "video/mp4" => "mp4",
+        _ => "bin",
     }
 }
 

@@ -247,7 +247,7 @@ fn write_report(
     };
     let attempt = db::write_tx(conn, |conn| {
         if let Some(idem) = &ctx.idempotency {
-            match find_replay_with_key(conn, key, idem)? {
+            match find_replay(conn, key, idem)? {
                 Replay::Same(receipt) => return Ok(Written::Replay(receipt)),
                 Replay::Conflict => return Ok(Written::Conflict),
                 Replay::None => {}
@@ -350,7 +350,7 @@ fn write_report(
         // Two requests with one key raced: the loser reads what the winner saved.
         Err(e) if is_unique_violation(&e) && ctx.idempotency.is_some() => {
             let idem = ctx.idempotency.as_ref().expect("checked");
-            match find_replay_with_key(conn, key, idem)? {
+            match find_replay(conn, key, idem)? {
                 Replay::Same(receipt) => Ok(Written::Replay(receipt)),
                 Replay::Conflict => Ok(Written::Conflict),
                 Replay::None => Err(e),
@@ -371,7 +371,7 @@ fn is_unique_violation(e: &ApiError) -> bool {
         })
 }
 
-fn find_replay_with_key(
+fn find_replay(
     conn: &mut DbConnection,
     key: &crate::crypto::DataKey,
     idem: &Idempotency,
