@@ -4,6 +4,7 @@
 //! or roll back together. Appends take the chain head's lock (`SELECT … FOR UPDATE` on
 //! PostgreSQL; SQLite's `BEGIN IMMEDIATE` write lock), so concurrent writers never fork the chain.
 
+pub mod models;
 pub mod routes;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
@@ -11,6 +12,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use self::models::{ChainHeadRow, NewAuditEvent};
 use crate::db::schema::{audit_chain_head, audit_events};
 use crate::db::DbConnection;
 use crate::domain::audit_chain::{self, EntryContent, GENESIS_HASH};
@@ -54,17 +56,18 @@ pub fn record(
     entity_id: &str,
     details: serde_json::Value,
 ) -> QueryResult<i64> {
-    let (last_seq, last_hash): (i64, String) = match conn {
+    let head: ChainHeadRow = match conn {
         DbConnection::Postgresql(c) => audit_chain_head::table
             .find(1)
-            .select((audit_chain_head::last_seq, audit_chain_head::last_hash))
+            .select(ChainHeadRow::as_select())
             .for_update()
             .first(c)?,
         DbConnection::Sqlite(c) => audit_chain_head::table
             .find(1)
-            .select((audit_chain_head::last_seq, audit_chain_head::last_hash))
+            .select(ChainHeadRow::as_select())
             .first(c)?,
     };
+    let (last_seq, last_hash) = (head.last_seq, head.last_hash);
     let actor = actor.as_text();
     let entry = EntryContent {
         seq: last_seq + 1,
@@ -77,40 +80,28 @@ pub fn record(
     };
     let hash = audit_chain::entry_hash(&last_hash, &entry);
     diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::seq.eq(entry.seq),
-            audit_events::occurred_at.eq(entry.occurred_at),
-            audit_events::actor.eq(entry.actor),
-            audit_events::action.eq(action),
-            audit_events::entity_type.eq(entity_type),
-            audit_events::entity_id.eq(entity_id),
-            audit_events::details.eq(audit_chain::canonical_json(&details)),
-            audit_events::prev_hash.eq(&last_hash),
-            audit_events::hash.eq(&hash),
-        ))
+        .values(NewAuditEvent {
+            seq: entry.seq,
+            occurred_at: entry.occurred_at,
+            actor: entry.actor,
+            action,
+            entity_type,
+            entity_id,
+            details: audit_chain::canonical_json(&details),
+            prev_hash: &last_hash,
+            hash: &hash,
+        })
         .execute(conn)?;
     diesel::update(audit_chain_head::table.find(1))
-        .set((
-            audit_chain_head::last_seq.eq(entry.seq),
-            audit_chain_head::last_hash.eq(&hash),
-        ))
+        .set(&ChainHeadRow {
+            last_seq: entry.seq,
+            last_hash: hash,
+        })
         .execute(conn)?;
     Ok(entry.seq)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = audit_events)]
-pub struct AuditEventRow {
-    pub seq: i64,
-    pub occurred_at: NaiveDateTime,
-    pub actor: String,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
-    pub details: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
+pub use self::models::AuditEventRow;
 
 /// The outcome of verifying the whole chain.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -187,10 +178,11 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<VerifyReport> {
             prev_hash = row.hash.clone();
         }
     }
-    let (head_seq, head_hash): (i64, String) = audit_chain_head::table
+    let head: ChainHeadRow = audit_chain_head::table
         .find(1)
-        .select((audit_chain_head::last_seq, audit_chain_head::last_hash))
+        .select(ChainHeadRow::as_select())
         .first(conn)?;
+    let (head_seq, head_hash) = (head.last_seq, head.last_hash);
     if head_seq != prev_seq || head_hash != prev_hash {
         return Ok(broken(
             prev_seq + 1,

@@ -3,17 +3,19 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use base64::Engine;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{Staff, API_KEY_PREFIX};
+use super::models::{ApiKeyRow, NewApiKey};
 use super::tokens::hash_token;
 use crate::audit::{self, now_micros};
 use crate::db::schema::api_keys;
 use crate::db::{self, DbPool};
+use crate::domain::ids::ApiKeyId;
 use crate::domain::permissions::{scope_permission, Permission, SERVICE_SCOPES};
 use crate::error::{ApiError, FieldError, Problem};
 
@@ -42,38 +44,22 @@ pub struct CreatedApiKey {
     pub secret: String,
 }
 
-type KeyRow = (
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
-
-fn view(r: KeyRow) -> ApiKeyView {
+fn view(r: ApiKeyRow) -> ApiKeyView {
     ApiKeyView {
-        id: r.0,
-        name: r.1,
-        scopes: r.2.split(',').map(str::to_string).collect(),
-        created_at: r.3.and_utc(),
-        revoked_at: r.4.map(|t| t.and_utc()),
-        last_used_at: r.5.map(|t| t.and_utc()),
+        id: r.id.into_string(),
+        name: r.name,
+        scopes: r.scopes.split(',').map(str::to_string).collect(),
+        created_at: r.created_at.and_utc(),
+        revoked_at: r.revoked_at.map(|t| t.and_utc()),
+        last_used_at: r.last_used_at.map(|t| t.and_utc()),
     }
 }
 
 fn load(conn: &mut db::DbConnection, id: &str) -> QueryResult<Option<ApiKeyView>> {
     api_keys::table
         .find(id)
-        .select((
-            api_keys::id,
-            api_keys::name,
-            api_keys::scopes,
-            api_keys::created_at,
-            api_keys::revoked_at,
-            api_keys::last_used_at,
-        ))
-        .first::<KeyRow>(conn)
+        .select(ApiKeyRow::as_select())
+        .first(conn)
         .optional()
         .map(|r| r.map(view))
 }
@@ -140,14 +126,14 @@ pub async fn create(
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::id.eq(&key_id),
-                    api_keys::name.eq(&name),
-                    api_keys::secret_hash.eq(hash_token(&secret_part)),
-                    api_keys::scopes.eq(scopes.join(",")),
-                    api_keys::created_by.eq(&created_by),
-                    api_keys::created_at.eq(now_micros()),
-                ))
+                .values(NewApiKey {
+                    id: ApiKeyId::from(key_id.as_str()),
+                    name: &name,
+                    secret_hash: hash_token(&secret_part),
+                    scopes: scopes.join(","),
+                    created_by: &created_by,
+                    created_at: now_micros(),
+                })
                 .execute(conn)?;
             audit::record(
                 conn,
@@ -172,15 +158,8 @@ pub async fn list(staff: Staff, pool: web::Data<DbPool>) -> Result<HttpResponse,
     let keys = db::run(&pool, |conn| {
         Ok(api_keys::table
             .order(api_keys::created_at.asc())
-            .select((
-                api_keys::id,
-                api_keys::name,
-                api_keys::scopes,
-                api_keys::created_at,
-                api_keys::revoked_at,
-                api_keys::last_used_at,
-            ))
-            .load::<KeyRow>(conn)?
+            .select(ApiKeyRow::as_select())
+            .load(conn)?
             .into_iter()
             .map(view)
             .collect::<Vec<_>>())

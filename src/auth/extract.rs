@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use subtle::ConstantTimeEq;
 
+use super::models::{ApiKeyRow, SessionUserRow};
 use super::AuthState;
 use crate::audit::{now_micros, Actor};
 use crate::db::schema::{api_keys, user_roles, users};
@@ -151,9 +152,9 @@ async fn authenticate_user(
         .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired."))?;
     let user_id = claims.sub.clone();
     let found = db::run(pool, move |conn| {
-        let user: Option<(String, bool, i32)> = users::table
+        let user: Option<SessionUserRow> = users::table
             .find(&user_id)
-            .select((users::username, users::active, users::token_version))
+            .select(SessionUserRow::as_select())
             .first(conn)
             .optional()?;
         let roles: Vec<String> = user_roles::table
@@ -164,9 +165,9 @@ async fn authenticate_user(
     })
     .await?;
     match found {
-        Some(((username, true, version), roles)) if version == claims.tv => Ok(SignedIn {
+        Some((user, roles)) if user.active && user.token_version == claims.tv => Ok(SignedIn {
             user_id: claims.sub,
-            username,
+            username: user.username,
             roles: roles.iter().filter_map(|r| r.parse().ok()).collect(),
             totp_enrolment_only: claims.totp_enrolment_only,
         }),
@@ -188,24 +189,19 @@ async fn authenticate_key(pool: &DbPool, key: &str) -> Result<ServiceKey, ApiErr
     let (id, secret) = parse_api_key(key).ok_or_else(invalid)?;
     let (id, secret_hash) = (id.to_string(), super::tokens::hash_token(secret));
     let found = db::run(pool, move |conn| {
-        let row: Option<(String, String, String, String)> = api_keys::table
+        let row: Option<ApiKeyRow> = api_keys::table
             .find(&id)
             .filter(api_keys::revoked_at.is_null())
-            .select((
-                api_keys::id,
-                api_keys::name,
-                api_keys::secret_hash,
-                api_keys::scopes,
-            ))
+            .select(ApiKeyRow::as_select())
             .first(conn)
             .optional()?;
         let Some(row) = row else { return Ok(None) };
-        if !bool::from(row.2.as_bytes().ct_eq(secret_hash.as_bytes())) {
+        if !bool::from(row.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())) {
             return Ok(None);
         }
         let now = now_micros();
         diesel::update(
-            api_keys::table.find(&row.0).filter(
+            api_keys::table.find(&row.id).filter(
                 api_keys::last_used_at
                     .is_null()
                     .or(api_keys::last_used_at.lt(now - chrono::Duration::seconds(60))),
@@ -216,11 +212,11 @@ async fn authenticate_key(pool: &DbPool, key: &str) -> Result<ServiceKey, ApiErr
         Ok(Some(row))
     })
     .await?;
-    let (id, name, _, scopes) = found.ok_or_else(invalid)?;
+    let key = found.ok_or_else(invalid)?;
     Ok(ServiceKey {
-        id,
-        name,
-        scopes: scopes.split(',').map(str::to_string).collect(),
+        id: key.id.into_string(),
+        name: key.name,
+        scopes: key.scopes.split(',').map(str::to_string).collect(),
     })
 }
 

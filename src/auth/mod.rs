@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod extract;
+pub mod models;
 pub mod passwords;
 pub mod routes;
 pub mod throttle;

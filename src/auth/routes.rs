@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{Principal, SignedIn};
+use super::models::{CredentialChanges, CredentialsRow, SessionUserRow, TotpRow};
 use super::throttle::Verdict;
 use super::tokens::{self, RefreshOutcome};
 use super::{totp, AuthState};
@@ -61,44 +62,23 @@ struct LoginUser {
 }
 
 fn load_login_user(conn: &mut DbConnection, username: &str) -> QueryResult<Option<LoginUser>> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        String,
-        String,
-        bool,
-        Option<String>,
-        i32,
-        Option<NaiveDateTime>,
-        Option<Vec<u8>>,
-        bool,
-        Option<i64>,
-    )> = users::table
+    let row: Option<CredentialsRow> = users::table
         .filter(users::username.eq(username))
-        .select((
-            users::id,
-            users::password_hash,
-            users::active,
-            users::email,
-            users::token_version,
-            users::locked_until,
-            users::totp_secret,
-            users::totp_enabled,
-            users::totp_last_step,
-        ))
+        .select(CredentialsRow::as_select())
         .first(conn)
         .optional()?;
     let Some(r) = row else { return Ok(None) };
-    let roles = roles_of(conn, &r.0)?;
+    let roles = roles_of(conn, r.id.as_str())?;
     Ok(Some(LoginUser {
-        id: r.0,
-        password_hash: r.1,
-        active: r.2,
-        email: r.3,
-        token_version: r.4,
-        locked_until: r.5,
-        totp_secret: r.6,
-        totp_enabled: r.7,
-        totp_last_step: r.8,
+        id: r.id.into_string(),
+        password_hash: r.password_hash,
+        active: r.active,
+        email: r.email,
+        token_version: r.token_version,
+        locked_until: r.locked_until,
+        totp_secret: r.totp_secret,
+        totp_enabled: r.totp_enabled,
+        totp_last_step: r.totp_last_step,
         roles,
     }))
 }
@@ -289,10 +269,11 @@ pub async fn login(
     let refresh_token = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::update(users::table.find(&user_id))
-                .set((
-                    users::failed_logins.eq(0),
-                    users::locked_until.eq(None::<NaiveDateTime>),
-                ))
+                .set(&CredentialChanges {
+                    failed_logins: Some(0),
+                    locked_until: Some(None),
+                    ..CredentialChanges::default()
+                })
                 .execute(conn)?;
             if let Some(step) = accepted_step {
                 diesel::update(users::table.find(&user_id))
@@ -391,12 +372,15 @@ pub async fn refresh(
                     return Ok(RefreshResult::Refused("The refresh token is invalid or expired."))
                 }
             };
-            let user: Option<(bool, i32, bool)> = users::table
+            let user: Option<SessionUserRow> = users::table
                 .find(&user_id)
-                .select((users::active, users::token_version, users::totp_enabled))
+                .select(SessionUserRow::as_select())
                 .first(conn)
                 .optional()?;
-            let Some((true, token_version, totp_enabled)) = user else {
+            let Some((token_version, totp_enabled)) = user
+                .filter(|u| u.active)
+                .map(|u| (u.token_version, u.totp_enabled))
+            else {
                 tokens::revoke_family(conn, &family_id)?;
                 return Ok(RefreshResult::Refused("The account is not active."));
             };
@@ -625,10 +609,11 @@ pub async fn confirm_totp(
     let auth = auth.into_inner();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let (sealed, enabled): (Option<Vec<u8>>, bool) = users::table
+            let totp_state: TotpRow = users::table
                 .find(&user_id)
-                .select((users::totp_secret, users::totp_enabled))
+                .select(TotpRow::as_select())
                 .first(conn)?;
+            let (sealed, enabled) = (totp_state.totp_secret, totp_state.totp_enabled);
             if enabled {
                 return Err(totp_already_enabled());
             }
@@ -650,11 +635,12 @@ pub async fn confirm_totp(
                     )])
                 })?;
             diesel::update(users::table.find(&user_id))
-                .set((
-                    users::totp_enabled.eq(true),
-                    users::totp_last_step.eq(Some(step)),
-                    users::updated_at.eq(now_micros()),
-                ))
+                .set(&CredentialChanges {
+                    totp_enabled: Some(true),
+                    totp_last_step: Some(Some(step)),
+                    updated_at: Some(now_micros()),
+                    ..CredentialChanges::default()
+                })
                 .execute(conn)?;
             tokens::end_all_sessions(conn, &user_id)?;
             audit::record(
@@ -724,10 +710,11 @@ pub async fn change_password(
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::update(users::table.find(&user_id))
-                .set((
-                    users::password_hash.eq(&hash),
-                    users::updated_at.eq(now_micros()),
-                ))
+                .set(&CredentialChanges {
+                    password_hash: Some(hash.clone()),
+                    updated_at: Some(now_micros()),
+                    ..CredentialChanges::default()
+                })
                 .execute(conn)?;
             tokens::end_all_sessions(conn, &user_id)?;
             audit::record(

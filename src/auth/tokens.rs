@@ -1,16 +1,17 @@
 //! Access tokens (JWT, HS256 pinned) and refresh tokens (256-bit random, stored as SHA-256,
 //! single use, rotated within a family; reuse of a spent token revokes the family).
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::models::{NewRefreshToken, RefreshTokenRow};
 use crate::audit::now_micros;
 use crate::db::schema::refresh_tokens;
 use crate::db::DbConnection;
+use crate::domain::ids::RefreshTokenId;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -109,14 +110,14 @@ pub fn issue_refresh(
     let token = random_token();
     let now = now_micros();
     diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::id.eq(uuid::Uuid::new_v4().to_string()),
-            refresh_tokens::user_id.eq(user_id),
-            refresh_tokens::family_id.eq(family_id),
-            refresh_tokens::token_hash.eq(hash_token(&token)),
-            refresh_tokens::issued_at.eq(now),
-            refresh_tokens::expires_at.eq(now + chrono::Duration::seconds(ttl_secs as i64)),
-        ))
+        .values(NewRefreshToken {
+            id: RefreshTokenId::generate(),
+            user_id,
+            family_id,
+            token_hash: hash_token(&token),
+            issued_at: now,
+            expires_at: now + chrono::Duration::seconds(ttl_secs as i64),
+        })
         .execute(conn)?;
     Ok(token)
 }
@@ -141,19 +142,20 @@ pub enum RefreshOutcome {
 /// so two concurrent uses of one token cannot both succeed.
 pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<RefreshOutcome> {
     let hash = hash_token(token);
-    let row: Option<(String, String, String, NaiveDateTime)> = refresh_tokens::table
+    let row: Option<RefreshTokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))
-        .select((
-            refresh_tokens::id,
-            refresh_tokens::user_id,
-            refresh_tokens::family_id,
-            refresh_tokens::expires_at,
-        ))
+        .select(RefreshTokenRow::as_select())
         .first(conn)
         .optional()?;
-    let Some((id, user_id, family_id, expires_at)) = row else {
+    let Some(row) = row else {
         return Ok(RefreshOutcome::Unknown);
     };
+    let (id, user_id, family_id, expires_at) = (
+        row.id,
+        row.user_id.into_string(),
+        row.family_id,
+        row.expires_at,
+    );
     let now = now_micros();
     let spent = diesel::update(
         refresh_tokens::table
@@ -185,11 +187,12 @@ pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> QueryResult<us
 
 /// The family a refresh token belongs to, with its user.
 pub fn family_of(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(String, String)>> {
-    refresh_tokens::table
+    let row: Option<RefreshTokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
-        .select((refresh_tokens::family_id, refresh_tokens::user_id))
+        .select(RefreshTokenRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(|r| (r.family_id, r.user_id.into_string())))
 }
 
 /// Ends every session of a user at once: bumps `token_version`, so issued access tokens stop

@@ -5,6 +5,7 @@
 //! capability that needs it; everything else is portable diesel.
 
 pub mod schema;
+pub mod text;
 
 use std::path::Path;
 use std::time::Duration;

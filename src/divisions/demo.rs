@@ -72,9 +72,10 @@ pub fn load(conn: &mut DbConnection, actor: &Actor) -> anyhow::Result<DemoCounts
         })?;
         let divisions = super::apply(conn, actor, &rows, true)?;
         let mut held: HashSet<(String, String)> = officials_table::table
-            .select((officials_table::division_code, officials_table::post))
-            .load::<(String, String)>(conn)?
+            .select(super::models::OfficialPostRow::as_select())
+            .load(conn)?
             .into_iter()
+            .map(|r: super::models::OfficialPostRow| (r.division_code, r.post))
             .collect();
         // Every demo division now exists with the level the file gives it.
         let levels: HashMap<&str, Level> = rows

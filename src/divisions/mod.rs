@@ -12,6 +12,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod models;
 pub mod officials;
 pub mod routes;
 
@@ -22,6 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use self::import::{Action, LineError, PlannedRow};
+use self::models::{DivisionChanges, NewDivisionRow};
 use crate::audit::{self, Actor};
 use crate::db::schema::divisions;
 use crate::db::{self, DbConnection};
@@ -112,13 +114,13 @@ pub fn insert(
     via: &str,
 ) -> QueryResult<()> {
     diesel::insert_into(divisions::table)
-        .values((
-            divisions::code.eq(&new.code),
-            divisions::name.eq(&new.name),
-            divisions::level.eq(new.level.as_str()),
-            divisions::parent_code.eq(&new.parent_code),
-            divisions::demo.eq(new.demo),
-        ))
+        .values(NewDivisionRow {
+            code: &new.code,
+            name: &new.name,
+            level: new.level,
+            parent_code: new.parent_code.as_deref(),
+            demo: new.demo,
+        })
         .execute(conn)?;
     audit::record(
         conn,
@@ -149,7 +151,10 @@ pub fn rename(
 ) -> QueryResult<()> {
     let demo = current.demo && !clear_demo;
     diesel::update(divisions::table.find(&current.code))
-        .set((divisions::name.eq(name), divisions::demo.eq(demo)))
+        .set(&DivisionChanges {
+            name: Some(name),
+            demo: Some(demo),
+        })
         .execute(conn)?;
     audit::record(
         conn,

@@ -1,15 +1,17 @@
 //! Officials: the people who hold posts in a division (村支书, 乡镇党委书记, …). Accused persons
 //! and approval signers point to them. They are never deleted; `active = false` retires one.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::models::{NewOfficialRow, OfficialChanges, OfficialRow};
 use crate::audit::{self, now_micros, Actor};
 use crate::db::schema::{divisions, officials};
 use crate::db::DbConnection;
 use crate::domain::divisions::Level;
+use crate::domain::ids::OfficialId;
 
 /// The posts of a village, as the speech names them.
 pub const VILLAGE_POSTS: [&str; 2] = ["村支书", "村委会主任"];
@@ -32,24 +34,12 @@ pub struct Official {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = officials)]
-struct OfficialRow {
-    id: String,
-    name: String,
-    post: String,
-    level: String,
-    division_code: String,
-    active: bool,
-    created_at: NaiveDateTime,
-}
-
 fn view((row, division_name): (OfficialRow, String)) -> Official {
     Official {
-        id: row.id,
+        id: row.id.into_string(),
         name: row.name,
         post: row.post,
-        level: row.level,
+        level: row.level.as_str().to_string(),
         division_code: row.division_code,
         division_name,
         active: row.active,
@@ -135,17 +125,18 @@ pub fn insert(
     new: &NewOfficial,
     via: &str,
 ) -> QueryResult<String> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let official_id = OfficialId::generate();
+    let id = official_id.as_str().to_string();
     diesel::insert_into(officials::table)
-        .values((
-            officials::id.eq(&id),
-            officials::name.eq(&new.name),
-            officials::post.eq(&new.post),
-            officials::level.eq(new.level.as_str()),
-            officials::division_code.eq(&new.division_code),
-            officials::active.eq(new.active),
-            officials::created_at.eq(now_micros()),
-        ))
+        .values(NewOfficialRow {
+            id: &official_id,
+            name: &new.name,
+            post: &new.post,
+            level: new.level,
+            division_code: &new.division_code,
+            active: new.active,
+            created_at: now_micros(),
+        })
         .execute(conn)?;
     audit::record(
         conn,
@@ -218,31 +209,15 @@ pub fn update(
     if changed.is_empty() {
         return Ok(changed);
     }
-    if let Some(name) = &change.name {
-        diesel::update(target)
-            .set(officials::name.eq(name))
-            .execute(conn)?;
-    }
-    if let Some(post) = &change.post {
-        diesel::update(target)
-            .set(officials::post.eq(post))
-            .execute(conn)?;
-    }
-    if let Some(level) = change.level {
-        diesel::update(target)
-            .set(officials::level.eq(level.as_str()))
-            .execute(conn)?;
-    }
-    if let Some(code) = &change.division_code {
-        diesel::update(target)
-            .set(officials::division_code.eq(code))
-            .execute(conn)?;
-    }
-    if let Some(active) = change.active {
-        diesel::update(target)
-            .set(officials::active.eq(active))
-            .execute(conn)?;
-    }
+    diesel::update(target)
+        .set(&OfficialChanges {
+            name: change.name.as_deref(),
+            post: change.post.as_deref(),
+            level: change.level,
+            division_code: change.division_code.as_deref(),
+            active: change.active,
+        })
+        .execute(conn)?;
     audit::record(
         conn,
         actor,

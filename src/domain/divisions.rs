@@ -6,7 +6,19 @@ use std::fmt;
 use crate::error::FieldError;
 
 /// County (县), township (乡镇) or village (村).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)] // stored through db::text
 pub enum Level {
     County,
     Township,

@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod calendar;
 pub mod divisions;
 pub mod id_number;
+pub mod ids;
 pub mod login_throttle;
 pub mod permissions;
 pub mod receipt_code;

@@ -1,20 +1,22 @@
 //! The reporter's side after submitting: exchange the receipt code for a session, see progress
 //! and the thread (never internal notes or staff names), reply, add evidence.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
+use super::models::{AttachmentRow, MessageRow, NewMessage, ReceiptRow, ReporterViewRow};
 use super::submit::{insert_attachment, StagedFile};
 use super::ReportsState;
 use crate::audit::{self, now_micros, Actor};
 use crate::db::schema::{attachments, report_messages, reports, user_roles, users};
 use crate::db::{self, DbConnection};
 use crate::divisions;
+use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::receipt_code;
-use crate::domain::report::{Programme, ReportStatus};
+use crate::domain::report::ReportStatus;
 use crate::error::{ApiError, FieldError};
 use crate::notify;
 
@@ -38,17 +40,17 @@ pub async fn report_for_code(state: &ReportsState, typed: &str) -> Result<String
         .await
         .map_err(|e| ApiError::unexpected(e.into()))?;
     let lookup = hash.clone();
-    let found: Option<(String, String)> = db::run(&state.pool, move |conn| {
+    let found: Option<ReceiptRow> = db::run(&state.pool, move |conn| {
         Ok(reports::table
             .filter(reports::receipt_hash.eq(&lookup))
-            .select((reports::id, reports::receipt_hash))
+            .select(ReceiptRow::as_select())
             .first(conn)
             .optional()?)
     })
     .await?;
     match (normalised, found) {
-        (Some(_), Some((id, stored))) if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) => {
-            Ok(id)
+        (Some(_), Some(row)) if bool::from(row.receipt_hash.as_bytes().ct_eq(hash.as_bytes())) => {
+            Ok(row.id.into_string())
         }
         _ => Err(wrong_code()),
     }
@@ -125,46 +127,16 @@ fn who(kind: &str) -> &'static str {
 
 pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterReportView, ApiError> {
     #[allow(clippy::type_complexity)]
-    let row: Option<(
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        bool,
-        String,
-        NaiveDate,
-        Option<NaiveDate>,
-    )> = reports::table
+    let row: Option<ReporterViewRow> = reports::table
         .find(report_id)
-        .select((
-            reports::number,
-            reports::programme,
-            reports::township_code,
-            reports::village_code,
-            reports::submitted_at,
-            reports::anonymous,
-            reports::status,
-            reports::triage_due,
-            reports::acknowledge_by,
-        ))
+        .select(ReporterViewRow::as_select())
         .first(conn)
         .optional()?;
-    let Some((
-        number,
-        programme,
-        township,
-        village,
-        submitted_at,
-        anonymous,
-        status,
-        triage_due,
-        acknowledge_by,
-    )) = row
-    else {
+    let Some(row) = row else {
         return Err(ApiError::not_found("The report no longer exists."));
     };
-    let status = ReportStatus::parse(&status).unwrap_or(ReportStatus::Received);
+    let status = row.status;
+    let (triage_due, acknowledge_by) = (row.triage_due, row.acknowledge_by);
     let next_deadline = match status {
         ReportStatus::Received => Some(NextDeadline {
             kind: "triage",
@@ -180,52 +152,38 @@ pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterRep
     let messages = report_messages::table
         .filter(report_messages::report_id.eq(report_id))
         .order(report_messages::created_at.asc())
-        .select((
-            report_messages::id,
-            report_messages::author_kind,
-            report_messages::body,
-            report_messages::created_at,
-        ))
-        .load::<(String, String, String, NaiveDateTime)>(conn)?
+        .select(MessageRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, kind, body, at)| ThreadMessage {
-            id,
-            from: who(&kind),
-            body,
-            sent_at: at.and_utc(),
+        .map(|m| ThreadMessage {
+            id: m.id.into_string(),
+            from: who(&m.author_kind),
+            body: m.body,
+            sent_at: m.created_at.and_utc(),
         })
         .collect();
     let evidence = attachments::table
         .filter(attachments::report_id.eq(report_id))
         .order(attachments::created_at.asc())
-        .select((
-            attachments::id,
-            attachments::content_type,
-            attachments::size_bytes,
-            attachments::created_at,
-            attachments::uploaded_by,
-        ))
-        .load::<(String, String, i64, NaiveDateTime, String)>(conn)?
+        .select(AttachmentRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, content_type, size_bytes, at, by)| EvidenceView {
-            id,
-            content_type,
-            size_bytes,
-            uploaded_at: at.and_utc(),
-            from: who(&by),
+        .map(|a| EvidenceView {
+            id: a.id.into_string(),
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            uploaded_at: a.created_at.and_utc(),
+            from: who(&a.uploaded_by),
         })
         .collect();
-    let programme_zh = Programme::parse(&programme)
-        .map(|p| p.label_zh().to_string())
-        .unwrap_or_default();
     Ok(ReporterReportView {
-        report_number: number,
-        programme,
-        programme_zh,
-        township: place(conn, &township)?,
-        village: place(conn, &village)?,
-        submitted_at: submitted_at.and_utc(),
-        anonymous,
+        report_number: row.number,
+        programme: row.programme.as_str().to_string(),
+        programme_zh: row.programme.label_zh().to_string(),
+        township: place(conn, &row.township_code)?,
+        village: place(conn, &row.village_code)?,
+        submitted_at: row.submitted_at.and_utc(),
+        anonymous: row.anonymous,
         status: status.as_str().to_string(),
         status_zh: status.label_zh().to_string(),
         status_explanation_zh: status.explanation_zh().to_string(),
@@ -301,13 +259,14 @@ pub async fn add_message(
                 .select(reports::number)
                 .first(conn)?;
             diesel::insert_into(report_messages::table)
-                .values((
-                    report_messages::id.eq(&id),
-                    report_messages::report_id.eq(&report_id),
-                    report_messages::author_kind.eq("reporter"),
-                    report_messages::body.eq(&body),
-                    report_messages::created_at.eq(now),
-                ))
+                .values(NewMessage {
+                    id: &MessageId::from(id.as_str()),
+                    report_id: &ReportId::from(report_id.as_str()),
+                    author_kind: "reporter",
+                    author_id: None,
+                    body: &body,
+                    created_at: now,
+                })
                 .execute(conn)?;
             audit::record(
                 conn,

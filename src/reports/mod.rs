@@ -3,6 +3,7 @@
 
 pub mod follow_up;
 pub mod limits;
+pub mod models;
 pub mod receipts;
 pub mod routes;
 pub mod session;

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::follow_up::{self, EvidenceView, ReporterReportView, ThreadMessage};
+use super::models::AttachmentRow;
 use super::staff::{ReportSummary, StaffReportView};
 use super::storage::StoreError;
 use super::submit::{self, Idempotency, Receipt, StagedFile};
@@ -419,20 +420,20 @@ pub async fn download_attachment(
     }
     let id = id.into_inner();
     let lookup = id.clone();
-    let (storage_name, content_type, report_id): (String, String, String) =
-        db::run(&pool, move |conn| {
-            Ok(attachments::table
-                .find(&lookup)
-                .select((
-                    attachments::storage_name,
-                    attachments::content_type,
-                    attachments::report_id,
-                ))
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or_else(|| ApiError::not_found("No attachment has this id."))?;
+    let attachment: AttachmentRow = db::run(&pool, move |conn| {
+        Ok(attachments::table
+            .find(&lookup)
+            .select(AttachmentRow::as_select())
+            .first(conn)
+            .optional()?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found("No attachment has this id."))?;
+    let (storage_name, content_type, report_id) = (
+        attachment.storage_name,
+        attachment.content_type,
+        attachment.report_id.into_string(),
+    );
     let actor = staff.actor();
     let audit_id = id.clone();
     db::run(&pool, move |conn| {

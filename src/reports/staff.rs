@@ -2,12 +2,13 @@
 //! reporter's identity is never part of these views: only the custodian workflow (approved,
 //! audited requests) will show it.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::follow_up::{load_view, EvidenceView, ThreadMessage};
+use super::models::{ReportContentRow, ReportSummaryRow};
 use crate::db::schema::{attachments, reports};
 use crate::db::DbConnection;
 use crate::domain::report::{AccusedPerson, ReportStatus};
@@ -47,58 +48,27 @@ pub struct StaffReportView {
     pub evidence: Vec<EvidenceView>,
 }
 
-type SummaryRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    bool,
-    NaiveDateTime,
-    NaiveDate,
-);
-
-macro_rules! summary_columns {
-    () => {
-        (
-            reports::id,
-            reports::number,
-            reports::channel,
-            reports::programme,
-            reports::township_code,
-            reports::village_code,
-            reports::status,
-            reports::anonymous,
-            reports::submitted_at,
-            reports::triage_due,
-        )
-    };
-}
-
 fn summary(
     conn: &mut DbConnection,
-    row: SummaryRow,
+    row: ReportSummaryRow,
     today: NaiveDate,
 ) -> QueryResult<ReportSummary> {
     let count: i64 = attachments::table
-        .filter(attachments::report_id.eq(&row.0))
+        .filter(attachments::report_id.eq(&row.id))
         .count()
         .get_result(conn)?;
-    let status = row.6;
     Ok(ReportSummary {
-        overdue: status == ReportStatus::Received.as_str() && row.9 < today,
-        id: row.0,
-        report_number: row.1,
-        channel: row.2,
-        programme: row.3,
-        township_code: row.4,
-        village_code: row.5,
-        status,
-        anonymous: row.7,
-        submitted_at: row.8.and_utc(),
-        triage_due: row.9,
+        overdue: row.status == ReportStatus::Received && row.triage_due < today,
+        id: row.id.into_string(),
+        report_number: row.number,
+        channel: row.channel.as_str().to_string(),
+        programme: row.programme.as_str().to_string(),
+        township_code: row.township_code,
+        village_code: row.village_code,
+        status: row.status.as_str().to_string(),
+        anonymous: row.anonymous,
+        submitted_at: row.submitted_at.and_utc(),
+        triage_due: row.triage_due,
         attachments: count,
     })
 }
@@ -112,24 +82,24 @@ pub fn queue(
     today: NaiveDate,
 ) -> Result<Vec<ReportSummary>, ApiError> {
     let mut query = reports::table
-        .select(summary_columns!())
+        .select(ReportSummaryRow::as_select())
         .order(reports::number.asc())
         .limit(limit)
         .into_boxed();
     if let Some(status) = status {
-        if ReportStatus::parse(status).is_none() {
+        let Some(status) = ReportStatus::parse(status) else {
             return Err(ApiError::validation(vec![FieldError::new(
                 "status",
                 "unknown_value",
                 "status is one of received, accepted, transferred, merged, escalated, concluded",
             )]));
-        }
-        query = query.filter(reports::status.eq(status.to_string()));
+        };
+        query = query.filter(reports::status.eq(status));
     }
     if let Some(after) = after {
         query = query.filter(reports::number.gt(after.to_string()));
     }
-    let rows: Vec<SummaryRow> = query.load(conn)?;
+    let rows: Vec<ReportSummaryRow> = query.load(conn)?;
     rows.into_iter()
         .map(|r| summary(conn, r, today).map_err(ApiError::from))
         .collect()
@@ -140,48 +110,23 @@ pub fn details(
     id: &str,
     today: NaiveDate,
 ) -> Result<StaffReportView, ApiError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        SummaryRow,
-        (
-            String,
-            String,
-            String,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-        ),
-    )> = reports::table
+    let row: Option<(ReportSummaryRow, ReportContentRow)> = reports::table
         .find(id)
-        .select((
-            summary_columns!(),
-            (
-                reports::misconduct,
-                reports::accused,
-                reports::description,
-                reports::occurred_from,
-                reports::occurred_to,
-                reports::acknowledge_by,
-            ),
-        ))
+        .select((ReportSummaryRow::as_select(), ReportContentRow::as_select()))
         .first(conn)
         .optional()?;
-    let Some((
-        head,
-        (misconduct, accused, description, occurred_from, occurred_to, acknowledge_by),
-    )) = row
-    else {
+    let Some((head, content)) = row else {
         return Err(ApiError::not_found("No report has this id."));
     };
     let thread = load_view(conn, id)?;
     Ok(StaffReportView {
         summary: summary(conn, head, today)?,
-        misconduct: misconduct.split(',').map(str::to_string).collect(),
-        accused: serde_json::from_str(&accused).unwrap_or_default(),
-        description,
-        occurred_from,
-        occurred_to,
-        acknowledge_by,
+        misconduct: content.misconduct.split(',').map(str::to_string).collect(),
+        accused: serde_json::from_str(&content.accused).unwrap_or_default(),
+        description: content.description,
+        occurred_from: content.occurred_from,
+        occurred_to: content.occurred_to,
+        acknowledge_by: content.acknowledge_by,
         messages: thread.messages,
         evidence: thread.evidence,
     })

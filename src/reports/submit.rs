@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::models::{CounterRow, IdempotencyRow, NewAttachment, NewIdempotency, NewReport};
 use super::storage::StoredFile;
 use super::ReportsState;
 use crate::audit::{self, now_micros, Actor};
 use crate::db::schema::{attachments, idempotency_keys, reports};
 use crate::db::{self, DbConnection};
 use crate::divisions;
+use crate::domain::ids::{AttachmentId, ReportId};
 use crate::domain::receipt_code;
 use crate::domain::report::{
     validate, DivisionFacts, RawSubmission, ReportStatus, ValidSubmission,
@@ -110,16 +112,21 @@ fn division_facts(conn: &mut DbConnection, raw: &RawSubmission) -> QueryResult<D
 /// inside the caller's write transaction.
 fn next_report_number(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
     let name = format!("report_number:{year}");
-    let ensure = "INSERT INTO counters (name, value) VALUES ({p}, 0) ON CONFLICT (name) DO NOTHING";
-    match conn {
-        DbConnection::Postgresql(c) => diesel::sql_query(ensure.replace("{p}", "$1"))
-            .bind::<diesel::sql_types::Text, _>(&name)
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::sql_query(ensure.replace("{p}", "?"))
-            .bind::<diesel::sql_types::Text, _>(&name)
-            .execute(c)?,
-    };
     use crate::db::schema::counters;
+    // `ON CONFLICT` is not available through the multi-backend, so it runs on each backend's
+    // own connection; the statement is the same.
+    let start = CounterRow {
+        name: name.clone(),
+        value: 0,
+    };
+    let ensure = diesel::insert_into(counters::table)
+        .values(&start)
+        .on_conflict(counters::name)
+        .do_nothing();
+    match conn {
+        DbConnection::Postgresql(c) => ensure.execute(c)?,
+        DbConnection::Sqlite(c) => ensure.execute(c)?,
+    };
     diesel::update(counters::table.find(&name))
         .set(counters::value.eq(counters::value + 1))
         .execute(conn)?;
@@ -260,48 +267,36 @@ fn write_report(
         let v = &ctx.valid;
         let r = v.reporter.as_ref();
         diesel::insert_into(reports::table)
-            .values((
-                reports::id.eq(&id),
-                reports::number.eq(&number),
-                reports::channel.eq(v.channel.as_str()),
-                reports::programme.eq(v.programme.as_str()),
-                reports::misconduct.eq(v
+            .values(NewReport {
+                id: ReportId::from(id.as_str()),
+                number: number.clone(),
+                channel: v.channel,
+                programme: v.programme,
+                misconduct: v
                     .misconduct
                     .iter()
                     .map(|m| m.as_str())
                     .collect::<Vec<_>>()
-                    .join(",")),
-                reports::township_code.eq(&v.township_code),
-                reports::village_code.eq(&v.village_code),
-                reports::accused.eq(serde_json::to_string(&v.accused).unwrap_or_default()),
-                reports::description.eq(&v.description),
-                reports::occurred_from.eq(v.occurred_from),
-                reports::occurred_to.eq(v.occurred_to),
-                reports::anonymous.eq(r.is_none()),
-                reports::reporter_name.eq(seal_with(&id, "name", r.map(|x| x.name.as_str()))),
-                reports::reporter_id_number.eq(seal_with(
-                    &id,
-                    "id_number",
-                    r.map(|x| x.id_number.as_str()),
-                )),
-                reports::reporter_phone.eq(seal_with(&id, "phone", r.map(|x| x.phone.as_str()))),
-                reports::reporter_email.eq(seal_with(
-                    &id,
-                    "email",
-                    r.and_then(|x| x.email.as_deref()),
-                )),
-                reports::reporter_address.eq(seal_with(
-                    &id,
-                    "address",
-                    r.and_then(|x| x.address.as_deref()),
-                )),
-                reports::receipt_hash.eq(&ctx.receipt_hash),
-                reports::status.eq(ReportStatus::Received.as_str()),
-                reports::submitted_at.eq(now),
-                reports::triage_due.eq(ctx.triage_due),
-                reports::acknowledge_by.eq(ctx.acknowledge_by),
-                reports::logged_by.eq(&ctx.logged_by),
-            ))
+                    .join(","),
+                township_code: v.township_code.clone(),
+                village_code: v.village_code.clone(),
+                accused: serde_json::to_string(&v.accused).unwrap_or_default(),
+                description: v.description.clone(),
+                occurred_from: v.occurred_from,
+                occurred_to: v.occurred_to,
+                anonymous: r.is_none(),
+                reporter_name: seal_with(&id, "name", r.map(|x| x.name.as_str())),
+                reporter_id_number: seal_with(&id, "id_number", r.map(|x| x.id_number.as_str())),
+                reporter_phone: seal_with(&id, "phone", r.map(|x| x.phone.as_str())),
+                reporter_email: seal_with(&id, "email", r.and_then(|x| x.email.as_deref())),
+                reporter_address: seal_with(&id, "address", r.and_then(|x| x.address.as_deref())),
+                receipt_hash: ctx.receipt_hash.clone(),
+                status: ReportStatus::Received,
+                submitted_at: now,
+                triage_due: ctx.triage_due,
+                acknowledge_by: ctx.acknowledge_by,
+                logged_by: ctx.logged_by.clone(),
+            })
             .execute(conn)?;
         for f in &ctx.files {
             insert_attachment(conn, &id, f, "reporter")?;
@@ -334,14 +329,14 @@ fn write_report(
         if let Some(idem) = &ctx.idempotency {
             let plain = serde_json::to_vec(&receipt).map_err(|e| ApiError::unexpected(e.into()))?;
             diesel::insert_into(idempotency_keys::table)
-                .values((
-                    idempotency_keys::scope.eq(IDEMPOTENCY_SCOPE),
-                    idempotency_keys::idem_key.eq(&idem.key),
-                    idempotency_keys::request_hash.eq(&idem.fingerprint),
-                    idempotency_keys::response.eq(key.encrypt(&plain, &idempotency_aad(&idem.key))),
-                    idempotency_keys::created_at.eq(now),
-                    idempotency_keys::expires_at.eq(now + ctx.idempotency_ttl),
-                ))
+                .values(NewIdempotency {
+                    scope: IDEMPOTENCY_SCOPE,
+                    idem_key: &idem.key,
+                    request_hash: &idem.fingerprint,
+                    response: key.encrypt(&plain, &idempotency_aad(&idem.key)),
+                    created_at: now,
+                    expires_at: now + ctx.idempotency_ttl,
+                })
                 .execute(conn)?;
         }
         Ok(Written::New(receipt))
@@ -379,17 +374,17 @@ fn find_replay(
     let now = now_micros();
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
         .execute(conn)?;
-    let saved: Option<(String, Vec<u8>)> = idempotency_keys::table
+    let saved: Option<IdempotencyRow> = idempotency_keys::table
         .find((IDEMPOTENCY_SCOPE, &idem.key))
-        .select((idempotency_keys::request_hash, idempotency_keys::response))
+        .select(IdempotencyRow::as_select())
         .first(conn)
         .optional()?;
     match saved {
         None => Ok(Replay::None),
-        Some((hash, _)) if hash != idem.fingerprint => Ok(Replay::Conflict),
-        Some((_, sealed)) => {
+        Some(row) if row.request_hash != idem.fingerprint => Ok(Replay::Conflict),
+        Some(row) => {
             let plain = key
-                .decrypt(&sealed, &idempotency_aad(&idem.key))
+                .decrypt(&row.response, &idempotency_aad(&idem.key))
                 .map_err(|e| ApiError::unexpected(e.into()))?;
             let receipt: Receipt =
                 serde_json::from_slice(&plain).map_err(|e| ApiError::unexpected(e.into()))?;
@@ -406,16 +401,16 @@ pub fn insert_attachment(
     uploaded_by: &str,
 ) -> QueryResult<()> {
     diesel::insert_into(attachments::table)
-        .values((
-            attachments::id.eq(&staged.attachment_id),
-            attachments::report_id.eq(report_id),
-            attachments::storage_name.eq(&staged.file.storage_name),
-            attachments::content_type.eq(&staged.file.content_type),
-            attachments::size_bytes.eq(staged.file.size as i64),
-            attachments::sha256.eq(&staged.file.sha256),
-            attachments::uploaded_by.eq(uploaded_by),
-            attachments::created_at.eq(now_micros()),
-        ))
+        .values(NewAttachment {
+            id: &AttachmentId::from(staged.attachment_id.as_str()),
+            report_id: &ReportId::from(report_id),
+            storage_name: &staged.file.storage_name,
+            content_type: &staged.file.content_type,
+            size_bytes: staged.file.size as i64,
+            sha256: &staged.file.sha256,
+            uploaded_by,
+            created_at: now_micros(),
+        })
         .execute(conn)?;
     Ok(())
 }

@@ -1,15 +1,18 @@
 //! Staff accounts. The foundation creates them (the first admin through `probity user create`);
 //! sign-in and the admin API build on this.
 
+pub mod models;
 pub mod password;
 pub mod routes;
 pub mod views;
 
 use diesel::prelude::*;
 
+use self::models::{NewUserRow, UserRoleRow};
 use crate::audit::{self, now_micros, Actor};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbConnection};
+use crate::domain::ids::UserId;
 use crate::domain::roles::Role;
 
 #[derive(Debug, Clone)]
@@ -61,27 +64,32 @@ pub fn create_user(
         if taken > 0 {
             return Err(CreateUserError::UsernameTaken(user.username.clone()));
         }
-        let id = uuid::Uuid::new_v4().to_string();
+        let user_id = UserId::generate();
+        let id = user_id.as_str().to_string();
         let now = now_micros();
         diesel::insert_into(users::table)
-            .values((
-                users::id.eq(&id),
-                users::username.eq(&user.username),
-                users::display_name.eq(&user.display_name),
-                users::email.eq(&user.email),
-                users::password_hash.eq(password_hash),
-                users::active.eq(true),
-                users::token_version.eq(0),
-                users::created_at.eq(now),
-                users::updated_at.eq(now),
-            ))
+            .values(NewUserRow {
+                id: &user_id,
+                username: &user.username,
+                display_name: &user.display_name,
+                email: user.email.as_deref(),
+                password_hash,
+                active: true,
+                token_version: 0,
+                created_at: now,
+                updated_at: now,
+            })
             .execute(conn)?;
-        let mut roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
-        roles.sort();
-        roles.dedup();
-        for role in &roles {
+        let mut held: Vec<Role> = user.roles.clone();
+        held.sort_by_key(|r| r.as_str());
+        held.dedup();
+        let roles: Vec<&str> = held.iter().map(|r| r.as_str()).collect();
+        for role in &held {
             diesel::insert_into(user_roles::table)
-                .values((user_roles::user_id.eq(&id), user_roles::role.eq(role)))
+                .values(UserRoleRow {
+                    user_id: user_id.clone(),
+                    role: *role,
+                })
                 .execute(conn)?;
         }
         audit::record(

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::models::{UserChanges, UserRoleRow};
 use super::views::{list_user_views, load_user_view, UserView};
 use super::{create_user, valid_username, CreateUserError, NewUser};
 use crate::audit::{self, now_micros};
@@ -12,6 +13,7 @@ use crate::auth::extract::Staff;
 use crate::auth::{passwords, tokens, AuthState};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbPool};
+use crate::domain::ids::UserId;
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::error::{ApiError, FieldError, Problem};
@@ -259,23 +261,21 @@ pub async fn update_user(
         db::write_tx(conn, |conn| {
             let mut changed: Vec<&str> = Vec::new();
             let now = now_micros();
+            let mut changes = UserChanges {
+                updated_at: Some(now),
+                ..UserChanges::default()
+            };
             if let Some(name) = &req.display_name {
-                diesel::update(users::table.find(&id))
-                    .set(users::display_name.eq(name.trim()))
-                    .execute(conn)?;
+                changes.display_name = Some(name.trim().to_string());
                 changed.push("display_name");
             }
             if let Some(email) = &req.email {
-                diesel::update(users::table.find(&id))
-                    .set(users::email.eq(email))
-                    .execute(conn)?;
+                changes.email = Some(email.clone());
                 changed.push("email");
             }
             let mut ends_sessions = false;
             if let Some(active) = req.active {
-                diesel::update(users::table.find(&id))
-                    .set(users::active.eq(active))
-                    .execute(conn)?;
+                changes.active = Some(active);
                 changed.push("active");
                 ends_sessions |= !active;
             }
@@ -284,32 +284,28 @@ pub async fn update_user(
                     .execute(conn)?;
                 for role in roles {
                     diesel::insert_into(user_roles::table)
-                        .values((
-                            user_roles::user_id.eq(&id),
-                            user_roles::role.eq(role.as_str()),
-                        ))
+                        .values(UserRoleRow {
+                            user_id: UserId::from(id.as_str()),
+                            role: *role,
+                        })
                         .execute(conn)?;
                 }
                 changed.push("roles");
                 ends_sessions = true;
             }
             if let Some(hash) = &new_hash {
-                diesel::update(users::table.find(&id))
-                    .set((
-                        users::password_hash.eq(hash),
-                        users::failed_logins.eq(0),
-                        users::locked_until.eq(None::<chrono::NaiveDateTime>),
-                    ))
-                    .execute(conn)?;
+                changes.password_hash = Some(hash.clone());
+                changes.failed_logins = Some(0);
+                changes.locked_until = Some(None);
                 changed.push("password");
                 ends_sessions = true;
             }
+            diesel::update(users::table.find(&id))
+                .set(&changes)
+                .execute(conn)?;
             if ends_sessions {
                 tokens::end_all_sessions(conn, &id)?;
             }
-            diesel::update(users::table.find(&id))
-                .set(users::updated_at.eq(now))
-                .execute(conn)?;
             let role_names: Option<Vec<&str>> = roles
                 .as_ref()
                 .map(|r| r.iter().map(|x| x.as_str()).collect());

@@ -1,10 +1,11 @@
 //! How a staff account is shown through the API. Never the password hash or TOTP secret.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::models::UserRow;
 use crate::db::schema::{team_members, teams, user_roles, users};
 use crate::db::DbConnection;
 
@@ -23,19 +24,6 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct UserRow {
-    id: String,
-    username: String,
-    display_name: String,
-    email: Option<String>,
-    active: bool,
-    totp_enabled: bool,
-    locked_until: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-}
-
 fn view(conn: &mut DbConnection, row: UserRow) -> QueryResult<UserView> {
     let mut roles: Vec<String> = user_roles::table
         .filter(user_roles::user_id.eq(&row.id))
@@ -49,7 +37,7 @@ fn view(conn: &mut DbConnection, row: UserRow) -> QueryResult<UserView> {
         .order(teams::name)
         .load(conn)?;
     Ok(UserView {
-        id: row.id,
+        id: row.id.into_string(),
         username: row.username,
         display_name: row.display_name,
         email: row.email,

@@ -1,0 +1,81 @@
+//! The rows of the staff-account tables as diesel sees them: `users` (as the user
+//! administration reads and writes it), `user_roles`, `teams` and `team_members`. Sign-in's own
+//! views of `users` (credentials, TOTP) are in `auth::models`, so that `auth` never reaches up
+//! into `users`. See docs/architecture.md → "The model layer".
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{team_members, teams, user_roles, users};
+use crate::domain::ids::{TeamId, UserId};
+use crate::domain::roles::Role;
+
+/// A staff account as the administration shows it. Never the password hash or TOTP secret.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct UserRow {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub totp_enabled: bool,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A new account, with its password already hashed.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUserRow<'a> {
+    pub id: &'a UserId,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub active: bool,
+    pub token_version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes to an account by an administrator; `None` leaves a column as it is, and for a
+/// nullable column `Some(None)` sets it to NULL.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+    pub failed_logins: Option<i32>,
+    pub locked_until: Option<Option<NaiveDateTime>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// One role held by one user.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_roles)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct UserRoleRow {
+    pub user_id: UserId,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = teams)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct TeamRow {
+    pub id: TeamId,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = team_members)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct TeamMemberRow {
+    pub team_id: TeamId,
+    pub user_id: UserId,
+}
