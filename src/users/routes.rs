@@ -14,6 +14,7 @@ use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbPool};
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
+use crate::domain::text;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery};
 
@@ -71,8 +72,9 @@ fn check_email(email: &Option<String>, errors: &mut Vec<FieldError>) {
 }
 
 fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 100 {
+    // At least one visible character (domain::text).
+    let name = text::clean(name);
+    if text::check_length(&name, 1, 100).is_some() {
         errors.push(FieldError::new(
             "display_name",
             "invalid_length",
@@ -129,7 +131,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
-    let username = req.username.trim().to_lowercase();
+    // Usernames are code-like: full-width forms fold (domain::text).
+    let username = text::fold_code(&req.username).to_lowercase();
     let mut errors = Vec::new();
     if !valid_username(&username) {
         errors.push(FieldError::new(
@@ -139,7 +142,8 @@ pub async fn create(
         ));
     }
     check_display_name(&req.display_name, &mut errors);
-    check_email(&req.email, &mut errors);
+    let email = req.email.as_deref().map(text::fold_email);
+    check_email(&email, &mut errors);
     let roles = parse_roles(&req.roles, &mut errors);
     check_password(&username, &req.password, &mut errors);
     if !errors.is_empty() {
@@ -148,8 +152,8 @@ pub async fn create(
     let hash = auth.hash_password(req.password).await?;
     let new_user = NewUser {
         username,
-        display_name: req.display_name.trim().to_string(),
-        email: req.email,
+        display_name: text::clean(&req.display_name),
+        email,
         roles,
     };
     let actor = staff.actor();
@@ -261,7 +265,7 @@ pub async fn update_user(
             let now = now_micros();
             if let Some(name) = &req.display_name {
                 diesel::update(users::table.find(&id))
-                    .set(users::display_name.eq(name.trim()))
+                    .set(users::display_name.eq(text::clean(&name)))
                     .execute(conn)?;
                 changed.push("display_name");
             }
