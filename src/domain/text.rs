@@ -214,30 +214,34 @@ pub fn fold_email(s: &str) -> String {
         .collect()
 }
 
-/// Walks a JSON document: refuses any string (or object key) holding a forbidden control,
-/// naming it by path (`reporter.name`, `accused[0].name`), and normalises line breaks in every
-/// string. Returns whether anything was changed.
-pub fn check_json(value: &mut serde_json::Value) -> Result<bool, FieldError> {
-    fn walk(value: &mut serde_json::Value, path: &mut String) -> Result<bool, FieldError> {
+/// Walks a JSON document: refuses every string (or object key) holding a forbidden control,
+/// naming each by path (`reporter.name`, `accused[0].name`), and normalises line breaks in every
+/// string. Returns whether anything was changed, or the field errors.
+pub fn check_json(value: &mut serde_json::Value) -> Result<bool, Vec<FieldError>> {
+    fn walk(
+        value: &mut serde_json::Value,
+        path: &mut String,
+        errors: &mut Vec<FieldError>,
+    ) -> bool {
         use serde_json::Value;
         match value {
             Value::String(s) => {
-                check_controls(field_name(path), s)?;
+                errors.extend(check_controls(field_name(path), s).err());
                 if let Cow::Owned(n) = normalise_newlines(s) {
                     *s = n;
-                    return Ok(true);
+                    return true;
                 }
-                Ok(false)
+                false
             }
             Value::Array(items) => {
                 let mut changed = false;
                 for (i, item) in items.iter_mut().enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{i}]"));
-                    changed |= walk(item, path)?;
+                    changed |= walk(item, path, errors);
                     path.truncate(len);
                 }
-                Ok(changed)
+                changed
             }
             Value::Object(map) => {
                 let mut changed = false;
@@ -247,13 +251,13 @@ pub fn check_json(value: &mut serde_json::Value) -> Result<bool, FieldError> {
                         path.push('.');
                     }
                     path.push_str(key);
-                    check_controls(field_name(path), key)?;
-                    changed |= walk(item, path)?;
+                    errors.extend(check_controls(field_name(path), key).err());
+                    changed |= walk(item, path, errors);
                     path.truncate(len);
                 }
-                Ok(changed)
+                changed
             }
-            _ => Ok(false),
+            _ => false,
         }
     }
     fn field_name(path: &str) -> &str {
@@ -263,7 +267,13 @@ pub fn check_json(value: &mut serde_json::Value) -> Result<bool, FieldError> {
             path
         }
     }
-    walk(value, &mut String::new())
+    let mut errors = Vec::new();
+    let changed = walk(value, &mut String::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(changed)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -371,13 +381,20 @@ mod tests {
     fn json_controls_are_named_by_path_and_line_breaks_normalised() {
         let mut v = serde_json::json!({"accused": [{"name": "张\u{1}"}]});
         let e = check_json(&mut v).unwrap_err();
-        assert_eq!(e.field, "accused[0].name");
+        assert_eq!(e[0].field, "accused[0].name");
+        let mut v = serde_json::json!({"a": "\u{0}", "b": ["\u{1}"]});
+        let fields: Vec<String> = check_json(&mut v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["a", "b[0]"]);
         let mut v = serde_json::json!({"reporter": {"name": "李\0"}});
-        assert_eq!(check_json(&mut v).unwrap_err().field, "reporter.name");
+        assert_eq!(check_json(&mut v).unwrap_err()[0].field, "reporter.name");
         let mut v = serde_json::json!({"a\u{7f}": 1});
-        assert_eq!(check_json(&mut v).unwrap_err().field, "a\u{7f}");
+        assert_eq!(check_json(&mut v).unwrap_err()[0].field, "a\u{7f}");
         let mut v = serde_json::json!("\0");
-        assert_eq!(check_json(&mut v).unwrap_err().field, "body");
+        assert_eq!(check_json(&mut v).unwrap_err()[0].field, "body");
         let mut v = serde_json::json!({"d": "a\r\nb", "n": [1, true, null]});
         assert!(check_json(&mut v).unwrap());
         assert_eq!(v["d"], "a\nb");

@@ -83,7 +83,7 @@ pub fn normalise_json(body: Bytes) -> Result<Bytes, ApiError> {
         return Ok(body);
     };
     match text::check_json(&mut value) {
-        Err(e) => Err(ApiError::validation(vec![e])),
+        Err(errors) => Err(ApiError::validation(errors)),
         Ok(false) => Ok(body),
         Ok(true) => Ok(serde_json::to_vec(&value).map(Bytes::from).unwrap_or(body)),
     }
