@@ -18,6 +18,7 @@ use crate::db::{self, Backend, DbPool};
 use crate::error::extractors;
 use crate::http::middleware::{catch_panics, problem_json_errors, security_headers};
 use crate::http::request_span::ProbityRootSpan;
+use crate::http::text_guard;
 use crate::notify::worker::{Mailer, OutboxWorker};
 use crate::reports::ReportsState;
 use crate::routes;
@@ -113,6 +114,9 @@ impl Application {
         let auth_state = web::Data::new(AuthState::new(&settings)?);
         let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone()));
         let json_limit = settings.server.json_body_limit;
+        // The text gate reads JSON bodies up to the largest any handler accepts (report
+        // submissions read up to 256 KiB themselves).
+        let text_limit = json_limit.max(256 * 1024);
         let pool_data = web::Data::new(pool.clone());
         let api = routes::openapi();
         let known_paths = web::Data::new(routes::KnownPaths::from_openapi(&api));
@@ -151,6 +155,9 @@ impl Application {
                 }
             })
             .default_service(web::to(routes::no_route))
+            .wrap(from_fn(move |req, next| {
+                text_guard::text_guard(text_limit, req, next)
+            }))
             .wrap(from_fn(catch_panics))
             .wrap(from_fn(problem_json_errors))
             .wrap(from_fn(security_headers))

@@ -80,8 +80,8 @@ pub async fn create(
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
     let mut errors = Vec::new();
-    let name = req.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
+    let name = crate::domain::text::clean(&req.name);
+    if crate::domain::text::check_length(&name, 1, 100).is_some() {
         errors.push(FieldError::new(
             "name",
             "invalid_length",

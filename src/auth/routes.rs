@@ -208,7 +208,8 @@ pub async fn login(
         password,
         totp: totp_code,
     } = body.into_inner();
-    let username = username.trim().to_lowercase();
+    // The same folding as at creation (domain::text): full-width forms read as ASCII.
+    let username = crate::domain::text::fold_code(&username).to_lowercase();
     // The peer address is used in memory for throttling only: never stored, never logged.
     let source = req.peer_addr().map(|a| a.ip());
     match auth.throttle.check(&username, source) {

@@ -45,7 +45,8 @@ pub fn verify(
     last_step: Option<i64>,
 ) -> Option<i64> {
     let t = totp(secret, account).ok()?;
-    let code = code.trim();
+    // Full-width digits and spaces from a phone keyboard fold (domain::text).
+    let code = crate::domain::text::compact_code(code);
     let current = (now_unix / STEP) as i64;
     for step in [current - 1, current, current + 1] {
         if last_step.is_some_and(|last| step <= last) || step < 0 {

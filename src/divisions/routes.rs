@@ -17,6 +17,7 @@ use crate::auth::extract::Staff;
 use crate::db::{self, DbPool};
 use crate::domain::divisions::{self as rules, Level, Violation};
 use crate::domain::permissions::Permission;
+use crate::domain::text;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery, MAX_LIMIT};
 
@@ -111,7 +112,7 @@ pub async fn get_division(
     code: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = code.into_inner();
+    let code = text::compact_code(&code.into_inner());
     let division = db::run(&pool, move |conn| Ok(super::find(conn, &code)?))
         .await?
         .ok_or_else(no_division)?;
@@ -152,9 +153,14 @@ pub async fn create_division(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
-    let code = req.code.trim().to_string();
-    let name = req.name.trim().to_string();
-    let parent = trimmed(req.parent_code);
+    // Codes fold full-width digits and drop separators; names are cleaned (domain::text).
+    let code = text::compact_code(&req.code);
+    let name = text::clean(&req.name);
+    let parent = req
+        .parent_code
+        .as_deref()
+        .map(text::compact_code)
+        .filter(|p| !p.is_empty());
     let (level, mut found) =
         rules::check_division(&code, &name, req.level.trim(), parent.as_deref());
     let check_parent = !found.iter().any(|v| v.field == "parent_code");
@@ -219,8 +225,8 @@ pub async fn update_division(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
-    let code = code.into_inner();
-    let name = body.into_inner().name.trim().to_string();
+    let code = text::compact_code(&code.into_inner());
+    let name = text::clean(&body.into_inner().name);
     if let Some(v) = rules::check_name("name", &name) {
         return Err(validation(vec![v]));
     }
@@ -446,9 +452,9 @@ pub async fn create_official(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
-    let name = req.name.trim().to_string();
-    let post = req.post.trim().to_string();
-    let division_code = req.division_code.trim().to_string();
+    let name = text::clean(&req.name);
+    let post = text::clean(&req.post);
+    let division_code = text::compact_code(&req.division_code);
     let (level, mut found) = rules::check_official(&name, &post, req.level.trim());
     let actor = staff.actor();
     let official = db::run(&pool, move |conn| {
@@ -556,8 +562,8 @@ pub async fn update_official(
     let id = id.into_inner();
     let req = body.into_inner();
     let mut found = Vec::new();
-    let name = req.name.map(|n| n.trim().to_string());
-    let post = req.post.map(|p| p.trim().to_string());
+    let name = req.name.map(|n| text::clean(&n));
+    let post = req.post.map(|p| text::clean(&p));
     if let Some(n) = &name {
         found.extend(rules::check_name("name", n));
     }
@@ -573,7 +579,7 @@ pub async fn update_official(
         None => None,
     };
     let level_given = req.level.is_some();
-    let division_code = req.division_code.map(|d| d.trim().to_string());
+    let division_code = req.division_code.map(|d| text::compact_code(&d));
     let actor = staff.actor();
     let official = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {

@@ -96,11 +96,12 @@ fn all_digits(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A name of 1–50 characters (after trimming) without control characters.
+/// A name of 1–50 characters (after trimming; at least one visible, see `domain::text`) without
+/// control characters.
 pub fn check_name(field: &'static str, name: &str) -> Option<Violation> {
-    let name = name.trim();
+    let name = super::text::clean(name);
     let len = name.chars().count();
-    if len == 0 || len > NAME_MAX {
+    if super::text::check_length(&name, 1, NAME_MAX).is_some() {
         return Some(Violation::new(
             field,
             "invalid_length",

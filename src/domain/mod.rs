@@ -11,3 +11,4 @@ pub mod permissions;
 pub mod receipt_code;
 pub mod report;
 pub mod roles;
+pub mod text;

@@ -23,15 +23,8 @@ pub fn grouped(code: &str) -> String {
 
 /// The 16 digits of a typed code, or `None` if it is not one.
 pub fn normalise(input: &str) -> Option<String> {
-    let digits: String = input
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| match c {
-            // Full-width digits from Chinese input methods.
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            other => other,
-        })
-        .collect();
+    // Full-width digits, spaces and hyphens from Chinese input methods fold (domain::text).
+    let digits = super::text::compact_code(input);
     (digits.len() == DIGITS && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::id_number::{self, IdNumberError};
+use super::text::{self, LengthProblem};
 use crate::error::FieldError;
 
 macro_rules! text_enum {
@@ -180,10 +181,52 @@ pub const DESCRIPTION_MIN: usize = 20;
 pub const DESCRIPTION_MAX: usize = 10_000;
 pub const ACCUSED_MAX: usize = 20;
 
+/// Free text, cleaned (`text::clean`); `None` when nothing visible is left.
 fn trimmed(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim().to_string())
+    text::clean_opt(s.as_deref())
+}
+
+/// A code-like field, full-width forms folded and separators dropped (`text::compact_code`).
+fn code(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(text::compact_code)
         .filter(|v| !v.is_empty())
+}
+
+/// Every text field of a submission, by its API name, for the control-character rule.
+fn text_fields(raw: &RawSubmission) -> Vec<(String, &str)> {
+    let mut optional: Vec<(String, &Option<String>)> = vec![
+        ("programme".into(), &raw.programme),
+        ("township_code".into(), &raw.township_code),
+        ("village_code".into(), &raw.village_code),
+        ("description".into(), &raw.description),
+        ("occurred_from".into(), &raw.occurred_from),
+        ("occurred_to".into(), &raw.occurred_to),
+        ("channel".into(), &raw.channel),
+    ];
+    if let Some(r) = &raw.reporter {
+        optional.extend([
+            ("reporter.name".into(), &r.name),
+            ("reporter.id_number".into(), &r.id_number),
+            ("reporter.phone".into(), &r.phone),
+            ("reporter.email".into(), &r.email),
+            ("reporter.address".into(), &r.address),
+        ]);
+    }
+    let mut fields: Vec<(String, &str)> = Vec::new();
+    for (i, a) in raw.accused.iter().enumerate() {
+        fields.push((format!("accused[{i}].name"), a.name.as_str()));
+        optional.push((format!("accused[{i}].position"), &a.position));
+    }
+    for (i, m) in raw.misconduct.iter().flatten().enumerate() {
+        fields.push((format!("misconduct[{i}]"), m.as_str()));
+    }
+    fields.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, value)| value.as_deref().map(|v| (name, v))),
+    );
+    fields
 }
 
 fn valid_phone(phone: &str) -> bool {
@@ -196,8 +239,16 @@ pub fn validate(
     today: NaiveDate,
     divisions: &DivisionFacts,
 ) -> Result<ValidSubmission, Vec<FieldError>> {
-    let mut errors = Vec::new();
+    // Controls first: a field holding one is reported as such, whatever else is wrong with it.
+    let mut errors: Vec<FieldError> = text_fields(raw)
+        .into_iter()
+        .filter_map(|(field, value)| text::check_controls(&field, value).err())
+        .collect();
+    let refused: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
     let mut err = |field: &str, code: &str, message: String| {
+        if refused.iter().any(|f| f == field) {
+            return;
+        }
         errors.push(FieldError::new(field, code, message))
     };
 
@@ -247,7 +298,7 @@ pub fn validate(
         }
     }
 
-    let township_code = trimmed(&raw.township_code);
+    let township_code = code(&raw.township_code);
     match &township_code {
         None => err(
             "township_code",
@@ -261,7 +312,7 @@ pub fn validate(
         ),
         _ => {}
     }
-    let village_code = trimmed(&raw.village_code);
+    let village_code = code(&raw.village_code);
     match (&village_code, &divisions.village_parent) {
         (None, _) => err("village_code", "required", "choose the village (村)".into()),
         (Some(_), None) => err(
@@ -289,8 +340,8 @@ pub fn validate(
     }
     let mut accused = Vec::new();
     for (i, a) in raw.accused.iter().enumerate() {
-        let name = a.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 50 {
+        let name = text::clean(&a.name);
+        if text::check_length(&name, 1, 50).is_some() {
             err(
                 &format!("accused[{i}].name"),
                 "invalid_length",
@@ -308,28 +359,28 @@ pub fn validate(
         accused.push(AccusedPerson { name, position });
     }
 
-    let description = raw
-        .description
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default();
-    let length = description.chars().count();
-    if length < DESCRIPTION_MIN {
-        err(
+    // Visible characters count towards the minimum; every character (line breaks as LF)
+    // towards the maximum. See `domain::text`.
+    let description = text::clean(raw.description.as_deref().unwrap_or_default());
+    match text::check_length(&description, DESCRIPTION_MIN, DESCRIPTION_MAX) {
+        Some(p @ (LengthProblem::Required | LengthProblem::TooShort)) => err(
             "description",
-            if length == 0 { "required" } else { "too_short" },
-            format!("describe what happened in at least {DESCRIPTION_MIN} characters"),
-        );
-    } else if length > DESCRIPTION_MAX {
-        err(
+            p.code(),
+            format!("describe what happened in at least {DESCRIPTION_MIN} visible characters"),
+        ),
+        Some(LengthProblem::TooLong) => err(
             "description",
             "too_long",
             format!("at most {DESCRIPTION_MAX} characters"),
-        );
+        ),
+        None => {}
     }
 
     let mut date = |field: &str, value: &Option<String>| -> Option<NaiveDate> {
-        let v = trimmed(value)?;
+        let v = value
+            .as_deref()
+            .map(text::fold_code)
+            .filter(|v| !v.is_empty())?;
         match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
             Ok(d) if d > today => {
                 err(
@@ -396,7 +447,7 @@ pub fn validate(
                         "give your name (1–50 characters)".into(),
                     );
                 }
-                let id_number = match trimmed(&r.id_number) {
+                let id_number = match code(&r.id_number) {
                     None => {
                         err(
                             "reporter.id_number",
@@ -434,7 +485,7 @@ pub fn validate(
                         }
                     },
                 };
-                let phone = match trimmed(&r.phone) {
+                let phone = match code(&r.phone) {
                     Some(p) if valid_phone(&p) => Some(p),
                     Some(_) => {
                         err(
@@ -449,7 +500,11 @@ pub fn validate(
                         None
                     }
                 };
-                let email = trimmed(&r.email);
+                let email = r
+                    .email
+                    .as_deref()
+                    .map(text::fold_email)
+                    .filter(|e| !e.is_empty());
                 if email
                     .as_ref()
                     .is_some_and(|e| e.parse::<lettre::Address>().is_err())
@@ -503,7 +558,7 @@ pub fn validate(
         township_code: township_code.expect("checked"),
         village_code: village_code.expect("checked"),
         accused,
-        description: description.to_string(),
+        description,
         occurred_from,
         occurred_to,
         reporter,
@@ -637,5 +692,56 @@ mod tests {
         r.description = Some("很".repeat(DESCRIPTION_MIN));
         r.occurred_from = Some("2026-06-01".into());
         assert!(has(&codes(&r, &facts()), "occurred_to", "before_start"));
+    }
+
+    #[test]
+    fn text_rules_apply_to_every_field() {
+        let mut r = good();
+        r.description = Some(format!("{}\0", good().description.unwrap()));
+        r.accused[0].name = "张\u{1}".into();
+        r.reporter.as_mut().unwrap().name = Some("李\u{7f}".into());
+        let e = codes(&r, &facts());
+        assert!(has(&e, "description", "control_character"));
+        assert!(has(&e, "accused[0].name", "control_character"));
+        assert!(has(&e, "reporter.name", "control_character"));
+        assert_eq!(e.iter().filter(|(f, _)| f == "description").count(), 1);
+
+        let mut r = good();
+        r.description = Some("\u{200b}".repeat(20));
+        r.accused[0].name = "\u{200d}\u{200d}".into();
+        r.reporter.as_mut().unwrap().name = Some("\u{3000}\u{feff}".into());
+        let e = codes(&r, &facts());
+        assert!(has(&e, "description", "required"));
+        assert!(has(&e, "accused[0].name", "invalid_length"));
+        assert!(has(&e, "reporter.name", "required"));
+    }
+
+    #[test]
+    fn crlf_counts_as_one_character_and_is_stored_as_lf() {
+        let mut r = good();
+        let line = format!("{}\r\n", "很".repeat(99));
+        r.description = Some(line.repeat(100));
+        let valid = validate(&r, today(), &facts()).unwrap();
+        assert_eq!(valid.description.chars().count(), 9_999);
+        assert!(!valid.description.contains('\r'));
+    }
+
+    #[test]
+    fn full_width_codes_are_folded() {
+        let mut r = good();
+        r.township_code = Some("３６０７３４１００".into());
+        r.village_code = Some("３６０７３４１００２０１".into());
+        r.occurred_from = Some("２０２６－０３－０１".into());
+        let rep = r.reporter.as_mut().unwrap();
+        rep.id_number = Some("１１０１０５１９４９１２３１００２Ｘ".into());
+        rep.phone = Some("１３８　００１３－８０００".into());
+        rep.email = Some("ｌｉ＠ｅｘａｍｐｌｅ．ｃｏｍ".into());
+        let valid = validate(&r, today(), &facts()).unwrap();
+        assert_eq!(valid.township_code, "360734100");
+        assert_eq!(valid.village_code, "360734100201");
+        let reporter = valid.reporter.unwrap();
+        assert_eq!(reporter.id_number, "11010519491231002X");
+        assert_eq!(reporter.phone, "13800138000");
+        assert_eq!(reporter.email.as_deref(), Some("li@example.com"));
     }
 }

@@ -4,3 +4,4 @@
 pub mod middleware;
 pub mod pagination;
 pub mod request_span;
+pub mod text_guard;

@@ -17,6 +17,7 @@ use crate::divisions;
 use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::receipt_code;
 use crate::domain::report::ReportStatus;
+use crate::domain::text;
 use crate::error::{ApiError, FieldError};
 use crate::notify;
 
@@ -234,13 +235,14 @@ pub async fn add_message(
     report_id: &str,
     body: &str,
 ) -> Result<ThreadMessage, ApiError> {
-    let body = body.trim().to_string();
-    let length = body.chars().count();
-    if length == 0 || length > MESSAGE_MAX {
+    // The text rules (domain::text): no controls, LF line breaks, visible characters required.
+    text::check_controls("body", body).map_err(|e| ApiError::validation(vec![e]))?;
+    let body = text::clean(body);
+    if let Some(problem) = text::check_length(&body, 1, MESSAGE_MAX) {
         return Err(ApiError::validation(vec![FieldError::new(
             "body",
-            if length == 0 { "required" } else { "too_long" },
-            format!("a message has 1–{MESSAGE_MAX} characters"),
+            problem.code(),
+            format!("a message has 1–{MESSAGE_MAX} characters, at least one visible"),
         )]));
     }
     let id = uuid::Uuid::new_v4().to_string();

@@ -164,7 +164,9 @@ pub async fn read_multipart(
 }
 
 fn parse_submission(body: &[u8]) -> Result<RawSubmission, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    // The multipart `report` field passes the same text gate as a JSON body.
+    let body = crate::http::text_guard::normalise_json(web::Bytes::copy_from_slice(body))?;
+    serde_json::from_slice(&body).map_err(|e| {
         if e.is_data() {
             ApiError::new(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,

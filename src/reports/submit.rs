@@ -20,6 +20,7 @@ use crate::domain::receipt_code;
 use crate::domain::report::{
     validate, DivisionFacts, RawSubmission, ReportStatus, ValidSubmission,
 };
+use crate::domain::text;
 use crate::error::ApiError;
 
 /// The answer to a successful submission. `receipt_code` is shown this once.
@@ -90,14 +91,15 @@ fn idempotency_conflict() -> ApiError {
     )
 }
 
-/// Looks up what validation needs to know about the divisions named.
+/// Looks up what validation needs to know about the divisions named. Codes are folded as
+/// validation folds them (`text::compact_code`, which also drops any control character).
 fn division_facts(conn: &mut DbConnection, raw: &RawSubmission) -> QueryResult<DivisionFacts> {
-    let township = match raw.township_code.as_deref().map(str::trim) {
-        Some(code) if !code.is_empty() => divisions::find(conn, code)?,
+    let township = match raw.township_code.as_deref().map(text::compact_code) {
+        Some(code) if !code.is_empty() => divisions::find(conn, &code)?,
         _ => None,
     };
-    let village = match raw.village_code.as_deref().map(str::trim) {
-        Some(code) if !code.is_empty() => divisions::find(conn, code)?,
+    let village = match raw.village_code.as_deref().map(text::compact_code) {
+        Some(code) if !code.is_empty() => divisions::find(conn, &code)?,
         _ => None,
     };
     Ok(DivisionFacts {

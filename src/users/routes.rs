@@ -16,6 +16,7 @@ use crate::db::{self, DbPool};
 use crate::domain::ids::UserId;
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
+use crate::domain::text;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery};
 
@@ -73,8 +74,9 @@ fn check_email(email: &Option<String>, errors: &mut Vec<FieldError>) {
 }
 
 fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 100 {
+    // At least one visible character (domain::text).
+    let name = text::clean(name);
+    if text::check_length(&name, 1, 100).is_some() {
         errors.push(FieldError::new(
             "display_name",
             "invalid_length",
@@ -131,7 +133,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
-    let username = req.username.trim().to_lowercase();
+    // Usernames are code-like: full-width forms fold (domain::text).
+    let username = text::fold_code(&req.username).to_lowercase();
     let mut errors = Vec::new();
     if !valid_username(&username) {
         errors.push(FieldError::new(
@@ -141,7 +144,8 @@ pub async fn create(
         ));
     }
     check_display_name(&req.display_name, &mut errors);
-    check_email(&req.email, &mut errors);
+    let email = req.email.as_deref().map(text::fold_email);
+    check_email(&email, &mut errors);
     let roles = parse_roles(&req.roles, &mut errors);
     check_password(&username, &req.password, &mut errors);
     if !errors.is_empty() {
@@ -150,8 +154,8 @@ pub async fn create(
     let hash = auth.hash_password(req.password).await?;
     let new_user = NewUser {
         username,
-        display_name: req.display_name.trim().to_string(),
-        email: req.email,
+        display_name: text::clean(&req.display_name),
+        email,
         roles,
     };
     let actor = staff.actor();
@@ -266,7 +270,7 @@ pub async fn update_user(
                 ..UserChanges::default()
             };
             if let Some(name) = &req.display_name {
-                changes.display_name = Some(name.trim().to_string());
+                changes.display_name = Some(text::clean(name));
                 changed.push("display_name");
             }
             if let Some(email) = &req.email {

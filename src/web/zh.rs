@@ -70,6 +70,11 @@ pub fn field_error(field: &str, code: &str) -> String {
         ("too_many", "accused") => "被举报人最多填写20名。",
         ("too_many", _) => "数量太多。",
         ("empty", "files") => "有一个文件是空的（0字节），请重新选择。",
+        // The text rules (domain::text): refused controls; a value that is not UTF-8.
+        ("control_character", _) => {
+            "这里含有看不见的控制字符（常见于从别处复制粘贴的文字），请删除后重新填写。"
+        }
+        ("invalid_encoding", _) => "内容的编码有误，无法识别，请重新填写。",
         _ => "此项填写有误，请检查。",
     };
     text.to_string()
@@ -166,6 +171,10 @@ mod tests {
             ("accused", "too_many"),
             ("files", "too_many"),
             ("files", "empty"),
+            ("description", "control_character"),
+            ("accused[0].name", "control_character"),
+            ("body", "control_character"),
+            ("cursor", "invalid_encoding"),
         ];
         for (field, code) in cases {
             let text = field_error(field, code);

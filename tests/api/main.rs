@@ -14,6 +14,7 @@ mod logging;
 mod migrations;
 mod outbox;
 mod reports;
+mod text_input;
 mod web;
 
 use std::panic::AssertUnwindSafe;
@@ -33,6 +34,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
         ("web", web::tests()),
+        ("text_input", text_input::tests()),
     ]
 }
 
