@@ -4,7 +4,8 @@
 //! - `SignedIn`: a staff member, including one whose token only allows TOTP enrolment.
 //! - `Staff`: a fully signed-in staff member. Most staff endpoints take this.
 //!
-//! Missing, malformed, expired or revoked credentials are 401 with `WWW-Authenticate: Bearer`;
+//! A staff token is checked on every request against its user (active, `token_version`) and
+//! its session (`sid`, not ended). Missing, malformed, expired or revoked credentials are 401 with `WWW-Authenticate: Bearer`;
 //! valid credentials without the permission are 403.
 
 use actix_web::dev::Payload;
@@ -17,7 +18,7 @@ use subtle::ConstantTimeEq;
 use super::models::{ApiKeyRow, SessionUserRow};
 use super::AuthState;
 use crate::audit::{now_micros, Actor};
-use crate::db::schema::{api_keys, user_roles, users};
+use crate::db::schema::{api_keys, staff_sessions, user_roles, users};
 use crate::db::{self, DbPool};
 use crate::domain::permissions::{allows, scope_permission, Permission};
 use crate::domain::roles::Role;
@@ -151,9 +152,15 @@ async fn authenticate_user(
         .verify(token)
         .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired."))?;
     let user_id = claims.sub.clone();
+    let session_id = claims.sid.clone();
     let found = db::run(pool, move |conn| {
-        let user: Option<SessionUserRow> = users::table
-            .find(&user_id)
+        // One primary-key lookup of the session, joined to its user: an ended session (any
+        // sign-out), a session of someone else, or no session at all is refused.
+        let user: Option<SessionUserRow> = staff_sessions::table
+            .inner_join(users::table)
+            .filter(staff_sessions::id.eq(&session_id))
+            .filter(staff_sessions::ended_at.is_null())
+            .filter(users::id.eq(&user_id))
             .select(SessionUserRow::as_select())
             .first(conn)
             .optional()?;

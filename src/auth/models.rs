@@ -45,6 +45,8 @@ pub struct TotpRow {
     /// Sealed under the data key.
     pub totp_secret: Option<Vec<u8>>,
     pub totp_enabled: bool,
+    /// The last TOTP time step accepted: a code of this step or earlier is refused.
+    pub totp_last_step: Option<i64>,
 }
 
 /// Changes sign-in makes to an account; `None` leaves a column as it is, and for a nullable

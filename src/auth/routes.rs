@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::extract::{Principal, SignedIn};
 use super::models::{CredentialChanges, CredentialsRow, SessionUserRow, TotpRow};
-use super::throttle::Verdict;
+use super::throttle::{Attempt, Refusal};
 use super::tokens::{self, RefreshOutcome};
 use super::{totp, AuthState};
 use crate::audit::{self, now_micros, Actor};
@@ -124,17 +124,21 @@ fn role_names(roles: &[Role]) -> Vec<String> {
     roles.iter().map(|r| r.as_str().to_string()).collect()
 }
 
-/// Records a failed sign-in: throttle state in memory; failure count, lock, audit entry and the
-/// lockout email in one transaction.
+/// Records a failed sign-in whose attempt the throttle already counted: failure count, lock,
+/// audit entry and (for the one attempt that locked the account) the lockout email, in one
+/// transaction.
 async fn record_failure(
     auth: &AuthState,
     pool: &DbPool,
     username: &str,
-    source: Option<std::net::IpAddr>,
+    attempt: Attempt,
     user: Option<&LoginUser>,
     reason: &'static str,
 ) -> Result<(), ApiError> {
-    let (failures, locked_now) = auth.throttle.record_failure(username, source);
+    let Attempt {
+        failures,
+        locked_now,
+    } = attempt;
     let username = username.to_string();
     let user_id = user.map(|u| u.id.clone());
     let email = user.and_then(|u| u.email.clone());
@@ -212,11 +216,13 @@ pub async fn login(
     let username = crate::domain::text::fold_code(&username).to_lowercase();
     // The peer address is used in memory for throttling only: never stored, never logged.
     let source = req.peer_addr().map(|a| a.ip());
-    match auth.throttle.check(&username, source) {
-        Verdict::Allowed => {}
-        Verdict::Wait(wait) => return Err(throttled(wait)),
-        Verdict::Locked(wait) => return Err(locked(wait)),
-    }
+    // The attempt is counted before its password is checked, in one step with the decision,
+    // so a burst cannot get more attempts evaluated than the throttle allows.
+    let attempt = match auth.throttle.reserve(&username, source) {
+        Ok(attempt) => attempt,
+        Err(Refusal::Wait(wait)) => return Err(throttled(wait)),
+        Err(Refusal::Locked(wait)) => return Err(locked(wait)),
+    };
     let lookup = username.clone();
     let user = db::run(&pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
     let now = now_micros();
@@ -232,7 +238,7 @@ pub async fn login(
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
-            record_failure(&auth, &pool, &username, source, other.as_ref(), "password").await?;
+            record_failure(&auth, &pool, &username, attempt, other.as_ref(), "password").await?;
             return Err(invalid_credentials());
         }
     };
@@ -240,6 +246,15 @@ pub async fn login(
     let mut accepted_step = None;
     if user.totp_enabled {
         let Some(code) = totp_code.filter(|c| !c.trim().is_empty()) else {
+            record_failure(
+                &auth,
+                &pool,
+                &username,
+                attempt,
+                Some(&user),
+                "totp_missing",
+            )
+            .await?;
             return Err(ApiError::unauthorized(
                 "This account signs in with a TOTP code: send it as `totp`.",
             )
@@ -254,21 +269,24 @@ pub async fn login(
         match totp::verify(&secret, &username, &code, now_unix, user.totp_last_step) {
             Some(step) => accepted_step = Some(step),
             None => {
-                record_failure(&auth, &pool, &username, source, Some(&user), "totp").await?;
-                return Err(
-                    ApiError::unauthorized("The TOTP code is wrong or already used.")
-                        .with_code("invalid_totp"),
-                );
+                record_failure(&auth, &pool, &username, attempt, Some(&user), "totp").await?;
+                return Err(invalid_totp());
             }
         }
     }
 
-    auth.throttle.record_success(&username, source);
     let enrolment_only = auth.requires_totp(&user.roles) && !user.totp_enabled;
     let refresh_ttl = auth.settings.refresh_token_ttl_secs;
     let user_id = user.id.clone();
-    let refresh_token = db::run(&pool, move |conn| {
+    let issued = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
+            if let Some(step) = accepted_step {
+                // Exactly one sign-in per code and time step: whoever records the step first
+                // wins; a concurrent or later use of the same step changes no row.
+                if !claim_totp_step(conn, &user_id, step)? {
+                    return Ok(None);
+                }
+            }
             diesel::update(users::table.find(&user_id))
                 .set(&CredentialChanges {
                     failed_logins: Some(0),
@@ -276,12 +294,7 @@ pub async fn login(
                     ..CredentialChanges::default()
                 })
                 .execute(conn)?;
-            if let Some(step) = accepted_step {
-                diesel::update(users::table.find(&user_id))
-                    .set(users::totp_last_step.eq(Some(step)))
-                    .execute(conn)?;
-            }
-            let family = uuid::Uuid::new_v4().to_string();
+            let family = tokens::start_session(conn, &user_id)?;
             let token = tokens::issue_refresh(conn, &user_id, &family, refresh_ttl)?;
             audit::record(
                 conn,
@@ -291,13 +304,19 @@ pub async fn login(
                 &user_id,
                 serde_json::json!({"totp": accepted_step.is_some(), "enrolment_only": enrolment_only}),
             )?;
-            Ok::<_, ApiError>(token)
+            Ok::<_, ApiError>(Some((family, token)))
         })
     })
     .await?;
+    let Some((session_id, refresh_token)) = issued else {
+        record_failure(&auth, &pool, &username, attempt, Some(&user), "totp_replay").await?;
+        return Err(invalid_totp());
+    };
+    auth.throttle.record_success(&username, source);
     let ttl = auth.settings.access_token_ttl_secs;
     let access_token = auth.keys.issue(
         &user.id,
+        &session_id,
         role_names(&user.roles),
         user.token_version,
         ttl,
@@ -310,6 +329,26 @@ pub async fn login(
         expires_in: ttl,
         totp_enrolment_required: enrolment_only,
     }))
+}
+
+fn invalid_totp() -> ApiError {
+    ApiError::unauthorized("The TOTP code is wrong or already used.").with_code("invalid_totp")
+}
+
+/// Records `step` as the user's last accepted TOTP time step, only if it is newer than the one
+/// recorded: a conditional update, atomic on both backends. Returns false when the step (or a
+/// later one) was already used, i.e. the code is a replay. Rule: RFC 6238 §5.2, issue 7 fault 5.
+fn claim_totp_step(conn: &mut DbConnection, user_id: &str, step: i64) -> QueryResult<bool> {
+    let claimed = diesel::update(
+        users::table.find(user_id).filter(
+            users::totp_last_step
+                .is_null()
+                .or(users::totp_last_step.lt(step)),
+        ),
+    )
+    .set(users::totp_last_step.eq(Some(step)))
+    .execute(conn)?;
+    Ok(claimed == 1)
 }
 
 fn totp_already_enabled() -> ApiError {
@@ -326,6 +365,7 @@ pub fn totp_aad(user_id: &str) -> String {
 enum RefreshResult {
     Issued {
         user_id: String,
+        session_id: String,
         refresh_token: String,
         roles: Vec<Role>,
         token_version: i32,
@@ -385,10 +425,17 @@ pub async fn refresh(
                 tokens::revoke_family(conn, &family_id)?;
                 return Ok(RefreshResult::Refused("The account is not active."));
             };
+            if !tokens::session_is_live(conn, &family_id)? {
+                tokens::revoke_family(conn, &family_id)?;
+                return Ok(RefreshResult::Refused(
+                    "This sign-in has ended; sign in again.",
+                ));
+            }
             let refresh_token = tokens::issue_refresh(conn, &user_id, &family_id, ttl)?;
             let roles = roles_of(conn, &user_id)?;
             Ok::<_, ApiError>(RefreshResult::Issued {
                 user_id,
+                session_id: family_id,
                 refresh_token,
                 roles,
                 token_version,
@@ -403,6 +450,7 @@ pub async fn refresh(
         }
         RefreshResult::Issued {
             user_id,
+            session_id,
             refresh_token,
             roles,
             token_version,
@@ -412,6 +460,7 @@ pub async fn refresh(
             let expires_in = auth.settings.access_token_ttl_secs;
             let access_token = auth.keys.issue(
                 &user_id,
+                &session_id,
                 role_names(&roles),
                 token_version,
                 expires_in,
@@ -428,7 +477,9 @@ pub async fn refresh(
     }
 }
 
-/// Sign out: revokes the refresh token's whole family. Always 204, even for unknown tokens.
+/// Sign out: ends the refresh token's sign-in at once. Its refresh tokens are revoked and every
+/// access token of that sign-in answers 401 from the next request on (OWASP ASVS 3.3.1). Other
+/// sign-ins of the same user go on. Always 204, even for unknown tokens.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -614,7 +665,11 @@ pub async fn confirm_totp(
                 .find(&user_id)
                 .select(TotpRow::as_select())
                 .first(conn)?;
-            let (sealed, enabled) = (totp_state.totp_secret, totp_state.totp_enabled);
+            let (sealed, enabled, last_step) = (
+                totp_state.totp_secret,
+                totp_state.totp_enabled,
+                totp_state.totp_last_step,
+            );
             if enabled {
                 return Err(totp_already_enabled());
             }
@@ -627,22 +682,45 @@ pub async fn confirm_totp(
                     )
                 })?;
             let now_unix = chrono::Utc::now().timestamp() as u64;
-            let step =
-                totp::verify(&secret, &username, &code, now_unix, None).ok_or_else(|| {
-                    ApiError::validation(vec![FieldError::new(
-                        "code",
-                        "invalid_totp",
-                        "The code does not match; check the authenticator app's clock.",
-                    )])
-                })?;
-            diesel::update(users::table.find(&user_id))
-                .set(&CredentialChanges {
-                    totp_enabled: Some(true),
-                    totp_last_step: Some(Some(step)),
-                    updated_at: Some(now_micros()),
-                    ..CredentialChanges::default()
-                })
-                .execute(conn)?;
+            let wrong_code = || {
+                ApiError::validation(vec![FieldError::new(
+                    "code",
+                    "invalid_totp",
+                    "The code does not match or was already used; check the authenticator \
+                     app's clock.",
+                )])
+            };
+            let step = totp::verify(&secret, &username, &code, now_unix, last_step)
+                .ok_or_else(wrong_code)?;
+            // Conditional, like sign-in: one confirmation per code and time step, and only
+            // while TOTP is still off, however many arrive at once.
+            let enabled_now = diesel::update(
+                users::table
+                    .find(&user_id)
+                    .filter(users::totp_enabled.eq(false))
+                    .filter(
+                        users::totp_last_step
+                            .is_null()
+                            .or(users::totp_last_step.lt(step)),
+                    ),
+            )
+            .set((
+                users::totp_enabled.eq(true),
+                users::totp_last_step.eq(Some(step)),
+                users::updated_at.eq(now_micros()),
+            ))
+            .execute(conn)?;
+            if enabled_now != 1 {
+                let enabled: bool = users::table
+                    .find(&user_id)
+                    .select(users::totp_enabled)
+                    .first(conn)?;
+                return Err(if enabled {
+                    totp_already_enabled()
+                } else {
+                    wrong_code()
+                });
+            }
             tokens::end_all_sessions(conn, &user_id)?;
             audit::record(
                 conn,

@@ -18,13 +18,23 @@ struct Failures {
     locked_until: Option<Instant>,
 }
 
+/// Why a sign-in attempt was refused before its password was looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Allowed,
+pub enum Refusal {
     /// Too many recent failures: try again after this long.
     Wait(Duration),
     /// The account is locked for this long.
     Locked(Duration),
+}
+
+/// A reserved attempt: it is already counted as a failure, before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// The account's failure count including this attempt.
+    pub failures: u32,
+    /// True for the one attempt whose reservation locked the account: if it fails, it records
+    /// the lock and sends the lockout email (so that happens exactly once).
+    pub locked_now: bool,
 }
 
 const MAX_ENTRIES: usize = 50_000;
@@ -46,32 +56,39 @@ impl LoginThrottle {
         }
     }
 
-    pub fn check(&self, account: &str, source: Option<IpAddr>) -> Verdict {
+    /// Decides whether a sign-in for `account` from `source` may be evaluated and, if so,
+    /// counts it as a failure at once, under the same locks (check and count are one step).
+    /// However many attempts arrive together, at most `delay_after` (or `lock_after`, when
+    /// there is no delay) are let through before the next is refused. A success then clears
+    /// the counts with [`LoginThrottle::record_success`]; a failure needs nothing more.
+    ///
+    /// Returns the reserved [`Attempt`], or the [`Refusal`] (a source is never locked; it
+    /// waits). Rule: issue 7, fault 4 (the gate must not be check-then-act).
+    pub fn reserve(&self, account: &str, source: Option<IpAddr>) -> Result<Attempt, Refusal> {
         let now = Instant::now();
-        let account_verdict = self.verdict(&self.accounts, &account.to_lowercase(), now);
-        if account_verdict != Verdict::Allowed {
-            return account_verdict;
+        let account = account.to_lowercase();
+        // Lock order: accounts, then sources.
+        let mut accounts = self.accounts.lock().unwrap();
+        let mut sources = self.sources.lock().unwrap();
+        if let Some(refusal) = self.refusal(&accounts, &account, now) {
+            return Err(refusal);
         }
-        match source {
-            Some(ip) => match self.verdict(&self.sources, &ip, now) {
-                // A source is never "locked"; it waits.
-                Verdict::Locked(d) => Verdict::Wait(d),
-                v => v,
-            },
-            None => Verdict::Allowed,
+        if let Some(ip) = &source {
+            if let Some(Refusal::Wait(d) | Refusal::Locked(d)) = self.refusal(&sources, ip, now) {
+                return Err(Refusal::Wait(d));
+            }
         }
-    }
-
-    /// Records a failure; returns the account's failure count and whether it just got locked.
-    pub fn record_failure(&self, account: &str, source: Option<IpAddr>) -> (u32, bool) {
-        let now = Instant::now();
-        let result = self.bump(&self.accounts, account.to_lowercase(), now, true);
+        let (failures, locked_now) = self.bump(&mut accounts, account, now, true);
         if let Some(ip) = source {
-            self.bump(&self.sources, ip, now, false);
+            self.bump(&mut sources, ip, now, false);
         }
-        result
+        Ok(Attempt {
+            failures,
+            locked_now,
+        })
     }
 
+    /// A successful sign-in: forgets the failures of the account and of the source.
     pub fn record_success(&self, account: &str, source: Option<IpAddr>) {
         self.accounts
             .lock()
@@ -82,37 +99,31 @@ impl LoginThrottle {
         }
     }
 
-    fn verdict<K: Eq + Hash>(
+    fn refusal<K: Eq + Hash>(
         &self,
-        map: &Mutex<HashMap<K, Failures>>,
+        map: &HashMap<K, Failures>,
         key: &K,
         now: Instant,
-    ) -> Verdict {
-        let map = map.lock().unwrap();
-        let Some(f) = map.get(key) else {
-            return Verdict::Allowed;
-        };
+    ) -> Option<Refusal> {
+        let f = map.get(key)?;
         if let Some(until) = f.locked_until {
             if until > now {
-                return Verdict::Locked(until - now);
+                return Some(Refusal::Locked(until - now));
             }
+            // A lock that has run out: the next reservation starts the count afresh.
+            return None;
         }
         let ready_at = f.last + self.policy.delay(f.count);
-        if ready_at > now {
-            Verdict::Wait(ready_at - now)
-        } else {
-            Verdict::Allowed
-        }
+        (ready_at > now).then(|| Refusal::Wait(ready_at - now))
     }
 
     fn bump<K: Eq + Hash>(
         &self,
-        map: &Mutex<HashMap<K, Failures>>,
+        map: &mut HashMap<K, Failures>,
         key: K,
         now: Instant,
         may_lock: bool,
     ) -> (u32, bool) {
-        let mut map = map.lock().unwrap();
         if map.len() > MAX_ENTRIES {
             let horizon = self.lockout.max(self.policy.max_delay);
             map.retain(|_, f| now.duration_since(f.last) < horizon);
@@ -157,35 +168,74 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_make_the_account_wait_and_ten_lock_it() {
+    fn five_attempts_pass_then_the_account_waits() {
         let t = throttle();
-        for _ in 0..4 {
-            t.record_failure("Alice", None);
+        for i in 1..=5 {
+            assert_eq!(
+                t.reserve("Alice", None),
+                Ok(Attempt {
+                    failures: i,
+                    locked_now: false
+                })
+            );
         }
-        assert_eq!(t.check("alice", None), Verdict::Allowed);
-        t.record_failure("alice", None);
-        assert!(matches!(t.check("alice", None), Verdict::Wait(_)));
-        for _ in 0..4 {
-            assert!(!t.record_failure("alice", None).1);
-        }
-        assert_eq!(t.record_failure("alice", None), (10, true));
-        assert!(matches!(t.check("alice", None), Verdict::Locked(_)));
-        assert_eq!(t.check("bob", None), Verdict::Allowed);
+        // The sixth is refused before it is evaluated, whatever its password.
+        assert!(matches!(t.reserve("alice", None), Err(Refusal::Wait(_))));
+        assert!(t.reserve("bob", None).is_ok());
+        t.record_success("ALICE", None);
+        assert!(t.reserve("alice", None).is_ok());
     }
 
     #[test]
-    fn a_source_with_many_failures_waits_for_any_account() {
+    fn without_delay_the_tenth_attempt_locks_once() {
+        let t = LoginThrottle::new(
+            ThrottlePolicy {
+                delay_after: 5,
+                lock_after: 10,
+                base_delay: Duration::ZERO,
+                max_delay: Duration::ZERO,
+            },
+            Duration::from_secs(900),
+        );
+        let locks: Vec<bool> = (0..10)
+            .map(|_| t.reserve("alice", None).unwrap().locked_now)
+            .collect();
+        assert_eq!(locks.iter().filter(|l| **l).count(), 1);
+        assert!(locks[9]);
+        assert!(matches!(t.reserve("alice", None), Err(Refusal::Locked(_))));
+    }
+
+    #[test]
+    fn concurrent_reservations_never_exceed_the_limit() {
+        let t = std::sync::Arc::new(throttle());
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || t.reserve("carol", None).is_ok())
+            })
+            .collect();
+        let allowed = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(allowed, 5);
+    }
+
+    #[test]
+    fn a_source_with_many_attempts_waits_for_any_account() {
         let t = throttle();
         let ip: IpAddr = [10, 0, 0, 1].into();
         for i in 0..5 {
-            t.record_failure(&format!("user{i}"), Some(ip));
+            assert!(t.reserve(&format!("user{i}"), Some(ip)).is_ok());
         }
         assert!(matches!(
-            t.check("someone-else", Some(ip)),
-            Verdict::Wait(_)
+            t.reserve("someone-else", Some(ip)),
+            Err(Refusal::Wait(_))
         ));
-        assert_eq!(t.check("someone-else", None), Verdict::Allowed);
+        // A refused attempt counts against nobody.
+        assert!(t.reserve("someone-else", None).is_ok());
         t.record_success("someone-else", Some(ip));
-        assert_eq!(t.check("someone-else", Some(ip)), Verdict::Allowed);
+        assert!(t.reserve("someone-else", Some(ip)).is_ok());
     }
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::models::{NewRefreshToken, RefreshTokenRow};
 use crate::audit::now_micros;
-use crate::db::schema::refresh_tokens;
+use crate::db::schema::{refresh_tokens, staff_sessions};
 use crate::db::DbConnection;
 use crate::domain::ids::RefreshTokenId;
 
@@ -27,6 +27,11 @@ pub struct AccessClaims {
     /// Issued to a user who must enrol TOTP first: good only for `/me` and `/me/totp*`.
     #[serde(default)]
     pub totp_enrolment_only: bool,
+    /// The sign-in (session) this token belongs to: a `staff_sessions` row, whose id is also
+    /// the refresh-token family id. Each request checks the row is not ended, so a sign-out
+    /// ends the token at once (OWASP ASVS 3.3.1). A token without it is refused.
+    #[serde(default)]
+    pub sid: String,
 }
 
 pub struct JwtKeys {
@@ -54,9 +59,11 @@ impl JwtKeys {
         }
     }
 
+    /// Signs an access token for `user_id` in session `session_id` (see [`start_session`]).
     pub fn issue(
         &self,
         user_id: &str,
+        session_id: &str,
         roles: Vec<String>,
         token_version: i32,
         ttl_secs: u64,
@@ -73,6 +80,7 @@ impl JwtKeys {
             jti: uuid::Uuid::new_v4().to_string(),
             tv: token_version,
             totp_enrolment_only,
+            sid: session_id.to_string(),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -175,7 +183,40 @@ pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<Refres
     Ok(RefreshOutcome::Rotated { user_id, family_id })
 }
 
+/// Starts a session (one sign-in) for `user_id` and returns its id, which is also the id of
+/// its refresh-token family and the `sid` of its access tokens. Call inside a write transaction.
+pub fn start_session(conn: &mut DbConnection, user_id: &str) -> QueryResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(staff_sessions::table)
+        .values((
+            staff_sessions::id.eq(&id),
+            staff_sessions::user_id.eq(user_id),
+            staff_sessions::created_at.eq(now_micros()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// True when the session exists and has not ended.
+pub fn session_is_live(conn: &mut DbConnection, session_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        staff_sessions::table
+            .find(session_id)
+            .filter(staff_sessions::ended_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Ends one sign-in: its session (so its access tokens stop working on their next request)
+/// and every refresh token of its family. For logout and refresh-token reuse.
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        staff_sessions::table
+            .find(family_id)
+            .filter(staff_sessions::ended_at.is_null()),
+    )
+    .set(staff_sessions::ended_at.eq(Some(now_micros())))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -195,8 +236,8 @@ pub fn family_of(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(St
     Ok(row.map(|r| (r.family_id, r.user_id.into_string())))
 }
 
-/// Ends every session of a user at once: bumps `token_version`, so issued access tokens stop
-/// working on their next request, and revokes every refresh token. For password changes,
+/// Ends every session of a user at once: bumps `token_version` and ends every session row, so
+/// issued access tokens stop working on their next request, and revokes every refresh token. For password changes,
 /// role changes, deactivation and TOTP enrolment.
 pub fn end_all_sessions(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
     use crate::db::schema::users;
@@ -207,8 +248,15 @@ pub fn end_all_sessions(conn: &mut DbConnection, user_id: &str) -> QueryResult<(
     Ok(())
 }
 
-/// Revokes every refresh token of a user.
+/// Ends every session of a user and revokes every refresh token.
 pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        staff_sessions::table
+            .filter(staff_sessions::user_id.eq(user_id))
+            .filter(staff_sessions::ended_at.is_null()),
+    )
+    .set(staff_sessions::ended_at.eq(Some(now_micros())))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -226,11 +274,12 @@ mod tests {
     fn tokens_verify_only_with_the_right_key_issuer_and_audience() {
         let keys = JwtKeys::new(&[1u8; 32], "probity", "probity-api");
         let token = keys
-            .issue("u1", vec!["admin".into()], 3, 900, false)
+            .issue("u1", "s1", vec!["admin".into()], 3, 900, false)
             .unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "u1");
         assert_eq!(claims.tv, 3);
+        assert_eq!(claims.sid, "s1");
         assert!(JwtKeys::new(&[2u8; 32], "probity", "probity-api")
             .verify(&token)
             .is_none());

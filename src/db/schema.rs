@@ -93,6 +93,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    staff_sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Text,
         name -> Text,
@@ -201,6 +210,7 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(staff_sessions -> users (user_id));
 diesel::joinable!(officials -> divisions (division_code));
 diesel::joinable!(report_messages -> reports (report_id));
 diesel::joinable!(attachments -> reports (report_id));
@@ -213,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     team_members,
     refresh_tokens,
+    staff_sessions,
     api_keys,
     divisions,
     officials,

@@ -72,7 +72,7 @@ mod tests {
         assert_eq!(sessions.verify(&token).as_deref(), Some("report-1"));
         let staff = crate::auth::tokens::JwtKeys::new(&[3; 32], "probity", "probity-api");
         assert!(staff.verify(&token).is_none());
-        let staff_token = staff.issue("u1", vec![], 0, 900, false).unwrap();
+        let staff_token = staff.issue("u1", "s1", vec![], 0, 900, false).unwrap();
         assert!(sessions.verify(&staff_token).is_none());
     }
 }

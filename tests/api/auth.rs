@@ -164,9 +164,18 @@ async fn forged_tokens_are_refused(backend: Backend) {
     )
     .unwrap();
     let now = chrono::Utc::now().timestamp();
+    // The real token's session: a forged token needs a live one to pass.
+    let payload = token.split('.').nth(1).unwrap();
+    let sid = serde_json::from_slice::<Value>(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()["sid"]
+        .clone();
     let claims = |aud: &str, iss: &str, exp: i64| {
         json!({"sub": id, "roles": ["admin"], "iss": iss, "aud": aud, "exp": exp, "iat": now,
-               "jti": "x", "tv": 0})
+               "jti": "x", "tv": 0, "sid": sid})
     };
     let hs = json!({"alg": "HS256", "typ": "JWT"});
     // Sanity: a token we forge correctly with the real key is accepted…
@@ -194,7 +203,13 @@ async fn forged_tokens_are_refused(backend: Backend) {
         &json!({"alg": "RS256", "typ": "JWT"}),
         &claims("probity-api", "probity", now + 300),
     );
+    let mut no_session = claims("probity-api", "probity", now + 300);
+    no_session.as_object_mut().unwrap().remove("sid");
+    let mut other_session = claims("probity-api", "probity", now + 300);
+    other_session["sid"] = json!(uuid::Uuid::new_v4().to_string());
     let cases = [
+        ("no session id", hs256(&key, &hs, &no_session)),
+        ("unknown session id", hs256(&key, &hs, &other_session)),
         ("tampered signature", tampered),
         ("payload swapped", forged_payload.join(".")),
         ("alg none", unsigned),

@@ -6,6 +6,7 @@ mod smtp;
 
 mod audit;
 mod auth;
+mod auth_hardening;
 mod cli;
 mod divisions;
 mod errors;
@@ -28,6 +29,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("errors", errors::tests()),
         ("audit", audit::tests()),
         ("auth", auth::tests()),
+        ("auth_hardening", auth_hardening::tests()),
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),
