@@ -183,6 +183,7 @@ diesel::table! {
         sha256 -> Text,
         uploaded_by -> Text,
         created_at -> Timestamp,
+        metadata_removed -> Text,
     }
 }
 

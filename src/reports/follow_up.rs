@@ -77,6 +77,20 @@ pub struct EvidenceView {
     pub uploaded_at: DateTime<Utc>,
     /// `reporter` or `commission`.
     pub from: &'static str,
+    /// The kinds of identifying metadata removed from the file on intake (`exif`, `exif.gps`,
+    /// `exif.device`, `exif.owner`, `exif.times`, `xmp`, `iptc`, `office.author`,
+    /// `office.company`, `pdf.info` …), never their values. Empty when nothing was found, or
+    /// for audio and video, which are stored as sent.
+    pub metadata_removed: Vec<String>,
+}
+
+/// The stored comma-separated list of removed metadata kinds, as a list.
+pub fn removed_kinds(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -204,16 +218,20 @@ pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterRep
             attachments::size_bytes,
             attachments::created_at,
             attachments::uploaded_by,
+            attachments::metadata_removed,
         ))
-        .load::<(String, String, i64, NaiveDateTime, String)>(conn)?
+        .load::<(String, String, i64, NaiveDateTime, String, String)>(conn)?
         .into_iter()
-        .map(|(id, content_type, size_bytes, at, by)| EvidenceView {
-            id,
-            content_type,
-            size_bytes,
-            uploaded_at: at.and_utc(),
-            from: who(&by),
-        })
+        .map(
+            |(id, content_type, size_bytes, at, by, removed)| EvidenceView {
+                id,
+                content_type,
+                size_bytes,
+                uploaded_at: at.and_utc(),
+                from: who(&by),
+                metadata_removed: removed_kinds(&removed),
+            },
+        )
         .collect();
     let programme_zh = Programme::parse(&programme)
         .map(|p| p.label_zh().to_string())
@@ -368,6 +386,7 @@ pub async fn add_evidence(
             size_bytes: f.file.size as i64,
             uploaded_at: now,
             from: "reporter",
+            metadata_removed: f.file.removed,
         })
         .collect())
 }

@@ -415,6 +415,7 @@ pub fn insert_attachment(
             attachments::sha256.eq(&staged.file.sha256),
             attachments::uploaded_by.eq(uploaded_by),
             attachments::created_at.eq(now_micros()),
+            attachments::metadata_removed.eq(staged.file.removed.join(",")),
         ))
         .execute(conn)?;
     Ok(())

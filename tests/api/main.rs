@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod divisions;
 mod errors;
+mod evidence;
 mod health;
 mod logging;
 mod migrations;
@@ -33,6 +34,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
         ("web", web::tests()),
+        ("evidence", evidence::tests()),
     ]
 }
 
