@@ -192,6 +192,7 @@ diesel::table! {
         sha256 -> Text,
         uploaded_by -> Text,
         created_at -> Timestamp,
+        metadata_removed -> Text,
     }
 }
 

@@ -80,6 +80,20 @@ pub struct EvidenceView {
     pub uploaded_at: DateTime<Utc>,
     /// `reporter` or `commission`.
     pub from: &'static str,
+    /// The kinds of identifying metadata removed from the file on intake (`exif`, `exif.gps`,
+    /// `exif.device`, `exif.owner`, `exif.times`, `xmp`, `iptc`, `office.author`,
+    /// `office.company`, `pdf.info` …), never their values. Empty when nothing was found, or
+    /// for audio and video, which are stored as sent.
+    pub metadata_removed: Vec<String>,
+}
+
+/// The stored comma-separated list of removed metadata kinds, as a list.
+pub fn removed_kinds(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -175,6 +189,7 @@ pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterRep
             size_bytes: a.size_bytes,
             uploaded_at: a.created_at.and_utc(),
             from: who(&a.uploaded_by),
+            metadata_removed: removed_kinds(&a.metadata_removed),
         })
         .collect();
     Ok(ReporterReportView {
@@ -329,6 +344,7 @@ pub async fn add_evidence(
             size_bytes: f.file.size as i64,
             uploaded_at: now,
             from: "reporter",
+            metadata_removed: f.file.removed,
         })
         .collect())
 }

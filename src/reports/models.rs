@@ -135,6 +135,8 @@ pub struct AttachmentRow {
     /// `reporter`, or the staff user id.
     pub uploaded_by: String,
     pub created_at: NaiveDateTime,
+    /// The kinds of identifying metadata removed on intake, comma-separated (never the values).
+    pub metadata_removed: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -148,6 +150,7 @@ pub struct NewAttachment<'a> {
     pub sha256: &'a str,
     pub uploaded_by: &'a str,
     pub created_at: NaiveDateTime,
+    pub metadata_removed: &'a str,
 }
 
 /// A saved answer to an idempotent request.

@@ -86,13 +86,19 @@ fn store_error(e: StoreError) -> ApiError {
             ),
         ),
         StoreError::Empty => ApiError::validation(vec![FieldError::new("files", "empty", "a file is empty")]),
+        StoreError::Refused(why) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            why.code(),
+            format!("{why}. {}", why.message_zh()),
+        ),
         StoreError::Upload(why) => ApiError::bad_request("upload_failed", format!("The upload failed: {why}")),
         StoreError::Io(e) => ApiError::unexpected(e.into()),
     }
 }
 
 /// Reads a multipart body: the field named `report` (JSON, when `expect_report`) and every file
-/// field, each streamed into encrypted storage. On any error the staged files are removed.
+/// field, each typed, cleaned of metadata and encrypted to storage (`AttachmentStore::store`).
+/// On any error the staged files are removed.
 pub async fn read_multipart(
     state: &ReportsState,
     mut multipart: Multipart,
@@ -196,7 +202,7 @@ fn source(req: &HttpRequest) -> Option<std::net::IpAddr> {
         (status = 409, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; for files `attachment_unreadable`, `attachment_contains_executable`, `office_document_invalid`, `archive_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -358,13 +364,15 @@ pub async fn reporter_message(
     Ok(HttpResponse::Created().json(message))
 }
 
-/// Add evidence: `multipart/form-data` with up to 10 files.
+/// Add evidence: `multipart/form-data` with up to 10 files. Each is cleaned of identifying
+/// metadata before it is stored (docs/security.md → "Evidence metadata").
 #[utoipa::path(
     tag = "reporter",
     responses(
         (status = 201, body = Vec<EvidenceView>),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`attachment_unreadable`, `attachment_contains_executable`, `office_document_invalid`, `archive_too_large`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("reporter" = []))
 )]
@@ -457,7 +465,7 @@ pub async fn download_attachment(
         .open(&storage_name, &id)
         .await
         .map_err(|e| ApiError::unexpected(e.into()))?;
-    let extension = mime_extension(&content_type);
+    let extension = crate::evidence::extension(&content_type);
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((
@@ -465,20 +473,6 @@ pub async fn download_attachment(
             format!("attachment; filename=\"evidence-{id}.{extension}\""),
         ))
         .streaming(stream))
-}
-
-/// A file extension for a detected type, for the download's suggested name.
-fn mime_extension(mime: &str) -> &'static str {
-    match mime {
-        "application/pdf" => "pdf",
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "audio/mpeg" => "mp3",
-        "video/mp4" => "mp4",
-        _ => "bin",
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

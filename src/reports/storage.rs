@@ -1,6 +1,7 @@
 //! Evidence files at rest: streamed straight into XChaCha20-Poly1305 STREAM encryption (64 KiB
 //! chunks, the attachment id as associated data), written under `<data>/attachments/` with a
-//! random name, never the client's. The type is detected from the content, not the name.
+//! random name, never the client's. The type is detected from the content, not the name, and
+//! identifying metadata is removed before encryption (`crate::evidence`).
 //!
 //! File layout: 19-byte stream nonce ‖ encrypted chunks (each 64 KiB + 16-byte tag; the last
 //! one shorter, possibly just a tag).
@@ -16,10 +17,11 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::evidence::{self, EvidenceError};
+
 pub const CHUNK: usize = 64 * 1024;
 const TAG: usize = 16;
 const NONCE: usize = 19;
-const SNIFF: usize = 8 * 1024;
 
 #[derive(Clone)]
 pub struct AttachmentStore {
@@ -32,7 +34,10 @@ pub struct StoredFile {
     pub storage_name: String,
     pub content_type: String,
     pub size: u64,
+    /// SHA-256 of the stored (cleaned) content.
     pub sha256: String,
+    /// The kinds of metadata removed on intake (`exif.gps`, `office.author` …), never values.
+    pub removed: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,29 +50,11 @@ pub enum StoreError {
     Empty,
     #[error("the upload was interrupted: {0}")]
     Upload(String),
+    /// A cleanable kind that could not be cleaned, or an archive with programs inside.
+    #[error(transparent)]
+    Refused(EvidenceError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
-}
-
-/// Images, PDF, office documents, audio and video; nothing else.
-pub fn accepted_type(head: &[u8]) -> Result<String, String> {
-    match infer::get(head) {
-        Some(t) => {
-            let ok = matches!(
-                t.matcher_type(),
-                infer::MatcherType::Image
-                    | infer::MatcherType::Audio
-                    | infer::MatcherType::Video
-                    | infer::MatcherType::Doc
-            ) || t.mime_type() == "application/pdf";
-            if ok {
-                Ok(t.mime_type().to_string())
-            } else {
-                Err(t.mime_type().to_string())
-            }
-        }
-        None => Err("unrecognised content".into()),
-    }
 }
 
 impl AttachmentStore {
@@ -86,7 +73,11 @@ impl AttachmentStore {
         self.dir.join(storage_name)
     }
 
-    /// Encrypts `body` to disk as it arrives. Nothing is left on disk if it fails.
+    /// Reads `body` (at most `max_bytes`), types it and removes its metadata
+    /// ([`evidence::clean`]), then encrypts it to disk. Nothing is left on disk if it fails.
+    ///
+    /// Errors: `TooLarge`, `Empty`, `UnsupportedType`, `Refused` (could not be cleaned, or
+    /// holds programs), `Upload` (the client stream failed), `Io`.
     pub async fn store<S, E>(
         &self,
         attachment_id: &str,
@@ -131,60 +122,58 @@ impl AttachmentStore {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        // The whole file is needed to find and remove its metadata (an archive's directory is
+        // at its end; a PDF's cross-reference table too), so it is read into memory first,
+        // never more than `max_bytes`, and cleaned before a byte of it reaches the disk.
+        let mut upload: Vec<u8> = Vec::new();
+        while let Some(piece) = body.next().await {
+            let piece = piece.map_err(|e| StoreError::Upload(e.to_string()))?;
+            if upload.len() as u64 + piece.len() as u64 > max_bytes {
+                return Err(StoreError::TooLarge { limit: max_bytes });
+            }
+            upload.extend_from_slice(&piece);
+        }
+        if upload.is_empty() {
+            return Err(StoreError::Empty);
+        }
+        let cleaned = tokio::task::spawn_blocking(move || evidence::clean(upload))
+            .await
+            .map_err(|e| StoreError::Upload(format!("cleaning stopped: {e}")))?
+            .map_err(|e| match e {
+                EvidenceError::Unsupported { detected } => StoreError::UnsupportedType { detected },
+                other => StoreError::Refused(other),
+            })?;
+
         let mut file = tokio::fs::File::create(temp).await?;
         let mut nonce = [0u8; NONCE];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         file.write_all(&nonce).await?;
         let mut encryptor = EncryptorBE32::from_aead(self.cipher(), nonce.as_slice().into());
         let aad = attachment_id.as_bytes();
-        let mut hasher = Sha256::new();
-        let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-        let mut size: u64 = 0;
-        let mut content_type: Option<String> = None;
-
-        while let Some(piece) = body.next().await {
-            let piece = piece.map_err(|e| StoreError::Upload(e.to_string()))?;
-            size += piece.len() as u64;
-            if size > max_bytes {
-                return Err(StoreError::TooLarge { limit: max_bytes });
-            }
-            hasher.update(&piece);
-            buffer.extend_from_slice(&piece);
-            if content_type.is_none() && buffer.len() >= SNIFF {
-                content_type = Some(
-                    accepted_type(&buffer)
-                        .map_err(|detected| StoreError::UnsupportedType { detected })?,
-                );
-            }
-            // Full chunks are sealed as they fill. The last chunk — shorter than a full one,
-            // possibly empty — is sealed as last at the end, so a reader knows it by its size.
-            while content_type.is_some() && buffer.len() >= CHUNK {
-                let rest = buffer.split_off(CHUNK);
-                let sealed = encryptor
-                    .encrypt_next(Payload { msg: &buffer, aad })
-                    .map_err(|_| StoreError::Upload("encryption failed".into()))?;
-                file.write_all(&sealed).await?;
-                buffer = rest;
-            }
+        let data = &cleaned.bytes;
+        // Full chunks are sealed one by one; the last chunk — shorter than a full one,
+        // possibly empty — is sealed as last, so a reader knows it by its size.
+        let full_chunks = data.len() / CHUNK;
+        for chunk in data.chunks_exact(CHUNK).take(full_chunks) {
+            let sealed = encryptor
+                .encrypt_next(Payload { msg: chunk, aad })
+                .map_err(|_| StoreError::Upload("encryption failed".into()))?;
+            file.write_all(&sealed).await?;
         }
-        if size == 0 {
-            return Err(StoreError::Empty);
-        }
-        let content_type = match content_type {
-            Some(t) => t,
-            None => accepted_type(&buffer)
-                .map_err(|detected| StoreError::UnsupportedType { detected })?,
-        };
         let sealed = encryptor
-            .encrypt_last(Payload { msg: &buffer, aad })
+            .encrypt_last(Payload {
+                msg: &data[full_chunks * CHUNK..],
+                aad,
+            })
             .map_err(|_| StoreError::Upload("encryption failed".into()))?;
         file.write_all(&sealed).await?;
         file.sync_all().await?;
         Ok(StoredFile {
             storage_name: String::new(),
-            content_type,
-            size,
-            sha256: hex::encode(hasher.finalize()),
+            content_type: cleaned.content_type,
+            size: data.len() as u64,
+            sha256: hex::encode(Sha256::digest(data)),
+            removed: cleaned.removed,
         })
     }
 
@@ -248,8 +237,9 @@ impl AttachmentStore {
 mod tests {
     use super::*;
 
-    fn pdf(len: usize) -> Vec<u8> {
-        let mut data = b"%PDF-1.7\n".to_vec();
+    /// An MP3 (audio is stored as sent, so it must come back byte for byte).
+    fn mp3(len: usize) -> Vec<u8> {
+        let mut data = b"ID3\x03\x00\x00\x00\x00\x00\x00\xFF\xFB\x90\x00".to_vec();
         let mut i = 0u32;
         while data.len() < len {
             data.extend_from_slice(&i.to_le_bytes());
@@ -262,7 +252,7 @@ mod tests {
     async fn round_trip(len: usize) {
         let dir = tempfile::tempdir().unwrap();
         let store = AttachmentStore::new(dir.path(), [9; 32]);
-        let data = pdf(len);
+        let data = mp3(len);
         let pieces: Vec<Result<Bytes, std::io::Error>> = data
             .chunks(10_000)
             .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -271,11 +261,11 @@ mod tests {
             .store("att-1", futures_util::stream::iter(pieces), 10 << 20)
             .await
             .unwrap();
-        assert_eq!(stored.content_type, "application/pdf");
+        assert_eq!(stored.content_type, "audio/mpeg");
         assert_eq!(stored.size, len as u64);
         let on_disk = std::fs::read(store.path_of(&stored.storage_name)).unwrap();
         assert!(
-            !on_disk.windows(8).any(|w| w == b"%PDF-1.7"),
+            !on_disk.windows(4).any(|w| w == b"ID3\x03"),
             "ciphertext on disk"
         );
         let back: Vec<u8> = store
@@ -298,7 +288,7 @@ mod tests {
 
     #[tokio::test]
     async fn files_round_trip_at_chunk_boundaries() {
-        for len in [20, SNIFF + 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 7] {
+        for len in [20, 8 * 1024 + 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 7] {
             round_trip(len).await;
         }
     }
@@ -307,7 +297,7 @@ mod tests {
     async fn oversize_and_unknown_types_leave_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let store = AttachmentStore::new(dir.path(), [9; 32]);
-        let big = vec![Ok::<_, std::io::Error>(Bytes::from(pdf(5000)))];
+        let big = vec![Ok::<_, std::io::Error>(Bytes::from(mp3(5000)))];
         assert!(matches!(
             store
                 .store("a", futures_util::stream::iter(big), 1000)

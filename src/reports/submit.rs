@@ -412,6 +412,7 @@ pub fn insert_attachment(
             sha256: &staged.file.sha256,
             uploaded_by,
             created_at: now_micros(),
+            metadata_removed: &staged.file.removed.join(","),
         })
         .execute(conn)?;
     Ok(())

@@ -24,11 +24,17 @@ const FIELDS_MAX: usize = 200;
 /// A file the form could not take. The page says which, in Chinese.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileProblem {
-    TooLarge { limit_bytes: u64 },
+    TooLarge {
+        limit_bytes: u64,
+    },
     Unsupported,
     Empty,
-    TooMany { max: usize },
+    TooMany {
+        max: usize,
+    },
     Interrupted,
+    /// Could not be cleaned of metadata, or holds programs (`crate::evidence`).
+    Refused(crate::evidence::EvidenceError),
 }
 
 impl FileProblem {
@@ -38,7 +44,9 @@ impl FileProblem {
             FileProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             FileProblem::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             FileProblem::Interrupted => StatusCode::BAD_REQUEST,
-            FileProblem::Empty | FileProblem::TooMany { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            FileProblem::Empty | FileProblem::TooMany { .. } | FileProblem::Refused(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
         }
     }
 
@@ -55,6 +63,7 @@ impl FileProblem {
             FileProblem::Empty => super::zh::field_error("files", "empty"),
             FileProblem::TooMany { max } => format!("文件太多了，一次最多上传{max}个。"),
             FileProblem::Interrupted => "文件上传中断了，请检查网络后重新选择文件再提交。".into(),
+            FileProblem::Refused(why) => why.message_zh().to_string(),
         }
     }
 }
@@ -123,6 +132,7 @@ fn store_problem(e: StoreError) -> FileProblem {
         StoreError::TooLarge { limit } => FileProblem::TooLarge { limit_bytes: limit },
         StoreError::UnsupportedType { .. } => FileProblem::Unsupported,
         StoreError::Empty => FileProblem::Empty,
+        StoreError::Refused(why) => FileProblem::Refused(why),
         StoreError::Upload(_) | StoreError::Io(_) => FileProblem::Interrupted,
     }
 }

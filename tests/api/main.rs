@@ -10,6 +10,7 @@ mod auth_hardening;
 mod cli;
 mod divisions;
 mod errors;
+mod evidence;
 mod health;
 mod logging;
 mod migrations;
@@ -37,6 +38,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("reports", reports::tests()),
         ("web", web::tests()),
         ("text_input", text_input::tests()),
+        ("evidence", evidence::tests()),
     ]
 }
 

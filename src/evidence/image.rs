@@ -1,0 +1,347 @@
+//! JPEG, PNG and WebP: metadata segments and chunks are dropped whole with `img-parts`; the
+//! compressed image data (JPEG scans, PNG `IDAT`, WebP `VP8`/`VP8L`/`ALPH`/`ANIM` frames) is
+//! copied byte for byte. ICC colour profiles are kept: they describe colours, not people.
+
+use img_parts::jpeg::{markers, Jpeg};
+use img_parts::png::Png;
+use img_parts::webp::WebP;
+use img_parts::{Bytes, ImageEXIF};
+
+use super::{unreadable, EvidenceError};
+
+const EXIF_PREFIX: &[u8] = b"Exif\0\0";
+const XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xap/1.0/";
+const XMP_EXTENSION_PREFIX: &[u8] = b"http://ns.adobe.com/xmp/extension/";
+
+/// The kinds of fields an EXIF block (TIFF structure, without the `Exif\0\0` prefix) holds:
+/// always `exif`, plus `exif.gps`, `exif.device` (make, model, lens, serial numbers, software,
+/// maker note), `exif.owner` (artist, copyright, owner name, comments) and `exif.times` when
+/// present. An EXIF block that does not parse is still removed and reported as `exif`.
+pub fn exif_kinds(tiff: &[u8]) -> Vec<String> {
+    use exif::{Context, Tag};
+    let mut kinds = vec!["exif".to_string()];
+    let Ok(parsed) = exif::Reader::new().read_raw(tiff.to_vec()) else {
+        return kinds;
+    };
+    for field in parsed.fields() {
+        let tag = field.tag;
+        let kind = if tag.context() == Context::Gps {
+            "exif.gps"
+        } else if [
+            Tag::Make,
+            Tag::Model,
+            Tag::LensMake,
+            Tag::LensModel,
+            Tag::BodySerialNumber,
+            Tag::LensSerialNumber,
+            Tag::Software,
+            Tag::MakerNote,
+            Tag::ImageUniqueID,
+        ]
+        .contains(&tag)
+        {
+            "exif.device"
+        } else if [
+            Tag::Artist,
+            Tag::Copyright,
+            Tag::CameraOwnerName,
+            Tag::UserComment,
+            Tag::ImageDescription,
+        ]
+        .contains(&tag)
+        {
+            "exif.owner"
+        } else if [
+            Tag::DateTime,
+            Tag::DateTimeOriginal,
+            Tag::DateTimeDigitized,
+            Tag::OffsetTime,
+            Tag::OffsetTimeOriginal,
+            Tag::OffsetTimeDigitized,
+            Tag::SubSecTime,
+            Tag::SubSecTimeOriginal,
+            Tag::SubSecTimeDigitized,
+        ]
+        .contains(&tag)
+        {
+            "exif.times"
+        } else {
+            continue;
+        };
+        kinds.push(kind.to_string());
+    }
+    kinds
+}
+
+/// Removes APP1 (EXIF, XMP), APP13 (Photoshop IRB / IPTC) and COM segments from a JPEG.
+/// Returns the new bytes and the kinds removed. Errors: `Unreadable` when it does not parse.
+pub fn clean_jpeg(data: Vec<u8>) -> Result<(Vec<u8>, Vec<String>), EvidenceError> {
+    let mut jpeg = Jpeg::from_bytes(Bytes::from(data)).map_err(|e| unreadable("JPEG", e))?;
+    let mut removed = Vec::new();
+    jpeg.segments_mut().retain(|segment| {
+        let contents = segment.contents();
+        match segment.marker() {
+            markers::APP1 => {
+                if let Some(tiff) = contents.strip_prefix(EXIF_PREFIX) {
+                    removed.extend(exif_kinds(tiff));
+                } else if contents.starts_with(XMP_PREFIX)
+                    || contents.starts_with(XMP_EXTENSION_PREFIX)
+                {
+                    removed.push("xmp".into());
+                } else {
+                    removed.push("jpeg.app1".into());
+                }
+                false
+            }
+            markers::APP13 => {
+                removed.push("iptc".into());
+                false
+            }
+            markers::COM => {
+                removed.push("jpeg.comment".into());
+                false
+            }
+            _ => true,
+        }
+    });
+    Ok((jpeg.encoder().bytes().to_vec(), removed))
+}
+
+/// Removes `eXIf`, text chunks (`tEXt`, `zTXt`, `iTXt`: XMP travels in `iTXt` under the
+/// keyword `XML:com.adobe.xmp`, ImageMagick puts EXIF/IPTC profiles in `zTXt`) and `tIME`.
+pub fn clean_png(data: Vec<u8>) -> Result<(Vec<u8>, Vec<String>), EvidenceError> {
+    let mut png = Png::from_bytes(Bytes::from(data)).map_err(|e| unreadable("PNG", e))?;
+    let mut removed = Vec::new();
+    png.chunks_mut().retain(|chunk| {
+        let contents = chunk.contents();
+        match &chunk.kind() {
+            b"eXIf" => {
+                removed.extend(exif_kinds(contents));
+                false
+            }
+            b"iTXt" if contents.starts_with(b"XML:com.adobe.xmp\0") => {
+                removed.push("xmp".into());
+                false
+            }
+            b"tEXt" | b"zTXt" | b"iTXt" => {
+                let keyword = contents.split(|b| *b == 0).next().unwrap_or_default();
+                let lower = String::from_utf8_lossy(keyword).to_ascii_lowercase();
+                removed.push(
+                    if lower.contains("exif") {
+                        "exif"
+                    } else if lower.contains("iptc") {
+                        "iptc"
+                    } else if lower.contains("xmp") {
+                        "xmp"
+                    } else {
+                        "png.text"
+                    }
+                    .into(),
+                );
+                false
+            }
+            b"tIME" => {
+                removed.push("png.time".into());
+                false
+            }
+            _ => true,
+        }
+    });
+    Ok((png.encoder().bytes().to_vec(), removed))
+}
+
+/// Removes the `EXIF` and `XMP ` chunks of a WebP and clears their flags in `VP8X`.
+pub fn clean_webp(data: Vec<u8>) -> Result<(Vec<u8>, Vec<String>), EvidenceError> {
+    let mut webp = WebP::from_bytes(Bytes::from(data)).map_err(|e| unreadable("WebP", e))?;
+    let mut removed = Vec::new();
+    for chunk in webp.chunks() {
+        match &chunk.id() {
+            b"EXIF" => {
+                let data = chunk.content().data().cloned().unwrap_or_default();
+                let tiff = data.strip_prefix(EXIF_PREFIX).unwrap_or(&data[..]);
+                removed.extend(exif_kinds(tiff));
+            }
+            b"XMP " => removed.push("xmp".to_string()),
+            _ => {}
+        }
+    }
+    webp.remove_chunks_by_id(*b"XMP ");
+    // Removes the EXIF chunk and brings the VP8X flags in line with the chunks left.
+    webp.set_exif(None);
+    Ok((webp.encoder().bytes().to_vec(), removed))
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! Small, valid files with metadata, built by hand for the tests here and in tests/api.
+
+    /// A little-endian TIFF/EXIF block with Make, Model and a GPS IFD (latitude ref "N").
+    pub fn exif_block(model: &str) -> Vec<u8> {
+        let mut t = b"II*\0".to_vec();
+        t.extend_from_slice(&8u32.to_le_bytes());
+        // IFD0: Make, Model, GPSInfo pointer.
+        let model_bytes = format!("{model}\0");
+        let entries = 3u16;
+        let ifd0_len = 2 + 12 * entries as u32 + 4;
+        let make_off = 8 + ifd0_len;
+        let make = b"Probe\0";
+        let model_off = make_off + make.len() as u32;
+        let gps_off = model_off + model_bytes.len() as u32;
+        t.extend_from_slice(&entries.to_le_bytes());
+        let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, count: u32, value: u32| {
+            t.extend_from_slice(&tag.to_le_bytes());
+            t.extend_from_slice(&typ.to_le_bytes());
+            t.extend_from_slice(&count.to_le_bytes());
+            t.extend_from_slice(&value.to_le_bytes());
+        };
+        entry(&mut t, 0x010F, 2, make.len() as u32, make_off);
+        entry(&mut t, 0x0110, 2, model_bytes.len() as u32, model_off);
+        entry(&mut t, 0x8825, 4, 1, gps_off);
+        t.extend_from_slice(&0u32.to_le_bytes());
+        t.extend_from_slice(make);
+        t.extend_from_slice(model_bytes.as_bytes());
+        // GPS IFD: GPSLatitudeRef = "N".
+        t.extend_from_slice(&1u16.to_le_bytes());
+        entry(&mut t, 0x0001, 2, 2, u32::from_le_bytes(*b"N\0\0\0"));
+        t.extend_from_slice(&0u32.to_le_bytes());
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::exif_block;
+    use super::*;
+
+    fn jpeg_with_metadata() -> (Vec<u8>, Vec<u8>) {
+        let mut j = vec![0xFF, 0xD8];
+        let segment = |j: &mut Vec<u8>, marker: u8, body: &[u8]| {
+            j.extend_from_slice(&[0xFF, marker]);
+            j.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+            j.extend_from_slice(body);
+        };
+        segment(&mut j, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        let mut app1 = EXIF_PREFIX.to_vec();
+        app1.extend(exif_block("Villager Phone X1"));
+        segment(&mut j, 0xE1, &app1);
+        let mut xmp = XMP_PREFIX.to_vec();
+        xmp.extend_from_slice(b"\0<x:xmpmeta>Zhang San</x:xmpmeta>");
+        segment(&mut j, 0xE1, &xmp);
+        segment(&mut j, 0xED, b"Photoshop 3.0\08BIM\x04\x04IPTC-owner");
+        segment(&mut j, 0xFE, b"comment by Zhang San");
+        segment(&mut j, 0xDB, &[0u8; 65]);
+        segment(&mut j, 0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+        let scan = vec![0x12, 0x34, 0x56, 0xFF, 0x00, 0x78];
+        segment(&mut j, 0xDA, &[1, 1, 0, 0, 0x3F, 0]);
+        j.extend_from_slice(&scan);
+        j.extend_from_slice(&[0xFF, 0xD9]);
+        (j, scan)
+    }
+
+    #[test]
+    fn jpeg_loses_exif_xmp_iptc_and_comments_and_keeps_its_scan() {
+        let (jpeg, scan) = jpeg_with_metadata();
+        let (out, removed) = clean_jpeg(jpeg).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        for gone in ["Villager Phone", "Probe", "Zhang San", "IPTC-owner", "Exif"] {
+            assert!(!text.contains(gone), "{gone} remains");
+        }
+        assert!(out.windows(scan.len()).any(|w| w == scan.as_slice()));
+        assert!(out.windows(4).any(|w| w == b"JFIF"));
+        for kind in [
+            "exif",
+            "exif.gps",
+            "exif.device",
+            "xmp",
+            "iptc",
+            "jpeg.comment",
+        ] {
+            assert!(removed.iter().any(|r| r == kind), "{kind} in {removed:?}");
+        }
+    }
+
+    #[test]
+    fn broken_jpeg_is_unreadable() {
+        assert!(matches!(
+            clean_jpeg(vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00]),
+            Err(EvidenceError::Unreadable { .. })
+        ));
+    }
+
+    fn png_chunk(p: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]) {
+        p.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        p.extend_from_slice(kind);
+        p.extend_from_slice(body);
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(body);
+        p.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in data {
+            crc ^= *b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn png_loses_exif_and_xmp_and_keeps_idat() {
+        let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+        png_chunk(&mut p, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
+        png_chunk(&mut p, b"eXIf", &exif_block("Villager Phone X1"));
+        png_chunk(
+            &mut p,
+            b"iTXt",
+            b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>Zhang San</x:xmpmeta>",
+        );
+        png_chunk(&mut p, b"tEXt", b"Author\0Zhang San");
+        let idat = [0x78, 0x9C, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01];
+        png_chunk(&mut p, b"IDAT", &idat);
+        png_chunk(&mut p, b"IEND", &[]);
+        let (out, removed) = clean_png(p).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(!text.contains("Zhang San") && !text.contains("Villager"));
+        assert!(out.windows(idat.len()).any(|w| w == idat));
+        for kind in ["exif.gps", "exif.device", "xmp", "png.text"] {
+            assert!(removed.iter().any(|r| r == kind), "{kind} in {removed:?}");
+        }
+    }
+
+    #[test]
+    fn webp_loses_exif_and_xmp_chunks() {
+        let mut body = b"WEBP".to_vec();
+        let mut chunk = |id: &[u8; 4], data: &[u8]| {
+            body.extend_from_slice(id);
+            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            body.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                body.push(0);
+            }
+        };
+        // VP8X with EXIF (0x08) and XMP (0x04) flags, canvas 1x1.
+        chunk(b"VP8X", &[0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let vp8l = [
+            0x2F, 0, 0, 0, 0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xFE, 0x07, 0,
+        ];
+        chunk(b"VP8L", &vp8l);
+        chunk(b"EXIF", &exif_block("Villager Phone X1"));
+        chunk(b"XMP ", b"<x:xmpmeta>Zhang San</x:xmpmeta>");
+        let mut w = b"RIFF".to_vec();
+        w.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        w.extend(body);
+        let (out, removed) = clean_webp(w).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(!text.contains("Zhang San") && !text.contains("Villager"));
+        assert!(out.windows(vp8l.len()).any(|x| x == vp8l));
+        assert!(removed.contains(&"exif.gps".to_string()));
+        assert!(removed.contains(&"xmp".to_string()));
+    }
+}
