@@ -10,3 +10,4 @@ pub mod permissions;
 pub mod receipt_code;
 pub mod report;
 pub mod roles;
+pub mod schedule;

@@ -10,6 +10,7 @@ mod cli;
 mod divisions;
 mod errors;
 mod health;
+mod jobs;
 mod logging;
 mod migrations;
 mod outbox;
@@ -27,6 +28,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("errors", errors::tests()),
         ("audit", audit::tests()),
         ("auth", auth::tests()),
+        ("jobs", jobs::tests()),
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),
