@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod divisions;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod health;
 pub mod http;
+pub mod jobs;
 pub mod notify;
 pub mod openapi;
 pub mod reports;

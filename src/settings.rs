@@ -21,7 +21,7 @@ pub struct Settings {
     #[serde(default)]
     pub secrets: SecretSettings,
     pub mail: MailSettings,
-    pub outbox: OutboxSettings,
+    pub jobs: JobSettings,
     pub auth: AuthSettings,
     pub reports: ReportSettings,
     pub log: LogSettings,
@@ -130,13 +130,24 @@ pub struct MailSettings {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct OutboxSettings {
+/// The background jobs worker (`[jobs]`): how often it looks for due jobs, how many it takes at
+/// once, retries and the lease. See `crate::jobs`.
+pub struct JobSettings {
+    /// Whether this instance runs the background jobs loop. Off: jobs are left to other
+    /// instances (or to `Worker::run_once`, as the tests do).
+    pub worker_enabled: bool,
+    /// Idle wait between passes that found nothing to do.
     pub poll_interval_ms: u64,
+    /// Jobs claimed per pass.
     pub batch_size: i64,
+    /// Tries before a job is `dead`, for jobs that do not set their own.
     pub max_attempts: i32,
     pub backoff_base_secs: u64,
     pub backoff_max_secs: u64,
+    /// A claimed job is not claimed again by another worker for this long.
     pub lease_secs: u64,
+    /// One run of one job is abandoned (and counts as a failed attempt) after this long.
+    pub run_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

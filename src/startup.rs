@@ -1,6 +1,7 @@
-//! Wiring: database, migrations, the outbox worker and the HTTP server.
+//! Wiring: database, migrations, the clock, the jobs worker and the HTTP server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -14,26 +15,81 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::AuthState;
+use crate::clock::Clock;
 use crate::db::{self, Backend, DbPool};
+use crate::domain::schedule::Schedule;
 use crate::error::extractors;
 use crate::http::middleware::{catch_panics, problem_json_errors, security_headers};
 use crate::http::request_span::ProbityRootSpan;
 use crate::http::text_guard;
-use crate::notify::worker::{Mailer, OutboxWorker};
-use crate::reports::ReportsState;
+use crate::jobs::worker::Worker;
+use crate::jobs::Registry;
+use crate::notify::mailer::Mailer;
+use crate::notify::EmailJob;
+use crate::reports::{ReportsState, SweepExpiredReplays};
 use crate::routes;
 use crate::settings::Settings;
 
 /// Extra routes mounted beside the real ones. Tests use it to mount probes (a panicking handler).
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 
+/// Extra job kinds registered beside the real ones. Tests use it to add probe kinds.
+pub type ExtraJobs = fn(&mut Registry);
+
 pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
     backend: Backend,
+    clock: Clock,
+    jobs: Arc<Worker>,
     worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
-    sweeper: (watch::Sender<bool>, JoinHandle<()>),
+}
+
+/// How an [`Application`] is put together beyond its settings: the clock (system unless a test
+/// freezes it), extra routes and extra job kinds.
+pub struct ApplicationBuilder {
+    settings: Settings,
+    clock: Clock,
+    extra_routes: Option<ExtraRoutes>,
+    extra_jobs: Option<ExtraJobs>,
+}
+
+impl ApplicationBuilder {
+    /// The clock every handler and job reads; the system clock by default.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn extra_routes(mut self, extra: Option<ExtraRoutes>) -> Self {
+        self.extra_routes = extra;
+        self
+    }
+
+    pub fn extra_jobs(mut self, extra: Option<ExtraJobs>) -> Self {
+        self.extra_jobs = extra;
+        self
+    }
+
+    pub async fn build(self) -> anyhow::Result<Application> {
+        Application::assemble(self).await
+    }
+}
+
+/// The job kinds Probity runs: `email` when mail is on, and the recurring sweeps.
+/// Errors: the mail settings do not make a mailer.
+pub fn job_registry(settings: &Settings) -> anyhow::Result<Registry> {
+    let mut registry = Registry::new();
+    if settings.mail.enabled {
+        registry.register::<EmailJob>(Mailer::from_settings(&settings.mail)?);
+    } else {
+        tracing::warn!("mail is off (mail.enabled = false): email jobs stay pending");
+    }
+    registry
+        .register::<SweepExpiredReplays>(())
+        .recurring(Schedule::EveryMinutes(10), &SweepExpiredReplays {});
+    Ok(registry)
 }
 
 /// Creates the data folder (SQLite file, secrets, encrypted evidence) readable by this user only.
@@ -72,13 +128,32 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(DbPool, Backe
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        Self::build_with(settings, None).await
+        Self::builder(settings).build().await
     }
 
     pub async fn build_with(
         settings: Settings,
         extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<Application> {
+        Self::builder(settings).extra_routes(extra).build().await
+    }
+
+    pub fn builder(settings: Settings) -> ApplicationBuilder {
+        ApplicationBuilder {
+            settings,
+            clock: Clock::system(),
+            extra_routes: None,
+            extra_jobs: None,
+        }
+    }
+
+    async fn assemble(builder: ApplicationBuilder) -> anyhow::Result<Application> {
+        let ApplicationBuilder {
+            settings,
+            clock,
+            extra_routes: extra,
+            extra_jobs,
+        } = builder;
         let (pool, backend) = open_database(&settings).await?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address).with_context(|| {
@@ -89,28 +164,24 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
 
-        let worker = if settings.mail.enabled {
-            let mailer = Mailer::from_settings(&settings.mail)?;
+        let mut registry = job_registry(&settings)?;
+        if let Some(extra_jobs) = extra_jobs {
+            extra_jobs(&mut registry);
+        }
+        let jobs = Arc::new(Worker::new(
+            pool.clone(),
+            clock.clone(),
+            settings.jobs.clone(),
+            registry,
+        ));
+        let worker = if settings.jobs.worker_enabled {
             let (stop, stopped) = watch::channel(false);
-            let worker = OutboxWorker::new(
-                pool.clone(),
-                settings.outbox.clone(),
-                mailer,
-                Duration::from_secs(settings.mail.timeout_secs),
-            );
-            Some((stop, tokio::spawn(worker.run(stopped))))
+            Some((stop, tokio::spawn(jobs.clone().run(stopped))))
         } else {
-            tracing::warn!(
-                "mail is off (mail.enabled = false): notifications stay pending in the outbox"
-            );
+            tracing::warn!("jobs.worker_enabled = false: this instance runs no background jobs");
             None
         };
-
-        let sweeper = {
-            let (stop, stopped) = watch::channel(false);
-            let task = tokio::spawn(crate::reports::sweep_expired_replays(pool.clone(), stopped));
-            (stop, task)
-        };
+        let clock_data = web::Data::new(clock.clone());
         let auth_state = web::Data::new(AuthState::new(&settings)?);
         let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone()));
         let json_limit = settings.server.json_body_limit;
@@ -128,6 +199,7 @@ impl Application {
                 )
                 .into_utoipa_app()
                 .app_data(pool_data.clone())
+                .app_data(clock_data.clone())
                 .app_data(known_paths.clone())
                 .app_data(auth_state.clone())
                 .app_data(reports_state.clone())
@@ -179,8 +251,9 @@ impl Application {
             server,
             pool,
             backend,
+            clock,
+            jobs,
             worker,
-            sweeper,
         })
     }
 
@@ -196,6 +269,16 @@ impl Application {
         self.backend
     }
 
+    /// The clock this instance reads (shared with its handlers and jobs).
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+
+    /// This instance's jobs worker, for `run_once` / `wake` (tests, operators' tools).
+    pub fn jobs(&self) -> Arc<Worker> {
+        self.jobs.clone()
+    }
+
     /// Stops the server gracefully (as SIGTERM does).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -203,16 +286,13 @@ impl Application {
 
     /// Serves until a signal or `handle().stop(..)`. SIGTERM (and `stop(true)`) is graceful:
     /// in-flight requests finish first (up to `server.shutdown_timeout_secs`); SIGINT and SIGQUIT
-    /// stop at once. The outbox worker then stops after its current pass.
+    /// stop at once. The jobs worker then stops after its current pass.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         if let Some((stop, handle)) = self.worker {
             let _ = stop.send(true);
             let _ = handle.await;
         }
-        let (stop, handle) = self.sweeper;
-        let _ = stop.send(true);
-        let _ = handle.await;
         tracing::info!("Probity stopped");
         result
     }

@@ -49,18 +49,19 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    jobs (id) {
         id -> Text,
-        template -> Text,
-        recipient -> Text,
-        data -> Text,
+        kind -> Text,
+        payload -> Text,
         status -> Text,
         attempts -> Integer,
-        next_attempt_at -> Timestamp,
+        max_attempts -> Nullable<Integer>,
+        run_at -> Nullable<Timestamp>,
         locked_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        period -> Nullable<Text>,
         created_at -> Timestamp,
-        sent_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 
@@ -220,7 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     audit_events,
     audit_chain_head,
-    outbox,
+    jobs,
     teams,
     team_members,
     refresh_tokens,

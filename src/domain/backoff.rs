@@ -1,4 +1,4 @@
-//! Retry delays for outbox delivery: exponential, capped.
+//! Retry delays for background jobs (email delivery and every other kind): exponential, capped.
 
 use std::time::Duration;
 

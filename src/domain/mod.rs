@@ -11,4 +11,5 @@ pub mod permissions;
 pub mod receipt_code;
 pub mod report;
 pub mod roles;
+pub mod schedule;
 pub mod text;

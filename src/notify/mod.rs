@@ -1,24 +1,20 @@
-//! The outbox: every notification is a row written in the caller's transaction, delivered later
-//! by a worker over SMTP with retries and exponential backoff, ending `sent` or `dead`.
+//! Notifications: every email is a job of kind `email` (see `crate::jobs`), queued in the
+//! caller's transaction and delivered later by the jobs worker over SMTP, with retries and
+//! exponential backoff, ending `done` or `dead`.
 //!
-//! Claiming: a worker takes due rows in a short write transaction — on PostgreSQL with
-//! `FOR UPDATE SKIP LOCKED`, on SQLite under the `BEGIN IMMEDIATE` write lock — and leases them
-//! (`locked_until`) before sending, so several instances never send one row twice. A worker
-//! that dies mid-send leaves the lease to expire and the row is tried again.
+//! An instance with `mail.enabled = false` does not register the `email` kind, so its worker
+//! leaves emails pending for an instance that can send them.
 
+pub mod mailer;
 pub mod templates;
-pub mod worker;
 
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use std::sync::Arc;
 
-use crate::audit::now_micros;
-use crate::db::schema::outbox;
+use serde::{Deserialize, Serialize};
+
 use crate::db::DbConnection;
-
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_SENT: &str = "sent";
-pub const STATUS_DEAD: &str = "dead";
+use crate::jobs::{self, Job, JobContext};
+use mailer::Mailer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnqueueError {
@@ -28,8 +24,27 @@ pub enum EnqueueError {
     Database(#[from] diesel::result::Error),
 }
 
-/// Queues one email in the caller's transaction. `data` fills the template; it must never carry
-/// a reporter's identity or the content of their messages.
+/// One email: the payload of a job of kind `email`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailJob {
+    pub template: String,
+    pub recipient: String,
+    /// Fills the template.
+    pub data: serde_json::Value,
+}
+
+impl Job for EmailJob {
+    const KIND: &'static str = "email";
+    type State = Mailer;
+
+    async fn run(self, mailer: Arc<Mailer>, ctx: JobContext) -> anyhow::Result<()> {
+        mailer.send(&ctx.id, &self).await
+    }
+}
+
+/// Queues one email in the caller's transaction and returns its job id. `data` fills the
+/// template; it must never carry a reporter's identity or the content of their messages.
+/// Errors: `UnknownTemplate` (nothing written), or the insert's database error.
 pub fn enqueue(
     conn: &mut DbConnection,
     template: &str,
@@ -39,44 +54,10 @@ pub fn enqueue(
     if !templates::exists(template) {
         return Err(EnqueueError::UnknownTemplate(template.to_string()));
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = now_micros();
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&id),
-            outbox::template.eq(template),
-            outbox::recipient.eq(recipient),
-            outbox::data.eq(data.to_string()),
-            outbox::status.eq(STATUS_PENDING),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = outbox)]
-pub struct OutboxRow {
-    pub id: String,
-    pub template: String,
-    pub recipient: String,
-    pub data: String,
-    pub status: String,
-    pub attempts: i32,
-    pub next_attempt_at: NaiveDateTime,
-    pub locked_until: Option<NaiveDateTime>,
-    pub last_error: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub sent_at: Option<NaiveDateTime>,
-}
-
-/// Counts of outbox rows by status, for operators and `/readyz`-style checks.
-pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
-    outbox::table
-        .group_by(outbox::status)
-        .select((outbox::status, diesel::dsl::count_star()))
-        .order(outbox::status)
-        .load(conn)
+    let job = EmailJob {
+        template: template.to_string(),
+        recipient: recipient.to_string(),
+        data,
+    };
+    Ok(jobs::enqueue(conn, &job)?)
 }

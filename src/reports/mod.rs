@@ -72,33 +72,37 @@ impl ReportsState {
 }
 
 /// Deletes saved idempotent responses whose replay window has ended, so no receipt code
-/// outlives it even encrypted. Runs every ten minutes until `stop` turns true.
-pub async fn sweep_expired_replays(pool: DbPool, mut stop: tokio::sync::watch::Receiver<bool>) {
-    use diesel::prelude::*;
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.changed() => break,
+/// outlives it even encrypted. A recurring job (every ten minutes, `startup` registers it): one
+/// instance sweeps per period however many run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SweepExpiredReplays {}
+
+impl crate::jobs::Job for SweepExpiredReplays {
+    const KIND: &'static str = "sweep_expired_replays";
+    type State = ();
+
+    async fn run(
+        self,
+        _state: std::sync::Arc<()>,
+        ctx: crate::jobs::JobContext,
+    ) -> anyhow::Result<()> {
+        use crate::db::schema::idempotency_keys;
+        use diesel::prelude::*;
+        let now = ctx.clock.now_naive();
+        let pool = ctx.pool.clone();
+        let deleted =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                let mut conn = pool.get()?;
+                Ok(diesel::delete(
+                    idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)),
+                )
+                .execute(&mut conn)?)
+            })
+            .await??;
+        if deleted > 0 {
+            tracing::info!(deleted, "expired idempotency responses deleted");
         }
-        let pool = pool.clone();
-        let swept = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-            use crate::db::schema::idempotency_keys;
-            let mut conn = pool.get()?;
-            Ok(diesel::delete(
-                idempotency_keys::table
-                    .filter(idempotency_keys::expires_at.le(crate::audit::now_micros())),
-            )
-            .execute(&mut conn)?)
-        })
-        .await;
-        match swept {
-            Ok(Ok(n)) if n > 0 => {
-                tracing::info!(deleted = n, "expired idempotency responses deleted")
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "sweeping idempotency responses failed"),
-            _ => {}
-        }
+        Ok(())
     }
 }
 

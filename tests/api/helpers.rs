@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use probity::clock::Clock;
 use probity::db::{Backend, DbConnection, DbPool};
 use probity::domain::roles::Role;
+use probity::jobs::worker::Worker;
 use probity::settings::{LogSettings, Settings};
-use probity::startup::{Application, ExtraRoutes};
+use probity::startup::{Application, ExtraJobs, ExtraRoutes};
 
 pub const PG_ENV: &str = "PROBITY_TEST_DATABASE_URL";
 
@@ -135,6 +137,10 @@ pub struct TestApp {
     pub settings: Settings,
     pub client: reqwest::Client,
     pub db: Arc<TestDatabase>,
+    /// The clock this instance reads: frozen when built with `.clock(..)`.
+    pub clock: Clock,
+    /// The instance's jobs worker: `run_once()` drives it without waiting.
+    pub jobs: Arc<Worker>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -142,6 +148,8 @@ pub struct TestAppBuilder {
     backend: Backend,
     overrides: Vec<(&'static str, String)>,
     extra: Option<ExtraRoutes>,
+    extra_jobs: Option<ExtraJobs>,
+    clock: Option<Clock>,
     db: Option<Arc<TestDatabase>>,
 }
 
@@ -150,6 +158,8 @@ pub fn app(backend: Backend) -> TestAppBuilder {
         backend,
         overrides: Vec::new(),
         extra: None,
+        extra_jobs: None,
+        clock: None,
         db: None,
     }
 }
@@ -177,15 +187,28 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serve with this clock (e.g. `Clock::frozen(..)`, shared by several instances); move it
+    /// with `clock.set` / `clock.advance`, then drive the jobs with `jobs.run_once()`.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Registers extra job kinds (test probes) beside the real ones.
+    pub fn extra_jobs(mut self, extra: ExtraJobs) -> Self {
+        self.extra_jobs = Some(extra);
+        self
+    }
+
     /// Mail on, delivered to the given test SMTP port, with fast retries.
     pub fn mail_to(self, smtp_port: u16) -> Self {
         self.set("mail.enabled", "true")
             .set("mail.host", "127.0.0.1")
             .set("mail.port", smtp_port)
             .set("mail.tls", "none")
-            .set("outbox.poll_interval_ms", "100")
-            .set("outbox.backoff_base_secs", "0")
-            .set("outbox.backoff_max_secs", "0")
+            .set("jobs.poll_interval_ms", "100")
+            .set("jobs.backoff_base_secs", "0")
+            .set("jobs.backoff_max_secs", "0")
     }
 
     /// Serve over the database of another test app (several instances on one database).
@@ -224,12 +247,18 @@ impl TestAppBuilder {
             .unwrap_or_else(|| Arc::new(TestDatabase::create(self.backend)));
         let settings = self.settings(&db);
         let settings_copy = settings.clone();
-        let application = Application::build_with(settings, self.extra)
+        let application = Application::builder(settings)
+            .clock(self.clock.clone().unwrap_or_else(Clock::system))
+            .extra_routes(self.extra)
+            .extra_jobs(self.extra_jobs)
+            .build()
             .await
             .expect("application builds");
         let address = format!("http://127.0.0.1:{}", application.port());
         let pool = application.pool();
         let handle = application.handle();
+        let clock = application.clock();
+        let jobs = application.jobs();
         tokio::spawn(application.run_until_stopped());
         TestApp {
             address,
@@ -240,6 +269,8 @@ impl TestAppBuilder {
                 .build()
                 .unwrap(),
             db,
+            clock,
+            jobs,
             handle,
         }
     }

@@ -12,6 +12,7 @@ mod divisions;
 mod errors;
 mod evidence;
 mod health;
+mod jobs;
 mod logging;
 mod migrations;
 mod outbox;
@@ -31,6 +32,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("audit", audit::tests()),
         ("auth", auth::tests()),
         ("auth_hardening", auth_hardening::tests()),
+        ("jobs", jobs::tests()),
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),

@@ -3,8 +3,9 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use probity::audit::{self, Actor};
-use probity::db::schema::outbox;
+use probity::db::schema::jobs;
 use probity::db::{self, Backend};
+use probity::jobs::{JobRow, STATUS_DEAD, STATUS_DONE, STATUS_PENDING};
 use probity::notify::{self, EnqueueError};
 
 use crate::helpers::{app, eventually, spawn_app, TestApp};
@@ -34,7 +35,7 @@ async fn enqueue(app: &TestApp, recipient: &str) -> String {
                 conn,
                 &Actor::System,
                 "mail.test_queued",
-                "outbox",
+                "job",
                 &id,
                 serde_json::json!({}),
             )?;
@@ -45,12 +46,12 @@ async fn enqueue(app: &TestApp, recipient: &str) -> String {
     .await
 }
 
-async fn row(app: &TestApp, id: &str) -> notify::OutboxRow {
+async fn row(app: &TestApp, id: &str) -> JobRow {
     let id = id.to_string();
     app.db(move |conn| {
-        outbox::table
+        jobs::table
             .find(id)
-            .select(notify::OutboxRow::as_select())
+            .select(JobRow::as_select())
             .first(conn)
             .unwrap()
     })
@@ -80,12 +81,13 @@ async fn a_queued_email_reaches_the_smtp_listener(backend: Backend) {
 
     let sent = eventually(Duration::from_secs(10), || async {
         let r = row(&app, &id).await;
-        (r.status == notify::STATUS_SENT).then_some(r)
+        (r.status == STATUS_DONE).then_some(r)
     })
     .await
     .expect("row marked sent");
     assert_eq!(sent.attempts, 1);
-    assert!(sent.sent_at.is_some());
+    assert_eq!(sent.kind, "email");
+    assert!(sent.finished_at.is_some());
     assert!(sent.last_error.is_none());
 }
 
@@ -93,13 +95,13 @@ async fn a_refusing_server_means_retries_then_dead(backend: Backend) {
     let smtp = SmtpServer::start(Mode::RejectRecipients);
     let app = app(backend)
         .mail_to(smtp.port)
-        .set("outbox.max_attempts", 3)
+        .set("jobs.max_attempts", 3)
         .spawn()
         .await;
     let id = enqueue(&app, "nobody@probity.test").await;
     let dead = eventually(Duration::from_secs(20), || async {
         let r = row(&app, &id).await;
-        (r.status == notify::STATUS_DEAD).then_some(r)
+        (r.status == STATUS_DEAD).then_some(r)
     })
     .await
     .expect("row dead-lettered");
@@ -115,7 +117,7 @@ async fn with_mail_off_rows_stay_pending(backend: Backend) {
     let id = enqueue(&app, "someone@probity.test").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let r = row(&app, &id).await;
-    assert_eq!(r.status, notify::STATUS_PENDING);
+    assert_eq!(r.status, STATUS_PENDING);
     assert_eq!(r.attempts, 0);
 }
 
@@ -131,13 +133,13 @@ async fn two_instances_never_send_a_row_twice(backend: Backend) {
     first.stop().await;
     let a = app(backend)
         .mail_to(smtp.port)
-        .set("outbox.batch_size", 3)
+        .set("jobs.batch_size", 3)
         .sharing_database(&first)
         .spawn()
         .await;
     let b = app(backend)
         .mail_to(smtp.port)
-        .set("outbox.batch_size", 3)
+        .set("jobs.batch_size", 3)
         .sharing_database(&first)
         .spawn()
         .await;
@@ -145,8 +147,9 @@ async fn two_instances_never_send_a_row_twice(backend: Backend) {
     let all_sent = eventually(Duration::from_secs(60), || async {
         let pending: i64 = a
             .db(|conn| {
-                outbox::table
-                    .filter(outbox::status.ne(notify::STATUS_SENT))
+                jobs::table
+                    .filter(jobs::kind.eq("email"))
+                    .filter(jobs::status.ne(STATUS_DONE))
                     .count()
                     .get_result(conn)
                     .unwrap()
@@ -170,7 +173,13 @@ async fn two_instances_never_send_a_row_twice(backend: Backend) {
         .collect();
     assert_eq!(message_ids, expected);
     let attempts: Vec<i32> = b
-        .db(|conn| outbox::table.select(outbox::attempts).load(conn).unwrap())
+        .db(|conn| {
+            jobs::table
+                .filter(jobs::kind.eq("email"))
+                .select(jobs::attempts)
+                .load(conn)
+                .unwrap()
+        })
         .await;
     assert!(
         attempts.iter().all(|&n| n == 1),
@@ -194,7 +203,13 @@ async fn an_unknown_template_is_refused_and_nothing_is_written(backend: Backend)
         .await;
     assert!(matches!(result, Err(EnqueueError::UnknownTemplate(_))));
     let count: i64 = app
-        .db(|conn| outbox::table.count().get_result(conn).unwrap())
+        .db(|conn| {
+            jobs::table
+                .filter(jobs::kind.eq("email"))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
         .await;
     assert_eq!(count, 0);
 }

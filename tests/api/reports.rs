@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use probity::crypto::DataKey;
-use probity::db::schema::{attachments, audit_events, outbox, reports};
+use probity::db::schema::{attachments, audit_events, jobs, reports};
 use probity::db::Backend;
 use probity::domain::roles::Role;
 use reqwest::multipart::{Form, Part};
@@ -473,18 +473,21 @@ async fn follow_up_with_right_and_wrong_codes(backend: Backend) {
     .await;
 
     // Intake is told there is a reply — without its content.
-    let queued: Vec<(String, String, String)> = app
+    let queued: Vec<(String, String)> = app
         .db(|conn| {
-            outbox::table
-                .select((outbox::template, outbox::recipient, outbox::data))
+            jobs::table
+                .filter(jobs::kind.ne("sweep_expired_replays"))
+                .select((jobs::kind, jobs::payload))
                 .load(conn)
                 .unwrap()
         })
         .await;
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].0, "reporter_message");
-    assert_eq!(queued[0].1, "xinfang@probity.test");
-    assert!(!queued[0].2.contains("照片"));
+    assert_eq!(queued[0].0, "email");
+    let email: serde_json::Value = serde_json::from_str(&queued[0].1).unwrap();
+    assert_eq!(email["template"], "reporter_message");
+    assert_eq!(email["recipient"], "xinfang@probity.test");
+    assert!(!queued[0].1.contains("照片"));
 
     // A reporter token is not a staff token, and needs a session at all.
     assert_eq!(app.get_as("/api/v1/me", &token).await.status(), 401);
