@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod logging;
 mod migrations;
+mod openapi;
 mod outbox;
 mod reports;
 mod web;
@@ -33,6 +34,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
         ("web", web::tests()),
+        ("openapi", openapi::tests()),
     ]
 }
 
