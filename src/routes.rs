@@ -52,7 +52,6 @@ pub const CONTRACT: Contract = Contract {
         "POST /api/v1/auth/logout",
         "GET /api/v1/divisions",
         "GET /api/v1/divisions/{code}",
-        "POST /api/v1/reports",
         "POST /api/v1/reporter/session",
     ],
     rate_limited: &[
@@ -61,13 +60,11 @@ pub const CONTRACT: Contract = Contract {
         "POST /api/v1/reporter/session",
     ],
     without_database: &["GET /healthz"],
-    special: &[
-        (
-            "POST /api/v1/reporter/attachments",
-            400,
-            "`bad_multipart`: the multipart body could not be read",
-        ),
-    ],
+    special: &[(
+        "POST /api/v1/reporter/attachments",
+        400,
+        "`bad_multipart`: the multipart body could not be read",
+    )],
 };
 
 /// The OpenAPI document of everything `configure` mounts, with the answers and security

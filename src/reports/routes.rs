@@ -195,7 +195,8 @@ fn source(req: &HttpRequest) -> Option<std::net::IpAddr> {
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security((), ("bearer" = []))
 )]
 #[post("/reports")]
 pub async fn submit_report(
