@@ -1,6 +1,7 @@
 //! Probity: a case tracker for reports of favouritism and abuse in rural poverty-relief
 //! programmes, for a county discipline inspection commission.
 
+pub mod api_contract;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -8,6 +8,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
+use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{audit, auth, divisions, health, reports, users};
@@ -37,13 +38,44 @@ pub fn configure(cfg: &mut ServiceConfig) {
         );
 }
 
-/// The OpenAPI document of everything `configure` mounts.
+/// What the OpenAPI document cannot show about the routes `configure` mounts: which are public,
+/// rate-limited or database-free, and answers particular to one operation. Everything else
+/// (400/413/415/422 for bodies and parameters, 404 for path parameters, 401/403 for secured
+/// operations, 503 for database use) is derived by [`Contract::apply`]; see `crate::api_contract`.
+/// A new endpoint needs a line here only if it is public or has such a special answer.
+pub const CONTRACT: Contract = Contract {
+    public: &[
+        "GET /healthz",
+        "GET /readyz",
+        "POST /api/v1/auth/login",
+        "POST /api/v1/auth/refresh",
+        "POST /api/v1/auth/logout",
+        "GET /api/v1/divisions",
+        "GET /api/v1/divisions/{code}",
+        "POST /api/v1/reporter/session",
+    ],
+    rate_limited: &[
+        "POST /api/v1/auth/login",
+        "POST /api/v1/reports",
+        "POST /api/v1/reporter/session",
+    ],
+    without_database: &["GET /healthz"],
+    special: &[(
+        "POST /api/v1/reporter/attachments",
+        400,
+        "`bad_multipart`: the multipart body could not be read",
+    )],
+};
+
+/// The OpenAPI document of everything `configure` mounts, with the answers and security
+/// requirements of [`CONTRACT`] added to every operation.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(configure)
         .split_for_parts();
+    CONTRACT.apply(&mut api);
     api
 }
 

@@ -204,7 +204,8 @@ fn source(req: &HttpRequest) -> Option<std::net::IpAddr> {
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; for files `attachment_unreadable`, `attachment_contains_executable`, `office_document_invalid`, `archive_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security((), ("bearer" = []))
 )]
 #[post("/reports")]
 pub async fn submit_report(

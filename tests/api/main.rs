@@ -15,6 +15,7 @@ mod health;
 mod jobs;
 mod logging;
 mod migrations;
+mod openapi;
 mod outbox;
 mod reports;
 mod text_input;
@@ -41,6 +42,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("web", web::tests()),
         ("text_input", text_input::tests()),
         ("evidence", evidence::tests()),
+        ("openapi", openapi::tests()),
     ]
 }
 
