@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use probity::db::Backend;
 
 use crate::helpers::spawn_app;
@@ -61,13 +64,35 @@ async fn openapi_documents_the_routes_and_docs_load_nothing_from_outside(backend
     assert!(init.text().await.unwrap().contains("/api/v1/openapi.json"));
 }
 
+/// Gates for the slow probe, one per test run (keyed by a random id in the query), so the test
+/// decides when the in-flight request finishes instead of guessing with timers.
+type Gate = (Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>);
+
+fn gates() -> &'static Mutex<HashMap<String, Gate>> {
+    static GATES: OnceLock<Mutex<HashMap<String, Gate>>> = OnceLock::new();
+    GATES.get_or_init(Default::default)
+}
+
+fn gate(id: &str) -> Gate {
+    gates()
+        .lock()
+        .unwrap()
+        .entry(id.to_string())
+        .or_insert_with(|| (Default::default(), Default::default()))
+        .clone()
+}
+
 fn slow_probe(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.route(
         "/test/slow",
-        actix_web::web::get().to(|| async {
-            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-            "finished"
-        }),
+        actix_web::web::get().to(
+            |query: actix_web::web::Query<HashMap<String, String>>| async move {
+                let (started, release) = gate(&query["id"]);
+                started.notify_one();
+                release.notified().await;
+                "finished"
+            },
+        ),
     );
 }
 
@@ -76,17 +101,32 @@ async fn shutdown_finishes_in_flight_requests(backend: Backend) {
         .extra_routes(slow_probe)
         .spawn()
         .await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let (started, release) = gate(&id);
     let request = tokio::spawn({
         let client = app.client.clone();
-        let url = app.url("/test/slow");
+        let url = app.url(&format!("/test/slow?id={id}"));
         async move { client.get(url).send().await }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    // What SIGTERM does: a graceful stop.
-    app.stop().await;
+    // The request is in the handler before the stop begins.
+    started.notified().await;
+    // What SIGTERM does: a graceful stop, which waits for the request in flight.
+    let stopping = tokio::spawn({
+        let handle = app.handle();
+        async move { handle.stop(true).await }
+    });
+    // The server stops accepting while the request is still held open.
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.client.get(app.url("/healthz")).send().await.is_ok() {
+        assert!(std::time::Instant::now() < give_up, "server kept listening");
+        tokio::task::yield_now().await;
+    }
+    assert!(!request.is_finished(), "the in-flight request is still open");
+    release.notify_one();
     let response = request.await.unwrap().expect("in-flight request answered");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "finished");
+    stopping.await.unwrap();
     assert!(
         app.client.get(app.url("/healthz")).send().await.is_err(),
         "no longer listening"

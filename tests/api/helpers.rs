@@ -304,6 +304,11 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+
+    /// The server's handle, for tests that stop it while something else is going on.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.handle.clone()
+    }
 }
 
 /// Asserts an answer is problem+json with the given status and code, and returns the document.
