@@ -9,6 +9,7 @@ pub mod db;
 pub mod divisions;
 pub mod domain;
 pub mod error;
+pub mod hashing;
 pub mod health;
 pub mod http;
 pub mod notify;

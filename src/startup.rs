@@ -110,8 +110,13 @@ impl Application {
             let task = tokio::spawn(crate::reports::sweep_expired_replays(pool.clone(), stopped));
             (stop, task)
         };
-        let auth_state = web::Data::new(AuthState::new(&settings)?);
-        let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone()));
+        // One bounded Argon2 pool for the whole process (issue 7, "Memory under load").
+        let hashing = std::sync::Arc::new(crate::hashing::HashPool::new(
+            settings.argon2.workers,
+            settings.argon2.queue_capacity,
+        ));
+        let auth_state = web::Data::new(AuthState::new(&settings, hashing.clone())?);
+        let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone(), hashing));
         let json_limit = settings.server.json_body_limit;
         let pool_data = web::Data::new(pool.clone());
         let api = routes::openapi();

@@ -451,7 +451,7 @@ pub fn validate(
                 let email = trimmed(&r.email);
                 if email
                     .as_ref()
-                    .is_some_and(|e| e.parse::<lettre::Address>().is_err())
+                    .is_some_and(|e| !crate::domain::email::is_valid(e))
                 {
                     err(
                         "reporter.email",

@@ -6,7 +6,9 @@ mod smtp;
 
 mod audit;
 mod auth;
+mod busy;
 mod cli;
+mod cli_exit;
 mod divisions;
 mod errors;
 mod health;
@@ -30,6 +32,8 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),
+        ("cli_exit", cli_exit::tests()),
+        ("busy", busy::tests()),
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
         ("web", web::tests()),
