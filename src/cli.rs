@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -11,7 +12,7 @@ use crate::audit::{self, Actor};
 use crate::domain::roles::Role;
 use crate::settings::Settings;
 use crate::startup::{open_database, Application};
-use crate::{db, divisions, notify, telemetry, users};
+use crate::{db, divisions, domain, hashing, notify, telemetry, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,7 +97,13 @@ pub enum MailCommand {
     },
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one command and returns the exit code to end with: 0 on success, 1 when a check the
+/// command makes fails (`audit verify` finds a broken chain, `import-divisions` has bad lines).
+///
+/// Errors (the caller prints them and exits 2): bad settings or arguments, an unreachable
+/// database, a refused input. Never exits the process itself: `main` first shuts the runtime
+/// down and waits for the database pools' threads (issue 7, fault 10).
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&cli.config_dir)?;
     telemetry::init(&settings.log);
     if !settings.generated_secrets.is_empty() {
@@ -134,10 +141,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|r| r.parse::<Role>())
                 .collect::<Result<Vec<_>, _>>()?;
+            if let Some(email) = &email {
+                domain::email::check(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            }
             let password = read_password()?;
             users::password::check_policy(&username, &password)?;
-            let hash =
-                tokio::task::spawn_blocking(move || users::password::hash(&password)).await??;
+            // The same Argon2 pool type as the server's, with one worker for one hash.
+            let hash = tokio::task::spawn_blocking(move || {
+                let pool = hashing::HashPool::new(1, 1);
+                pool.run_blocking(move |memory| hashing::password_hash(memory, &password))
+            })
+            .await??;
             let new_user = users::NewUser {
                 display_name: display_name.unwrap_or_else(|| username.clone()),
                 username,
@@ -168,12 +182,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await??;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !report.is_ok() {
-                std::process::exit(1);
+                return Ok(ExitCode::from(1));
             }
         }
         Command::Mail {
             command: MailCommand::Test { to },
         } => {
+            domain::email::check(&to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
             let id = with_connection(&settings, move |conn| {
                 db::write_tx(conn, |conn| {
                     let id = notify::enqueue(
@@ -219,7 +234,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         eprintln!("{}: {e}", file.display());
                     }
                     eprintln!("nothing was imported: {} line(s) have errors", errors.len());
-                    std::process::exit(1);
+                    return Ok(ExitCode::from(1));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -233,9 +248,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
+/// Opens the database, runs `f` with one connection on a blocking thread, and drops the pool
+/// there before returning, so no pool outlives the command.
 async fn with_connection<T, F>(settings: &Settings, f: F) -> anyhow::Result<T>
 where
     F: FnOnce(&mut db::DbConnection) -> anyhow::Result<T> + Send + 'static,

@@ -150,6 +150,19 @@ impl ApiError {
         e
     }
 
+    /// 503 `server_busy` with `Retry-After`: the Argon2 pool's queue is full (issue 7).
+    pub fn server_busy() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "The server is busy. Try again in a moment. 服务器繁忙，请稍后再试。",
+        )
+        .with_header(
+            header::RETRY_AFTER,
+            crate::hashing::RETRY_AFTER_SECS.to_string(),
+        )
+    }
+
     /// The underlying cause of a 5xx, if any.
     pub fn source_ref(&self) -> Option<&anyhow::Error> {
         self.source.as_ref()
@@ -257,5 +270,11 @@ pub mod extractors {
             format!("No such resource: {err}"),
         )
         .into()
+    }
+}
+
+impl From<crate::hashing::Busy> for ApiError {
+    fn from(_: crate::hashing::Busy) -> ApiError {
+        ApiError::server_busy()
     }
 }

@@ -12,6 +12,7 @@ pub mod divisions;
 pub mod domain;
 pub mod error;
 pub mod evidence;
+pub mod hashing;
 pub mod health;
 pub mod http;
 pub mod jobs;

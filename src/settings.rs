@@ -24,6 +24,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub auth: AuthSettings,
     pub reports: ReportSettings,
+    #[serde(default)]
+    pub argon2: Argon2Settings,
     pub log: LogSettings,
     /// Secrets generated into the data folder by this load (development only), to be logged
     /// once logging is up.
@@ -202,6 +204,25 @@ fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
             .filter(|x| !x.is_empty())
             .collect(),
     })
+}
+
+/// The bounded pool every Argon2 hash runs on (receipt codes, staff passwords); see
+/// `crate::hashing` and issue 7, "Memory under load".
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Argon2Settings {
+    /// Hashing threads, each holding one reused memory block (up to 19 MiB); 0 means one per core.
+    pub workers: usize,
+    /// Hashes that may wait for a worker; beyond that the server answers 503 `server_busy`.
+    pub queue_capacity: usize,
+}
+
+impl Default for Argon2Settings {
+    fn default() -> Argon2Settings {
+        Argon2Settings {
+            workers: 0,
+            queue_capacity: 256,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -182,8 +182,13 @@ impl Application {
             None
         };
         let clock_data = web::Data::new(clock.clone());
-        let auth_state = web::Data::new(AuthState::new(&settings)?);
-        let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone()));
+        // One bounded Argon2 pool for the whole process (issue 7, "Memory under load").
+        let hashing = std::sync::Arc::new(crate::hashing::HashPool::new(
+            settings.argon2.workers,
+            settings.argon2.queue_capacity,
+        ));
+        let auth_state = web::Data::new(AuthState::new(&settings, hashing.clone())?);
+        let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone(), hashing));
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).

@@ -14,13 +14,12 @@ pub mod totp;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-
 use crate::crypto::DataKey;
 use crate::domain::login_throttle::ThrottlePolicy;
 use crate::domain::roles::Role;
+use crate::error::ApiError;
+use crate::hashing::{self, HashPool};
 use crate::settings::{AuthSettings, Settings};
-use crate::users::password;
 
 /// Shared sign-in state, one per server process.
 pub struct AuthState {
@@ -28,14 +27,16 @@ pub struct AuthState {
     pub keys: tokens::JwtKeys,
     pub data_key: DataKey,
     pub throttle: throttle::LoginThrottle,
-    /// Caps concurrent Argon2 work at the number of cores: each hash takes 19 MiB and a core.
-    hashing: Arc<Semaphore>,
+    /// The process's bounded Argon2 pool: one reused memory block per core, a bounded queue.
+    hashing: Arc<HashPool>,
     /// Verified against when the username is unknown, so the answer costs the same work.
     dummy_hash: String,
 }
 
 impl AuthState {
-    pub fn new(settings: &Settings) -> anyhow::Result<AuthState> {
+    /// The sign-in state for `settings`, hashing on `hashing`. Errors if a role named in
+    /// `auth.require_totp_for` is unknown.
+    pub fn new(settings: &Settings, pool: Arc<HashPool>) -> anyhow::Result<AuthState> {
         let auth = settings.auth.clone();
         for role in &auth.require_totp_for {
             role.parse::<Role>()?;
@@ -46,7 +47,6 @@ impl AuthState {
             base_delay: Duration::from_secs(auth.throttle_base_delay_secs),
             max_delay: Duration::from_secs(auth.throttle_max_delay_secs),
         };
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(AuthState {
             keys: tokens::JwtKeys::new(
                 &settings.secrets.key_bytes("jwt_signing_key"),
@@ -58,8 +58,10 @@ impl AuthState {
                 policy,
                 Duration::from_secs(auth.lockout_minutes * 60),
             ),
-            hashing: Arc::new(Semaphore::new(cores)),
-            dummy_hash: password::hash("probity dummy password for unknown users")?,
+            dummy_hash: pool.run_blocking(|memory| {
+                hashing::password_hash(memory, "probity dummy password for unknown users")
+            })?,
+            hashing: pool,
             settings: auth,
         })
     }
@@ -73,23 +75,31 @@ impl AuthState {
         })
     }
 
-    /// Hashes on the blocking pool, at most one hash per core at a time.
-    pub async fn hash_password(&self, plain: String) -> anyhow::Result<String> {
-        let _permit = self.hashing.acquire().await?;
-        tokio::task::spawn_blocking(move || password::hash(&plain)).await?
+    /// A PHC string for `plain`, hashed on the Argon2 pool.
+    ///
+    /// Errors: 503 `server_busy` when the pool's queue is full; 500 if hashing fails.
+    pub async fn hash_password(&self, plain: String) -> Result<String, ApiError> {
+        self.hashing
+            .run(move |memory| hashing::password_hash(memory, &plain))
+            .await?
+            .map_err(ApiError::unexpected)
     }
 
-    /// Verifies on the blocking pool. With no stored hash (unknown user) it verifies against a
-    /// dummy hash and answers false, spending the same work.
-    pub async fn verify_password(&self, plain: String, stored: Option<String>) -> bool {
-        let Ok(_permit) = self.hashing.acquire().await else {
-            return false;
-        };
+    /// Whether `plain` matches `stored`, verified on the Argon2 pool. With no stored hash
+    /// (unknown user) it verifies against a dummy hash and answers false, spending the same work.
+    ///
+    /// Errors: 503 `server_busy` when the pool's queue is full (nothing was checked).
+    pub async fn verify_password(
+        &self,
+        plain: String,
+        stored: Option<String>,
+    ) -> Result<bool, ApiError> {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| self.dummy_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || password::verify(&plain, &phc))
-            .await
-            .unwrap_or(false);
-        ok && known
+        let ok = self
+            .hashing
+            .run(move |memory| hashing::password_verify(memory, &plain, &phc))
+            .await?;
+        Ok(ok && known)
     }
 }

@@ -234,7 +234,7 @@ pub async fn login(
     }
     let password_ok = auth
         .verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await;
+        .await?;
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
@@ -780,7 +780,7 @@ pub async fn change_password(
             .first(conn)?)
     })
     .await?;
-    if !auth.verify_password(current_password, Some(stored)).await {
+    if !auth.verify_password(current_password, Some(stored)).await? {
         return Err(ApiError::unauthorized("The current password is wrong.")
             .with_code("invalid_credentials"));
     }

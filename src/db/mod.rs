@@ -8,6 +8,7 @@ pub mod schema;
 pub mod text;
 
 use std::path::Path;
+use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -15,6 +16,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::error::ApiError;
 
@@ -179,9 +181,54 @@ pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> anyhow::Result<(
         .max_size(pool_size.max(1))
         .min_idle(Some(1))
         .connection_timeout(timeout)
+        .thread_pool(pool_threads())
         .build(manager)
         .with_context(|| format!("opening a connection pool to {}", url.masked()))?;
     Ok((pool, url.backend))
+}
+
+/// How many threads open (and replenish) pooled connections in the background.
+const POOL_THREADS: usize = 3;
+
+/// The threads every pool in this process opens its connections on. r2d2 would otherwise give
+/// each pool three threads of its own, which nothing can wait for: after a command finished,
+/// one could still be inside `PQconnectdb` (r2d2 replenishes `min_idle` in the background)
+/// while `exit` ran OpenSSL's `atexit` cleanup under it — the SIGSEGV/SIGABRT of issue 7.
+static THREADS: OnceLock<Arc<ScheduledThreadPool>> = OnceLock::new();
+
+fn pool_threads() -> Arc<ScheduledThreadPool> {
+    THREADS
+        .get_or_init(|| {
+            Arc::new(
+                ScheduledThreadPool::builder()
+                    .num_threads(POOL_THREADS)
+                    .thread_name_pattern("probity-db-{}")
+                    .build(),
+            )
+        })
+        .clone()
+}
+
+/// Waits until no pool thread is opening or closing a connection; call it after every pool
+/// has been dropped and before the process exits.
+///
+/// Takes nothing and returns when each of the pool threads has finished the job it was running
+/// (all of them meet at a barrier, so none can be inside libpq). Jobs that r2d2 scheduled for
+/// later belong to dropped pools and do nothing when they run. Without it, `exit` can run the
+/// C libraries' exit handlers (OpenSSL's cleanup) while libpq still uses them on another
+/// thread. Never fails; if no pool was ever opened it returns at once.
+pub fn quiesce() {
+    let Some(threads) = THREADS.get() else {
+        return;
+    };
+    let barrier = Arc::new(Barrier::new(POOL_THREADS + 1));
+    for _ in 0..POOL_THREADS {
+        let barrier = barrier.clone();
+        threads.execute(move || {
+            barrier.wait();
+        });
+    }
+    barrier.wait();
 }
 
 impl DbConnection {

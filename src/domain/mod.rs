@@ -4,6 +4,7 @@ pub mod audit_chain;
 pub mod backoff;
 pub mod calendar;
 pub mod divisions;
+pub mod email;
 pub mod id_number;
 pub mod ids;
 pub mod login_throttle;

@@ -507,7 +507,7 @@ pub fn validate(
                     .filter(|e| !e.is_empty());
                 if email
                     .as_ref()
-                    .is_some_and(|e| e.parse::<lettre::Address>().is_err())
+                    .is_some_and(|e| !crate::domain::email::is_valid(e))
                 {
                     err(
                         "reporter.email",

@@ -27,16 +27,28 @@ pub struct ReportsState {
     pub sessions: session::ReporterSessions,
     pub submit_limit: limits::RateLimit,
     pub receipt_limit: limits::RateLimit,
+    /// `server.json_body_limit`: the largest submission JSON, sent as the body or as the
+    /// multipart `report` field.
+    pub json_body_limit: usize,
     csrf_key: [u8; 32],
 }
 
 impl ReportsState {
-    pub fn new(settings: &Settings, pool: DbPool) -> ReportsState {
+    /// The state for `settings`, using the database `pool` and the process's Argon2 `hashing`
+    /// pool for receipt codes.
+    pub fn new(
+        settings: &Settings,
+        pool: DbPool,
+        hashing: std::sync::Arc<crate::hashing::HashPool>,
+    ) -> ReportsState {
         let r = settings.reports.clone();
         ReportsState {
             pool,
             data_key: DataKey::new(settings.secrets.key_bytes("data_key")),
-            receipts: receipts::ReceiptHasher::new(settings.secrets.key_bytes("receipt_salt")),
+            receipts: receipts::ReceiptHasher::new(
+                settings.secrets.key_bytes("receipt_salt"),
+                hashing,
+            ),
             store: storage::AttachmentStore::new(
                 &settings.data.dir,
                 settings.secrets.key_bytes("data_key"),
@@ -57,6 +69,7 @@ impl ReportsState {
                 r.receipt_checks_per_source_per_hour,
                 r.receipt_checks_global_per_minute,
             ),
+            json_body_limit: settings.server.json_body_limit,
             csrf_key: derive_key(
                 &settings.secrets.key_bytes("jwt_signing_key"),
                 "probity web csrf v1",

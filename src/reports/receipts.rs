@@ -1,28 +1,33 @@
 //! Receipt codes at rest: Argon2id under the deployment's receipt salt. The hash is
 //! deterministic so a typed code can be looked up, and costly enough (a few milliseconds, well
 //! under 25 ms) that a stolen database cannot be searched for codes cheaply; the online guessing
-//! rate is held down by the rate limits.
+//! rate is held down by the rate limits. Every hash runs on the process's bounded Argon2 pool
+//! ([`crate::hashing`]).
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Arc;
+
+use crate::hashing::{self, Busy, HashPool};
 
 #[derive(Clone)]
 pub struct ReceiptHasher {
     salt: [u8; 32],
+    pool: Arc<HashPool>,
 }
 
 impl ReceiptHasher {
-    pub fn new(salt: [u8; 32]) -> ReceiptHasher {
-        ReceiptHasher { salt }
+    /// A hasher for the deployment's 32-byte receipt salt, hashing on `pool`.
+    pub fn new(salt: [u8; 32], pool: Arc<HashPool>) -> ReceiptHasher {
+        ReceiptHasher { salt, pool }
     }
 
-    /// The stored form of a normalised 16-digit code. CPU-bound: call on a blocking thread.
-    pub fn hash(&self, code: &str) -> String {
-        let params = Params::new(8 * 1024, 2, 1, Some(32)).expect("valid Argon2 parameters");
-        let mut out = [0u8; 32];
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password_into(code.as_bytes(), &self.salt, &mut out)
-            .expect("Argon2 with a 32-byte salt and output cannot fail");
-        hex::encode(out)
+    /// The stored form (64 hex digits) of a normalised 16-digit code.
+    ///
+    /// Errors with [`Busy`] when the Argon2 pool's queue is full (the caller answers 503).
+    pub async fn hash(&self, code: String) -> Result<String, Busy> {
+        let salt = self.salt;
+        self.pool
+            .run(move |memory| hashing::receipt_hash(memory, &salt, &code))
+            .await
     }
 }
 
@@ -32,11 +37,30 @@ mod tests {
 
     #[test]
     fn same_code_same_hash_other_salt_other_hash() {
-        let a = ReceiptHasher::new([1; 32]);
-        let b = ReceiptHasher::new([2; 32]);
-        assert_eq!(a.hash("1234567890123456"), a.hash("1234567890123456"));
-        assert_ne!(a.hash("1234567890123456"), a.hash("1234567890123457"));
-        assert_ne!(a.hash("1234567890123456"), b.hash("1234567890123456"));
-        assert!(!a.hash("1234567890123456").contains("1234567890123456"));
+        let pool = Arc::new(HashPool::new(1, 4));
+        let a = ReceiptHasher::new([1; 32], pool.clone());
+        let b = ReceiptHasher::new([2; 32], pool);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let h = |r: &ReceiptHasher, c: &str| {
+                let (r, c) = (r.clone(), c.to_string());
+                async move { r.hash(c).await.unwrap() }
+            };
+            assert_eq!(
+                h(&a, "1234567890123456").await,
+                h(&a, "1234567890123456").await
+            );
+            assert_ne!(
+                h(&a, "1234567890123456").await,
+                h(&a, "1234567890123457").await
+            );
+            assert_ne!(
+                h(&a, "1234567890123456").await,
+                h(&b, "1234567890123456").await
+            );
+            assert!(!h(&a, "1234567890123456").await.contains("1234567890123456"));
+        });
     }
 }

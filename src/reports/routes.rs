@@ -120,11 +120,8 @@ pub async fn read_multipart(
                 while let Some(chunk) = field.next().await {
                     let chunk =
                         chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
-                    if buf.len() + chunk.len() > 256 * 1024 {
-                        return Err(ApiError::bad_request(
-                            "payload_too_large",
-                            "the report field is too large",
-                        ));
+                    if buf.len() + chunk.len() > state.json_body_limit {
+                        return Err(too_large(state.json_body_limit, "The `report` field"));
                     }
                     buf.extend_from_slice(&chunk);
                 }
@@ -167,6 +164,15 @@ pub async fn read_multipart(
             Err(e)
         }
     }
+}
+
+/// 413 `payload_too_large`: the submission JSON (`what`) is over `server.json_body_limit`.
+fn too_large(limit: usize, what: &str) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("{what} is larger than the {limit} bytes accepted."),
+    )
 }
 
 fn parse_submission(body: &[u8]) -> Result<RawSubmission, ApiError> {
@@ -235,17 +241,11 @@ pub async fn submit_report(
     }
     let content_type = req.content_type().to_string();
     let (body, files) = if content_type == "application/json" {
-        let limit = 256 * 1024;
+        let limit = state.json_body_limit;
         let body = payload
             .to_bytes_limited(limit)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("The body is larger than the {limit} bytes accepted."),
-                )
-            })?
+            .map_err(|_| too_large(limit, "The body"))?
             .map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
         (body.to_vec(), Vec::new())
     } else if content_type == "multipart/form-data" {

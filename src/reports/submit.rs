@@ -182,13 +182,7 @@ async fn submit_inner(
     }
 
     let code = receipt_code::generate();
-    let receipt_hash = {
-        let hasher = state.receipts.clone();
-        let code = code.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(&code))
-            .await
-            .map_err(|e| ApiError::unexpected(e.into()))?
-    };
+    let receipt_hash = state.receipts.hash(code.clone()).await?;
     let triage_due = state
         .calendar
         .add_working_days(today, state.settings.triage_working_days);

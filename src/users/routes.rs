@@ -63,7 +63,7 @@ fn parse_roles(names: &[String], errors: &mut Vec<FieldError>) -> Vec<Role> {
 
 fn check_email(email: &Option<String>, errors: &mut Vec<FieldError>) {
     if let Some(e) = email {
-        if e.parse::<lettre::Address>().is_err() {
+        if !crate::domain::email::is_valid(e) {
             errors.push(FieldError::new(
                 "email",
                 "invalid",

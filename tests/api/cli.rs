@@ -14,7 +14,11 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
     ]
 }
 
-fn probity(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+pub(crate) fn probity(
+    db: &TestDatabase,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
         .args(args)
         .env("PROBITY_ENV", "development")

@@ -368,7 +368,8 @@ impl TestApp {
             roles: roles.to_vec(),
         };
         self.db(move |conn| {
-            let hash = probity::users::password::hash(PASSWORD).unwrap();
+            let mut memory = probity::hashing::Memory::standalone();
+            let hash = probity::hashing::password_hash(&mut memory, PASSWORD).unwrap();
             probity::users::create_user(conn, &probity::audit::Actor::Cli, &user, &hash).unwrap()
         })
         .await

@@ -7,7 +7,9 @@ mod smtp;
 mod audit;
 mod auth;
 mod auth_hardening;
+mod busy;
 mod cli;
+mod cli_exit;
 mod divisions;
 mod errors;
 mod evidence;
@@ -37,6 +39,8 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("outbox", outbox::tests()),
         ("logging", logging::tests()),
         ("cli", cli::tests()),
+        ("cli_exit", cli_exit::tests()),
+        ("busy", busy::tests()),
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
         ("web", web::tests()),
