@@ -119,12 +119,15 @@ fn metadata_items(data: &[u8], iinf: BoxAt) -> Result<Vec<(u32, &'static str)>, 
     Ok(found)
 }
 
-/// Where each item's bytes lie in the file, from `iloc`: `(item id, [(start, length)])`.
+/// An item id and the `(start, length)` spans of its bytes in the file.
+type ItemSpans = (u32, Vec<(usize, usize)>);
+
+/// Where each item's bytes lie in the file, from `iloc`.
 fn locations(
     data: &[u8],
     iloc: BoxAt,
     idat: Option<BoxAt>,
-) -> Result<Vec<(u32, Vec<(usize, usize)>)>, EvidenceError> {
+) -> Result<Vec<ItemSpans>, EvidenceError> {
     let version = be(data, iloc.body, 1)?;
     let mut at = iloc.body + 4;
     let sizes = be(data, at, 2)?;
