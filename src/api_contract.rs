@@ -113,10 +113,10 @@ impl Contract {
         if schemes.iter().any(|s| s == "bearer" || s == "api_key") {
             add(403);
         }
-        if !self.without_database.iter().any(|k| *k == key) {
+        if !self.without_database.contains(&key) {
             add(503);
         }
-        if self.rate_limited.iter().any(|k| *k == key) {
+        if self.rate_limited.contains(&key) {
             add(429);
         }
         for (k, status, description) in self.special {
@@ -128,7 +128,7 @@ impl Contract {
     }
 
     fn apply_to(&self, key: &str, op: &mut Operation) {
-        if op.security.is_none() && self.public.iter().any(|k| *k == key) {
+        if op.security.is_none() && self.public.contains(&key) {
             op.security = Some(Vec::new());
         }
         for (status, description) in self.promised_statuses(key, op) {

@@ -121,7 +121,10 @@ async fn shutdown_finishes_in_flight_requests(backend: Backend) {
         assert!(std::time::Instant::now() < give_up, "server kept listening");
         tokio::task::yield_now().await;
     }
-    assert!(!request.is_finished(), "the in-flight request is still open");
+    assert!(
+        !request.is_finished(),
+        "the in-flight request is still open"
+    );
     release.notify_one();
     let response = request.await.unwrap().expect("in-flight request answered");
     assert_eq!(response.status(), 200);
