@@ -108,6 +108,31 @@ macro_rules! text_value_by_parse {
 
 text_value_by_parse!(ReportStatus, Channel, Programme, Level);
 
+/// Id newtypes are stored as their text as it is: every stored text is a valid id.
+macro_rules! text_value_of_id {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl TextValue for $ty {
+            fn to_text(&self) -> &str {
+                self.as_ref()
+            }
+            fn from_text(text: String) -> Option<Self> {
+                Some(<$ty>::from(text.as_str()))
+            }
+        }
+    )+};
+}
+
+text_value_of_id!(
+    ReportId,
+    AttachmentId,
+    MessageId,
+    UserId,
+    OfficialId,
+    TeamId,
+    ApiKeyId,
+    RefreshTokenId,
+);
+
 impl TextValue for Role {
     fn to_text(&self) -> &str {
         self.as_str()

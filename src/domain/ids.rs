@@ -60,15 +60,6 @@ macro_rules! id_type {
                 f.write_str(&self.0)
             }
         }
-
-        impl crate::db::text::TextValue for $name {
-            fn to_text(&self) -> &str {
-                &self.0
-            }
-            fn from_text(text: String) -> Option<Self> {
-                Some($name(text))
-            }
-        }
     )+};
 }
 
