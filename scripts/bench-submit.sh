@@ -11,20 +11,28 @@
 # run with `cargo bench --bench hashing -- --receipt-only` from THIS checkout.
 #
 # Usage: scripts/bench-submit.sh [--pg postgres://user@host:port/any] [--source DIR]
+#                                [--binary PATH] [--hash-ms MS]
 #                                [--connections N] [--duration SECS]
 #   --source DIR  build and run the server from another checkout (e.g. a worktree of the code
 #                 before a change); the ceiling is still measured with this checkout's bench.
+#   --binary PATH   run this already built server binary (of the --source checkout) instead of
+#                   building one
+#   --hash-ms MS    use this receipt-hash time (from an earlier run) instead of measuring it
 # Needs: wrk (apt install wrk), psql for --pg. Exits non-zero if anything fails.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 source_dir="$here"
 pg_url=""
+prebuilt=""
+hash_ms=""
 connections=64
 duration=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --pg) pg_url="$2"; shift 2 ;;
     --source) source_dir="$(cd "$2" && pwd)"; shift 2 ;;
+    --binary) prebuilt="$2"; shift 2 ;;
+    --hash-ms) hash_ms="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 64 ;;
@@ -33,9 +41,15 @@ done
 command -v wrk >/dev/null || { echo "wrk is missing: apt install wrk" >&2; exit 69; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
 
-echo "== building the release server from $source_dir" >&2
-(cd "$source_dir" && cargo build --release --bin probity >&2)
-bin="$CARGO_TARGET_DIR/release/probity"
+if [ -n "$prebuilt" ]; then
+  bin="$prebuilt"
+else
+  echo "== building the release server from $source_dir" >&2
+  (cd "$source_dir" && cargo build --release --bin probity >&2)
+  bin="$CARGO_TARGET_DIR/release/probity"
+fi
+# The server reads the configuration of the checkout it was built from.
+export PROBITY_CONFIG_DIR="$source_dir/config"
 work="$(mktemp -d)"
 cp "$bin" "$work/probity"
 bin="$work/probity"
@@ -46,10 +60,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== measuring one receipt hash (reused block)" >&2
-bench_out="$(cd "$here" && cargo bench --bench hashing -- --receipt-only 2>/dev/null | grep '^receipt code check')"
-echo "$bench_out" >&2
-hash_ms="$(sed -E 's/.* mean=([0-9.]+) ms.*/\1/' <<<"$bench_out")"
+if [ -z "$hash_ms" ]; then
+  echo "== measuring one receipt hash (reused block)" >&2
+  bench_out="$(cd "$here" && cargo bench --bench hashing -- --receipt-only 2>/dev/null | grep '^receipt code check')"
+  echo "$bench_out" >&2
+  hash_ms="$(sed -E 's/.* mean=([0-9.]+) ms.*/\1/' <<<"$bench_out")"
+fi
 cores="$(nproc)"
 ceiling="$(awk -v c="$cores" -v ms="$hash_ms" 'BEGIN { printf "%.0f", c * 1000 / ms }')"
 
