@@ -1,12 +1,12 @@
 //! The rows of the report tables as diesel sees them: what is read (`*Row`, `Selectable`),
 //! what is written (`New*`, `Insertable`), for `reports`, `report_messages`, `attachments`,
-//! `idempotency_keys` and `counters`. Queries in this capability read and write through these
+//! and `idempotency_keys` (`counters` is in `db::models`). Queries in this capability read and write through these
 //! types, never through tuples. See docs/architecture.md → "The model layer".
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{attachments, counters, idempotency_keys, report_messages, reports};
+use crate::db::schema::{attachments, idempotency_keys, report_messages, reports};
 use crate::domain::ids::{AttachmentId, MessageId, ReportId};
 use crate::domain::report::{Channel, Programme, ReportStatus};
 
@@ -176,13 +176,4 @@ pub struct NewIdempotency<'a> {
     pub response: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
-}
-
-/// A named counter (report numbers per year).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = counters)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct CounterRow {
-    pub name: String,
-    pub value: i64,
 }

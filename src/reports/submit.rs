@@ -1,20 +1,22 @@
 //! Submitting a report: validate, encrypt the identity, store, hand out the receipt — with
 //! `Idempotency-Key` replays answered from an encrypted saved response.
 
-use chrono::{Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::models::{CounterRow, IdempotencyRow, NewAttachment, NewIdempotency, NewReport};
+use super::models::{IdempotencyRow, NewAttachment, NewIdempotency, NewReport};
 use super::storage::StoredFile;
 use super::ReportsState;
-use crate::audit::{self, now_micros, Actor};
+use crate::audit::{self, Actor};
+use crate::clock::Clock;
 use crate::db::schema::{attachments, idempotency_keys, reports};
 use crate::db::{self, DbConnection};
 use crate::divisions;
+use crate::domain::deadlines;
 use crate::domain::ids::{AttachmentId, ReportId};
 use crate::domain::receipt_code;
 use crate::domain::report::{
@@ -35,12 +37,6 @@ pub struct Receipt {
     pub acknowledge_by: Option<NaiveDate>,
     /// The commission accepts or transfers the report by this date (5 working days).
     pub triage_due: NaiveDate,
-}
-
-/// The commission's local date (China Standard Time), which deadlines count from.
-pub fn today_in_china() -> NaiveDate {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&cst).date_naive()
 }
 
 /// An uploaded file already encrypted to disk, with the attachment id it was sealed under.
@@ -114,28 +110,7 @@ fn division_facts(conn: &mut DbConnection, raw: &RawSubmission) -> QueryResult<D
 /// inside the caller's write transaction.
 fn next_report_number(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
     let name = format!("report_number:{year}");
-    use crate::db::schema::counters;
-    // `ON CONFLICT` is not available through the multi-backend, so it runs on each backend's
-    // own connection; the statement is the same.
-    let start = CounterRow {
-        name: name.clone(),
-        value: 0,
-    };
-    let ensure = diesel::insert_into(counters::table)
-        .values(&start)
-        .on_conflict(counters::name)
-        .do_nothing();
-    match conn {
-        DbConnection::Postgresql(c) => ensure.execute(c)?,
-        DbConnection::Sqlite(c) => ensure.execute(c)?,
-    };
-    diesel::update(counters::table.find(&name))
-        .set(counters::value.eq(counters::value + 1))
-        .execute(conn)?;
-    let value: i64 = counters::table
-        .find(&name)
-        .select(counters::value)
-        .first(conn)?;
+    let value = crate::db::dialect::increment_counter(conn, &name)?;
     Ok(format!("JB-{year}-{value:06}"))
 }
 
@@ -172,7 +147,7 @@ async fn submit_inner(
         move |conn| Ok(division_facts(conn, &raw)?)
     })
     .await?;
-    let today = today_in_china();
+    let today = deadlines::today_in_county(state.clock.now());
     let valid = validate(&raw, today, &facts).map_err(ApiError::validation)?;
     if valid.channel != crate::domain::report::Channel::Web && logged_by.is_none() {
         return Err(ApiError::forbidden(
@@ -211,6 +186,7 @@ async fn submit_inner(
         idempotency,
         logged_by,
         idempotency_ttl: chrono::Duration::hours(state.settings.idempotency_hours as i64),
+        clock: state.clock.clone(),
     };
     let data_key = state.data_key.clone();
     let outcome = db::run(&pool, move |conn| write_report(conn, &data_key, ctx)).await?;
@@ -231,6 +207,7 @@ struct SubmitContext {
     idempotency: Option<Idempotency>,
     logged_by: Option<String>,
     idempotency_ttl: chrono::Duration,
+    clock: Clock,
 }
 
 enum Written {
@@ -250,15 +227,16 @@ fn write_report(
     };
     let attempt = db::write_tx(conn, |conn| {
         if let Some(idem) = &ctx.idempotency {
-            match find_replay(conn, key, idem)? {
+            match find_replay(conn, key, idem, ctx.clock.now_naive())? {
                 Replay::Same(receipt) => return Ok(Written::Replay(receipt)),
                 Replay::Conflict => return Ok(Written::Conflict),
                 Replay::None => {}
             }
         }
-        let now = now_micros();
+        let at = ctx.clock.now();
+        let now = at.naive_utc();
         let id = uuid::Uuid::new_v4().to_string();
-        let year = today_in_china().year();
+        let year = deadlines::today_in_county(at).year();
         let number = next_report_number(conn, year)?;
         let v = &ctx.valid;
         let r = v.reporter.as_ref();
@@ -295,7 +273,7 @@ fn write_report(
             })
             .execute(conn)?;
         for f in &ctx.files {
-            insert_attachment(conn, &id, f, "reporter")?;
+            insert_attachment(conn, &id, f, "reporter", now)?;
         }
         let actor = match &ctx.logged_by {
             Some(user) => Actor::User(user.clone()),
@@ -341,7 +319,7 @@ fn write_report(
         // Two requests with one key raced: the loser reads what the winner saved.
         Err(e) if is_unique_violation(&e) && ctx.idempotency.is_some() => {
             let idem = ctx.idempotency.as_ref().expect("checked");
-            match find_replay(conn, key, idem)? {
+            match find_replay(conn, key, idem, ctx.clock.now_naive())? {
                 Replay::Same(receipt) => Ok(Written::Replay(receipt)),
                 Replay::Conflict => Ok(Written::Conflict),
                 Replay::None => Err(e),
@@ -366,8 +344,8 @@ fn find_replay(
     conn: &mut DbConnection,
     key: &crate::crypto::DataKey,
     idem: &Idempotency,
+    now: NaiveDateTime,
 ) -> Result<Replay, ApiError> {
-    let now = now_micros();
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
         .execute(conn)?;
     let saved: Option<IdempotencyRow> = idempotency_keys::table
@@ -389,12 +367,13 @@ fn find_replay(
     }
 }
 
-/// Records a staged file as an attachment of `report_id`.
+/// Records a staged file as an attachment of `report_id`, uploaded at `now`.
 pub fn insert_attachment(
     conn: &mut DbConnection,
     report_id: &str,
     staged: &StagedFile,
     uploaded_by: &str,
+    now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(attachments::table)
         .values(NewAttachment {
@@ -405,7 +384,7 @@ pub fn insert_attachment(
             size_bytes: staged.file.size as i64,
             sha256: &staged.file.sha256,
             uploaded_by,
-            created_at: now_micros(),
+            created_at: now,
             metadata_removed: &staged.file.removed.join(","),
         })
         .execute(conn)?;
