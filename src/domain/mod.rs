@@ -9,6 +9,7 @@ pub mod email;
 pub mod id_number;
 pub mod ids;
 pub mod login_throttle;
+pub mod password_policy;
 pub mod permissions;
 pub mod receipt_code;
 pub mod report;
