@@ -104,19 +104,13 @@ impl crate::jobs::Job for SweepExpiredReplays {
         _state: std::sync::Arc<()>,
         ctx: crate::jobs::JobContext,
     ) -> anyhow::Result<()> {
-        use crate::db::schema::idempotency_keys;
-        use diesel::prelude::*;
         let now = ctx.clock.now_naive();
         let pool = ctx.pool.clone();
-        let deleted =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-                let mut conn = pool.get()?;
-                Ok(diesel::delete(
-                    idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)),
-                )
-                .execute(&mut conn)?)
-            })
-            .await??;
+        let deleted = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            Ok(crate::idempotency::sweep(&mut conn, now)?)
+        })
+        .await??;
         if deleted > 0 {
             tracing::info!(deleted, "expired idempotency responses deleted");
         }

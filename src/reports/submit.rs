@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::models::{IdempotencyRow, NewAttachment, NewIdempotency, NewReport};
+use super::models::{NewAttachment, NewReport};
 use super::storage::StoredFile;
 use super::ReportsState;
 use crate::audit::{self, Actor};
 use crate::clock::Clock;
-use crate::db::schema::{attachments, idempotency_keys, reports};
+use crate::db::schema::{attachments, reports};
 use crate::db::{self, DbConnection};
 use crate::divisions;
 use crate::domain::deadlines;
@@ -24,6 +24,7 @@ use crate::domain::report::{
 };
 use crate::domain::text;
 use crate::error::ApiError;
+use crate::idempotency::{self, Replay};
 
 /// The answer to a successful submission. `receipt_code` is shown this once.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -63,22 +64,10 @@ pub fn request_fingerprint(body: &[u8], files: &[StagedFile]) -> String {
     hex::encode(hasher.finalize())
 }
 
-pub struct Idempotency {
-    pub key: String,
-    pub fingerprint: String,
-}
+pub use crate::idempotency::Idempotency;
 
+/// The idempotency scope of report submissions.
 const IDEMPOTENCY_SCOPE: &str = "reports.submit";
-
-fn idempotency_aad(key: &str) -> String {
-    format!("idempotency:{IDEMPOTENCY_SCOPE}:{key}")
-}
-
-enum Replay {
-    None,
-    Same(Receipt),
-    Conflict,
-}
 
 fn idempotency_conflict() -> ApiError {
     ApiError::conflict(
@@ -227,7 +216,13 @@ fn write_report(
     };
     let attempt = db::write_tx(conn, |conn| {
         if let Some(idem) = &ctx.idempotency {
-            match find_replay(conn, key, idem, ctx.clock.now_naive())? {
+            match idempotency::find_replay(
+                conn,
+                key,
+                IDEMPOTENCY_SCOPE,
+                idem,
+                ctx.clock.now_naive(),
+            )? {
                 Replay::Same(receipt) => return Ok(Written::Replay(receipt)),
                 Replay::Conflict => return Ok(Written::Conflict),
                 Replay::None => {}
@@ -301,17 +296,15 @@ fn write_report(
             triage_due: ctx.triage_due,
         };
         if let Some(idem) = &ctx.idempotency {
-            let plain = serde_json::to_vec(&receipt).map_err(|e| ApiError::unexpected(e.into()))?;
-            diesel::insert_into(idempotency_keys::table)
-                .values(NewIdempotency {
-                    scope: IDEMPOTENCY_SCOPE,
-                    idem_key: &idem.key,
-                    request_hash: &idem.fingerprint,
-                    response: key.encrypt(&plain, &idempotency_aad(&idem.key)),
-                    created_at: now,
-                    expires_at: now + ctx.idempotency_ttl,
-                })
-                .execute(conn)?;
+            idempotency::save_answer(
+                conn,
+                key,
+                IDEMPOTENCY_SCOPE,
+                idem,
+                &receipt,
+                now,
+                ctx.idempotency_ttl,
+            )?;
         }
         Ok(Written::New(receipt))
     });
@@ -319,7 +312,13 @@ fn write_report(
         // Two requests with one key raced: the loser reads what the winner saved.
         Err(e) if is_unique_violation(&e) && ctx.idempotency.is_some() => {
             let idem = ctx.idempotency.as_ref().expect("checked");
-            match find_replay(conn, key, idem, ctx.clock.now_naive())? {
+            match idempotency::find_replay(
+                conn,
+                key,
+                IDEMPOTENCY_SCOPE,
+                idem,
+                ctx.clock.now_naive(),
+            )? {
                 Replay::Same(receipt) => Ok(Written::Replay(receipt)),
                 Replay::Conflict => Ok(Written::Conflict),
                 Replay::None => Err(e),
@@ -338,33 +337,6 @@ fn is_unique_violation(e: &ApiError) -> bool {
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
             )
         })
-}
-
-fn find_replay(
-    conn: &mut DbConnection,
-    key: &crate::crypto::DataKey,
-    idem: &Idempotency,
-    now: NaiveDateTime,
-) -> Result<Replay, ApiError> {
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
-        .execute(conn)?;
-    let saved: Option<IdempotencyRow> = idempotency_keys::table
-        .find((IDEMPOTENCY_SCOPE, &idem.key))
-        .select(IdempotencyRow::as_select())
-        .first(conn)
-        .optional()?;
-    match saved {
-        None => Ok(Replay::None),
-        Some(row) if row.request_hash != idem.fingerprint => Ok(Replay::Conflict),
-        Some(row) => {
-            let plain = key
-                .decrypt(&row.response, &idempotency_aad(&idem.key))
-                .map_err(|e| ApiError::unexpected(e.into()))?;
-            let receipt: Receipt =
-                serde_json::from_slice(&plain).map_err(|e| ApiError::unexpected(e.into()))?;
-            Ok(Replay::Same(receipt))
-        }
-    }
 }
 
 /// Records a staged file as an attachment of `report_id`, uploaded at `now`.
