@@ -145,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 domain::email::check(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             }
             let password = read_password()?;
-            users::password::check_policy(&username, &password)?;
+            crate::domain::password_policy::check_policy(&username, &password)?;
             // The same Argon2 pool type as the server's, with one worker for one hash.
             let hash = tokio::task::spawn_blocking(move || {
                 let pool = hashing::HashPool::new(1, 1);

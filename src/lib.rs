@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod hashing;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod jobs;
 pub mod notify;
 pub mod openapi;

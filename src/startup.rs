@@ -188,7 +188,12 @@ impl Application {
             settings.argon2.queue_capacity,
         ));
         let auth_state = web::Data::new(AuthState::new(&settings, hashing.clone())?);
-        let reports_state = web::Data::new(ReportsState::new(&settings, pool.clone(), hashing));
+        let reports_state = web::Data::new(ReportsState::new(
+            &settings,
+            pool.clone(),
+            hashing,
+            clock.clone(),
+        ));
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).

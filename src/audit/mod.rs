@@ -1,8 +1,8 @@
 //! The append-only, hash-chained audit log.
 //!
 //! `record` writes inside the caller's transaction, so a state change and its audit entry commit
-//! or roll back together. Appends take the chain head's lock (`SELECT … FOR UPDATE` on
-//! PostgreSQL; SQLite's `BEGIN IMMEDIATE` write lock), so concurrent writers never fork the chain.
+//! or roll back together. Appends take the chain head's lock (`db::dialect::lock_audit_head`:
+//! `SELECT … FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` write lock), so concurrent writers never fork the chain.
 
 pub mod models;
 pub mod routes;
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use self::models::{ChainHeadRow, NewAuditEvent};
 use crate::db::schema::{audit_chain_head, audit_events};
-use crate::db::DbConnection;
+use crate::db::{dialect, DbConnection};
 use crate::domain::audit_chain::{self, EntryContent, GENESIS_HASH};
 
 /// Who did something. Stored as text: `system`, `cli`, `user:<id>`, `service:<id>`, `reporter`.
@@ -56,17 +56,11 @@ pub fn record(
     entity_id: &str,
     details: serde_json::Value,
 ) -> QueryResult<i64> {
-    let head: ChainHeadRow = match conn {
-        DbConnection::Postgresql(c) => audit_chain_head::table
-            .find(1)
-            .select(ChainHeadRow::as_select())
-            .for_update()
-            .first(c)?,
-        DbConnection::Sqlite(c) => audit_chain_head::table
-            .find(1)
-            .select(ChainHeadRow::as_select())
-            .first(c)?,
-    };
+    dialect::lock_audit_head(conn)?;
+    let head: ChainHeadRow = audit_chain_head::table
+        .find(1)
+        .select(ChainHeadRow::as_select())
+        .first(conn)?;
     let (last_seq, last_hash) = (head.last_seq, head.last_hash);
     let actor = actor.as_text();
     let entry = EntryContent {

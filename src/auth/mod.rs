@@ -2,10 +2,10 @@
 //! `token_version`, rotating single-use refresh tokens in families, TOTP, service API keys, and
 //! in-memory login throttling. See docs/security.md.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod extract;
 pub mod models;
-pub mod passwords;
 pub mod routes;
 pub mod throttle;
 pub mod tokens;

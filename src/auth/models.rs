@@ -115,3 +115,18 @@ pub struct NewApiKey<'a> {
     pub created_by: &'a str,
     pub created_at: NaiveDateTime,
 }
+
+/// A staff account as the administration shows it. Never the password hash or TOTP secret.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct UserRow {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub totp_enabled: bool,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::accounts::{load_user_view, UserView};
 use super::extract::{Principal, SignedIn};
 use super::models::{CredentialChanges, CredentialsRow, SessionUserRow, TotpRow};
 use super::throttle::{Attempt, Refusal};
@@ -15,11 +16,11 @@ use super::{totp, AuthState};
 use crate::audit::{self, now_micros, Actor};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbConnection, DbPool};
+use crate::domain::password_policy;
 use crate::domain::permissions::{permissions_of, Permission};
 use crate::domain::roles::Role;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::notify;
-use crate::users::views::{load_user_view, UserView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -765,7 +766,7 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    if let Err(v) = super::passwords::check(&who.username, &new_password) {
+    if let Err(v) = password_policy::check(&who.username, &new_password) {
         return Err(ApiError::validation(vec![FieldError::new(
             "new_password",
             v.code(),

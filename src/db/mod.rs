@@ -1,9 +1,12 @@
 //! The database layer: one diesel `MultiConnection` over PostgreSQL and SQLite, an r2d2 pool,
 //! embedded migrations for each backend, and the write-transaction helper.
 //!
-//! Backend-specific SQL (row locks, `SKIP LOCKED`) lives in a `match` on [`DbConnection`] in the
-//! capability that needs it; everything else is portable diesel.
+//! Backend-specific SQL (row locks, `SKIP LOCKED`, `ON CONFLICT`, `BEGIN IMMEDIATE`, the
+//! migrations lock) lives in one module, [`dialect`], behind named functions; everything else is
+//! portable diesel.
 
+pub mod dialect;
+pub mod models;
 pub mod schema;
 pub mod text;
 
@@ -247,19 +250,16 @@ impl DbConnection {
 /// Applies pending embedded migrations for the connection's backend and returns their names.
 /// On PostgreSQL an advisory lock keeps several starting instances from migrating at once.
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    dialect::lock_migrations(conn)?;
     let applied = match conn {
-        DbConnection::Postgresql(c) => {
-            c.batch_execute("SELECT pg_advisory_lock(7263001)")?;
-            let result = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>());
-            c.batch_execute("SELECT pg_advisory_unlock(7263001)")?;
-            result
-        }
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
         DbConnection::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
     };
+    dialect::unlock_migrations(conn)?;
     applied.map_err(|e| anyhow!("applying migrations failed: {e}"))
 }
 
@@ -280,14 +280,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-        }
-        DbConnection::Postgresql(c) => {
-            AnsiTransactionManager::begin_transaction(c)?;
-        }
-    }
+    dialect::begin_write(conn)?;
     let outcome = f(conn);
     let finish = match (conn, outcome.is_ok()) {
         (DbConnection::Sqlite(c), true) => AnsiTransactionManager::commit_transaction(c),

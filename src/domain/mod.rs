@@ -3,11 +3,13 @@
 pub mod audit_chain;
 pub mod backoff;
 pub mod calendar;
+pub mod deadlines;
 pub mod divisions;
 pub mod email;
 pub mod id_number;
 pub mod ids;
 pub mod login_throttle;
+pub mod password_policy;
 pub mod permissions;
 pub mod receipt_code;
 pub mod report;

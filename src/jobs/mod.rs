@@ -20,7 +20,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -36,29 +35,7 @@ pub const STATUS_RUNNING: &str = "running";
 pub const STATUS_DONE: &str = "done";
 pub const STATUS_DEAD: &str = "dead";
 
-/// One row of the `jobs` table.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = jobs)]
-pub struct JobRow {
-    pub id: String,
-    pub kind: String,
-    /// The job's value as JSON text.
-    pub payload: String,
-    pub status: String,
-    /// Tries so far, counting the one in progress.
-    pub attempts: i32,
-    /// Tries before `dead`; `None` means the configured `jobs.max_attempts`.
-    pub max_attempts: Option<i32>,
-    /// Not run before this instant; `None` means as soon as possible.
-    pub run_at: Option<NaiveDateTime>,
-    /// While `running`: no other worker claims the job before this instant.
-    pub locked_until: Option<NaiveDateTime>,
-    pub last_error: Option<String>,
-    /// For recurring jobs: the period this run belongs to (see `domain::schedule`).
-    pub period: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub finished_at: Option<NaiveDateTime>,
-}
+pub use crate::db::models::JobRow;
 
 /// What a running job is told about itself and may use.
 #[derive(Clone)]

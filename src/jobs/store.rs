@@ -1,7 +1,7 @@
 //! The `jobs` table's state changes: claim, release, done, failed, and insert-if-absent for
-//! recurring jobs. The two backend-specific statements of the jobs system are here: the claim
-//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and `ON CONFLICT DO NOTHING` (both backends speak
-//! it, but diesel builds it per backend, not over `MultiConnection`).
+//! recurring jobs. The two backend-specific statements of the jobs system, the claim
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and `ON CONFLICT DO NOTHING`, are in
+//! [`crate::db::dialect`] (`claim_jobs`, `insert_job_if_absent`).
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::{JobRow, RecurringJob, STATUS_DEAD, STATUS_DONE, STATUS_PENDING, STATUS_RUNNING};
 use crate::db::schema::jobs;
-use crate::db::{self, DbConnection};
+use crate::db::{self, dialect, DbConnection};
 use crate::domain::backoff::retry_delay;
 
 /// Takes up to `batch` due jobs of the given kinds and leases them until `now + lease`: their
@@ -26,28 +26,8 @@ pub fn claim_due(
     let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
     db::write_tx(conn, |conn| {
-        macro_rules! due {
-            () => {
-                jobs::table
-                    .filter(jobs::kind.eq_any(&kinds))
-                    .filter(
-                        jobs::status
-                            .eq(STATUS_PENDING)
-                            .and(jobs::run_at.is_null().or(jobs::run_at.le(now)))
-                            .or(jobs::status
-                                .eq(STATUS_RUNNING)
-                                .and(jobs::locked_until.lt(now))),
-                    )
-                    .order((jobs::created_at.asc(), jobs::id.asc()))
-                    .limit(batch)
-                    .select(JobRow::as_select())
-            };
-        }
-        let mut rows = match conn {
-            DbConnection::Postgresql(c) => due!().for_update().skip_locked().load(c)?,
-            // SQLite: `write_tx` holds the database write lock, so no one else claims meanwhile.
-            DbConnection::Sqlite(c) => due!().load(c)?,
-        };
+        let mut rows =
+            dialect::claim_jobs(conn, &kinds, STATUS_PENDING, STATUS_RUNNING, now, batch)?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
             .set((
@@ -155,13 +135,5 @@ pub fn insert_recurring_if_absent(
         created_at: now,
         finished_at: None,
     };
-    let insert = diesel::insert_into(jobs::table)
-        .values(&row)
-        .on_conflict((jobs::kind, jobs::period))
-        .do_nothing();
-    let inserted = match conn {
-        DbConnection::Postgresql(c) => insert.execute(c)?,
-        DbConnection::Sqlite(c) => insert.execute(c)?,
-    };
-    Ok(inserted == 1)
+    dialect::insert_job_if_absent(conn, &row)
 }

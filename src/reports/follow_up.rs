@@ -10,13 +10,13 @@ use utoipa::ToSchema;
 use super::models::{AttachmentRow, MessageRow, NewMessage, ReceiptRow, ReporterViewRow};
 use super::submit::{insert_attachment, StagedFile};
 use super::ReportsState;
-use crate::audit::{self, now_micros, Actor};
+use crate::audit::{self, Actor};
 use crate::db::schema::{attachments, report_messages, reports, user_roles, users};
 use crate::db::{self, DbConnection};
 use crate::divisions;
+use crate::domain::deadlines::{self, DeadlineKind};
 use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::receipt_code;
-use crate::domain::report::ReportStatus;
 use crate::domain::text;
 use crate::error::{ApiError, FieldError};
 use crate::notify;
@@ -150,18 +150,15 @@ pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterRep
     };
     let status = row.status;
     let (triage_due, acknowledge_by) = (row.triage_due, row.acknowledge_by);
-    let next_deadline = match status {
-        ReportStatus::Received => Some(NextDeadline {
-            kind: "triage",
-            due: triage_due,
-            description_zh: "县纪委决定受理或转办的期限",
-        }),
-        _ => acknowledge_by.map(|due| NextDeadline {
-            kind: "acknowledge",
-            due,
-            description_zh: "实名举报答复期限",
-        }),
-    };
+    let next_deadline =
+        deadlines::next_deadline(status, triage_due, acknowledge_by).map(|d| NextDeadline {
+            kind: d.kind.as_str(),
+            due: d.due,
+            description_zh: match d.kind {
+                DeadlineKind::Triage => "县纪委决定受理或转办的期限",
+                DeadlineKind::Acknowledge => "实名举报答复期限",
+            },
+        });
     let messages = report_messages::table
         .filter(report_messages::report_id.eq(report_id))
         .order(report_messages::created_at.asc())
@@ -260,7 +257,7 @@ pub async fn add_message(
     }
     let id = uuid::Uuid::new_v4().to_string();
     let report_id = report_id.to_string();
-    let now = now_micros();
+    let now = state.clock.now_naive();
     let message = ThreadMessage {
         id: id.clone(),
         from: "reporter",
@@ -307,6 +304,7 @@ pub async fn add_evidence(
 ) -> Result<Vec<EvidenceView>, ApiError> {
     let report_id = report_id.to_string();
     let staged = files.clone();
+    let uploaded_at = state.clock.now();
     let result = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let number: String = reports::table
@@ -314,7 +312,7 @@ pub async fn add_evidence(
                 .select(reports::number)
                 .first(conn)?;
             for f in &staged {
-                insert_attachment(conn, &report_id, f, "reporter")?;
+                insert_attachment(conn, &report_id, f, "reporter", uploaded_at.naive_utc())?;
             }
             audit::record(
                 conn,
@@ -333,7 +331,7 @@ pub async fn add_evidence(
         super::submit::discard(state, &files).await;
         return Err(e);
     }
-    let now = Utc::now();
+    let now = uploaded_at;
     Ok(files
         .into_iter()
         .map(|f| EvidenceView {

@@ -11,6 +11,7 @@ pub mod staff;
 pub mod storage;
 pub mod submit;
 
+use crate::clock::Clock;
 use crate::crypto::DataKey;
 use crate::db::DbPool;
 use crate::domain::calendar::WorkingCalendar;
@@ -30,16 +31,19 @@ pub struct ReportsState {
     /// `server.json_body_limit`: the largest submission JSON, sent as the body or as the
     /// multipart `report` field.
     pub json_body_limit: usize,
+    /// Where "now" comes from (the application's [`Clock`]): received times and deadlines.
+    pub clock: Clock,
     csrf_key: [u8; 32],
 }
 
 impl ReportsState {
-    /// The state for `settings`, using the database `pool` and the process's Argon2 `hashing`
-    /// pool for receipt codes.
+    /// The state for `settings`, using the database `pool`, the process's Argon2 `hashing`
+    /// pool for receipt codes and the application's `clock`.
     pub fn new(
         settings: &Settings,
         pool: DbPool,
         hashing: std::sync::Arc<crate::hashing::HashPool>,
+        clock: Clock,
     ) -> ReportsState {
         let r = settings.reports.clone();
         ReportsState {
@@ -70,6 +74,7 @@ impl ReportsState {
                 r.receipt_checks_global_per_minute,
             ),
             json_body_limit: settings.server.json_body_limit,
+            clock,
             csrf_key: derive_key(
                 &settings.secrets.key_bytes("jwt_signing_key"),
                 "probity web csrf v1",
@@ -99,19 +104,13 @@ impl crate::jobs::Job for SweepExpiredReplays {
         _state: std::sync::Arc<()>,
         ctx: crate::jobs::JobContext,
     ) -> anyhow::Result<()> {
-        use crate::db::schema::idempotency_keys;
-        use diesel::prelude::*;
         let now = ctx.clock.now_naive();
         let pool = ctx.pool.clone();
-        let deleted =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-                let mut conn = pool.get()?;
-                Ok(diesel::delete(
-                    idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)),
-                )
-                .execute(&mut conn)?)
-            })
-            .await??;
+        let deleted = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            Ok(crate::idempotency::sweep(&mut conn, now)?)
+        })
+        .await??;
         if deleted > 0 {
             tracing::info!(deleted, "expired idempotency responses deleted");
         }

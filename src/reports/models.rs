@@ -1,12 +1,12 @@
 //! The rows of the report tables as diesel sees them: what is read (`*Row`, `Selectable`),
 //! what is written (`New*`, `Insertable`), for `reports`, `report_messages`, `attachments`,
-//! `idempotency_keys` and `counters`. Queries in this capability read and write through these
+//! (`idempotency_keys` is in `crate::idempotency`, `counters` in `db::models`). Queries in this capability read and write through these
 //! types, never through tuples. See docs/architecture.md → "The model layer".
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{attachments, counters, idempotency_keys, report_messages, reports};
+use crate::db::schema::{attachments, report_messages, reports};
 use crate::domain::ids::{AttachmentId, MessageId, ReportId};
 use crate::domain::report::{Channel, Programme, ReportStatus};
 
@@ -151,38 +151,4 @@ pub struct NewAttachment<'a> {
     pub uploaded_by: &'a str,
     pub created_at: NaiveDateTime,
     pub metadata_removed: &'a str,
-}
-
-/// A saved answer to an idempotent request.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = idempotency_keys)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct IdempotencyRow {
-    pub scope: String,
-    pub idem_key: String,
-    pub request_hash: String,
-    /// The answer, sealed under the data key.
-    pub response: Vec<u8>,
-    pub created_at: NaiveDateTime,
-    pub expires_at: NaiveDateTime,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = idempotency_keys)]
-pub struct NewIdempotency<'a> {
-    pub scope: &'a str,
-    pub idem_key: &'a str,
-    pub request_hash: &'a str,
-    pub response: Vec<u8>,
-    pub created_at: NaiveDateTime,
-    pub expires_at: NaiveDateTime,
-}
-
-/// A named counter (report numbers per year).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = counters)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct CounterRow {
-    pub name: String,
-    pub value: i64,
 }

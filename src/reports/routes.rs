@@ -19,8 +19,10 @@ use super::storage::StoreError;
 use super::submit::{self, Idempotency, Receipt, StagedFile};
 use super::ReportsState;
 use crate::auth::extract::Staff;
+use crate::clock::Clock;
 use crate::db::schema::attachments;
 use crate::db::{self, DbPool};
+use crate::domain::deadlines;
 use crate::domain::permissions::Permission;
 use crate::domain::report::RawSubmission;
 use crate::error::{ApiError, FieldError, Problem};
@@ -499,6 +501,7 @@ pub async fn intake_queue(
     staff: Staff,
     query: web::Query<QueueQuery>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require_any(&[Permission::TriageReports, Permission::ReadCases])?;
     let q = query.into_inner();
@@ -507,7 +510,7 @@ pub async fn intake_queue(
         cursor: q.cursor,
     }
     .parse()?;
-    let today = submit::today_in_china();
+    let today = deadlines::today_in_county(clock.now());
     let status = q.status;
     let items = db::run(&pool, move |conn| {
         super::staff::queue(conn, status.as_deref(), after.as_deref(), limit, today)
@@ -532,10 +535,11 @@ pub async fn report_details(
     staff: Staff,
     id: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require_any(&[Permission::TriageReports, Permission::ReadCases])?;
     let id = id.into_inner();
-    let today = submit::today_in_china();
+    let today = deadlines::today_in_county(clock.now());
     let view = db::run(&pool, move |conn| super::staff::details(conn, &id, today)).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -11,6 +11,7 @@ use super::follow_up::{load_view, EvidenceView, ThreadMessage};
 use super::models::{ReportContentRow, ReportSummaryRow};
 use crate::db::schema::{attachments, reports};
 use crate::db::DbConnection;
+use crate::domain::deadlines;
 use crate::domain::report::{AccusedPerson, ReportStatus};
 use crate::error::{ApiError, FieldError};
 
@@ -58,7 +59,7 @@ fn summary(
         .count()
         .get_result(conn)?;
     Ok(ReportSummary {
-        overdue: row.status == ReportStatus::Received && row.triage_due < today,
+        overdue: deadlines::is_overdue(row.status, row.triage_due, today),
         id: row.id.into_string(),
         report_number: row.number,
         channel: row.channel.as_str().to_string(),

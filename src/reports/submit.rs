@@ -1,20 +1,22 @@
 //! Submitting a report: validate, encrypt the identity, store, hand out the receipt — with
 //! `Idempotency-Key` replays answered from an encrypted saved response.
 
-use chrono::{Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::models::{CounterRow, IdempotencyRow, NewAttachment, NewIdempotency, NewReport};
+use super::models::{NewAttachment, NewReport};
 use super::storage::StoredFile;
 use super::ReportsState;
-use crate::audit::{self, now_micros, Actor};
-use crate::db::schema::{attachments, idempotency_keys, reports};
+use crate::audit::{self, Actor};
+use crate::clock::Clock;
+use crate::db::schema::{attachments, reports};
 use crate::db::{self, DbConnection};
 use crate::divisions;
+use crate::domain::deadlines;
 use crate::domain::ids::{AttachmentId, ReportId};
 use crate::domain::receipt_code;
 use crate::domain::report::{
@@ -22,6 +24,7 @@ use crate::domain::report::{
 };
 use crate::domain::text;
 use crate::error::ApiError;
+use crate::idempotency::{self, Replay};
 
 /// The answer to a successful submission. `receipt_code` is shown this once.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -35,12 +38,6 @@ pub struct Receipt {
     pub acknowledge_by: Option<NaiveDate>,
     /// The commission accepts or transfers the report by this date (5 working days).
     pub triage_due: NaiveDate,
-}
-
-/// The commission's local date (China Standard Time), which deadlines count from.
-pub fn today_in_china() -> NaiveDate {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&cst).date_naive()
 }
 
 /// An uploaded file already encrypted to disk, with the attachment id it was sealed under.
@@ -67,22 +64,10 @@ pub fn request_fingerprint(body: &[u8], files: &[StagedFile]) -> String {
     hex::encode(hasher.finalize())
 }
 
-pub struct Idempotency {
-    pub key: String,
-    pub fingerprint: String,
-}
+pub use crate::idempotency::Idempotency;
 
+/// The idempotency scope of report submissions.
 const IDEMPOTENCY_SCOPE: &str = "reports.submit";
-
-fn idempotency_aad(key: &str) -> String {
-    format!("idempotency:{IDEMPOTENCY_SCOPE}:{key}")
-}
-
-enum Replay {
-    None,
-    Same(Receipt),
-    Conflict,
-}
 
 fn idempotency_conflict() -> ApiError {
     ApiError::conflict(
@@ -114,28 +99,7 @@ fn division_facts(conn: &mut DbConnection, raw: &RawSubmission) -> QueryResult<D
 /// inside the caller's write transaction.
 fn next_report_number(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
     let name = format!("report_number:{year}");
-    use crate::db::schema::counters;
-    // `ON CONFLICT` is not available through the multi-backend, so it runs on each backend's
-    // own connection; the statement is the same.
-    let start = CounterRow {
-        name: name.clone(),
-        value: 0,
-    };
-    let ensure = diesel::insert_into(counters::table)
-        .values(&start)
-        .on_conflict(counters::name)
-        .do_nothing();
-    match conn {
-        DbConnection::Postgresql(c) => ensure.execute(c)?,
-        DbConnection::Sqlite(c) => ensure.execute(c)?,
-    };
-    diesel::update(counters::table.find(&name))
-        .set(counters::value.eq(counters::value + 1))
-        .execute(conn)?;
-    let value: i64 = counters::table
-        .find(&name)
-        .select(counters::value)
-        .first(conn)?;
+    let value = crate::db::dialect::increment_counter(conn, &name)?;
     Ok(format!("JB-{year}-{value:06}"))
 }
 
@@ -172,7 +136,7 @@ async fn submit_inner(
         move |conn| Ok(division_facts(conn, &raw)?)
     })
     .await?;
-    let today = today_in_china();
+    let today = deadlines::today_in_county(state.clock.now());
     let valid = validate(&raw, today, &facts).map_err(ApiError::validation)?;
     if valid.channel != crate::domain::report::Channel::Web && logged_by.is_none() {
         return Err(ApiError::forbidden(
@@ -211,6 +175,7 @@ async fn submit_inner(
         idempotency,
         logged_by,
         idempotency_ttl: chrono::Duration::hours(state.settings.idempotency_hours as i64),
+        clock: state.clock.clone(),
     };
     let data_key = state.data_key.clone();
     let outcome = db::run(&pool, move |conn| write_report(conn, &data_key, ctx)).await?;
@@ -231,6 +196,7 @@ struct SubmitContext {
     idempotency: Option<Idempotency>,
     logged_by: Option<String>,
     idempotency_ttl: chrono::Duration,
+    clock: Clock,
 }
 
 enum Written {
@@ -250,15 +216,22 @@ fn write_report(
     };
     let attempt = db::write_tx(conn, |conn| {
         if let Some(idem) = &ctx.idempotency {
-            match find_replay(conn, key, idem)? {
+            match idempotency::find_replay(
+                conn,
+                key,
+                IDEMPOTENCY_SCOPE,
+                idem,
+                ctx.clock.now_naive(),
+            )? {
                 Replay::Same(receipt) => return Ok(Written::Replay(receipt)),
                 Replay::Conflict => return Ok(Written::Conflict),
                 Replay::None => {}
             }
         }
-        let now = now_micros();
+        let at = ctx.clock.now();
+        let now = at.naive_utc();
         let id = uuid::Uuid::new_v4().to_string();
-        let year = today_in_china().year();
+        let year = deadlines::today_in_county(at).year();
         let number = next_report_number(conn, year)?;
         let v = &ctx.valid;
         let r = v.reporter.as_ref();
@@ -295,7 +268,7 @@ fn write_report(
             })
             .execute(conn)?;
         for f in &ctx.files {
-            insert_attachment(conn, &id, f, "reporter")?;
+            insert_attachment(conn, &id, f, "reporter", now)?;
         }
         let actor = match &ctx.logged_by {
             Some(user) => Actor::User(user.clone()),
@@ -323,17 +296,15 @@ fn write_report(
             triage_due: ctx.triage_due,
         };
         if let Some(idem) = &ctx.idempotency {
-            let plain = serde_json::to_vec(&receipt).map_err(|e| ApiError::unexpected(e.into()))?;
-            diesel::insert_into(idempotency_keys::table)
-                .values(NewIdempotency {
-                    scope: IDEMPOTENCY_SCOPE,
-                    idem_key: &idem.key,
-                    request_hash: &idem.fingerprint,
-                    response: key.encrypt(&plain, &idempotency_aad(&idem.key)),
-                    created_at: now,
-                    expires_at: now + ctx.idempotency_ttl,
-                })
-                .execute(conn)?;
+            idempotency::save_answer(
+                conn,
+                key,
+                IDEMPOTENCY_SCOPE,
+                idem,
+                &receipt,
+                now,
+                ctx.idempotency_ttl,
+            )?;
         }
         Ok(Written::New(receipt))
     });
@@ -341,7 +312,13 @@ fn write_report(
         // Two requests with one key raced: the loser reads what the winner saved.
         Err(e) if is_unique_violation(&e) && ctx.idempotency.is_some() => {
             let idem = ctx.idempotency.as_ref().expect("checked");
-            match find_replay(conn, key, idem)? {
+            match idempotency::find_replay(
+                conn,
+                key,
+                IDEMPOTENCY_SCOPE,
+                idem,
+                ctx.clock.now_naive(),
+            )? {
                 Replay::Same(receipt) => Ok(Written::Replay(receipt)),
                 Replay::Conflict => Ok(Written::Conflict),
                 Replay::None => Err(e),
@@ -362,39 +339,13 @@ fn is_unique_violation(e: &ApiError) -> bool {
         })
 }
 
-fn find_replay(
-    conn: &mut DbConnection,
-    key: &crate::crypto::DataKey,
-    idem: &Idempotency,
-) -> Result<Replay, ApiError> {
-    let now = now_micros();
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
-        .execute(conn)?;
-    let saved: Option<IdempotencyRow> = idempotency_keys::table
-        .find((IDEMPOTENCY_SCOPE, &idem.key))
-        .select(IdempotencyRow::as_select())
-        .first(conn)
-        .optional()?;
-    match saved {
-        None => Ok(Replay::None),
-        Some(row) if row.request_hash != idem.fingerprint => Ok(Replay::Conflict),
-        Some(row) => {
-            let plain = key
-                .decrypt(&row.response, &idempotency_aad(&idem.key))
-                .map_err(|e| ApiError::unexpected(e.into()))?;
-            let receipt: Receipt =
-                serde_json::from_slice(&plain).map_err(|e| ApiError::unexpected(e.into()))?;
-            Ok(Replay::Same(receipt))
-        }
-    }
-}
-
-/// Records a staged file as an attachment of `report_id`.
+/// Records a staged file as an attachment of `report_id`, uploaded at `now`.
 pub fn insert_attachment(
     conn: &mut DbConnection,
     report_id: &str,
     staged: &StagedFile,
     uploaded_by: &str,
+    now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(attachments::table)
         .values(NewAttachment {
@@ -405,7 +356,7 @@ pub fn insert_attachment(
             size_bytes: staged.file.size as i64,
             sha256: &staged.file.sha256,
             uploaded_by,
-            created_at: now_micros(),
+            created_at: now,
             metadata_removed: &staged.file.removed.join(","),
         })
         .execute(conn)?;

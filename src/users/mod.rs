@@ -2,9 +2,7 @@
 //! sign-in and the admin API build on this.
 
 pub mod models;
-pub mod password;
 pub mod routes;
-pub mod views;
 
 use diesel::prelude::*;
 

@@ -1,7 +1,7 @@
 //! The rows of the staff-account tables as diesel sees them: `users` (as the user
 //! administration reads and writes it), `user_roles`, `teams` and `team_members`. Sign-in's own
-//! views of `users` (credentials, TOTP) are in `auth::models`, so that `auth` never reaches up
-//! into `users`. See docs/architecture.md → "The model layer".
+//! views of `users` (credentials, TOTP, and `UserRow`, the account as shown) are in
+//! `auth::models`, so that `auth` never reaches up into `users`. See docs/architecture.md → "The model layer".
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,21 +9,6 @@ use diesel::prelude::*;
 use crate::db::schema::{team_members, teams, user_roles, users};
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::roles::Role;
-
-/// A staff account as the administration shows it. Never the password hash or TOTP secret.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct UserRow {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub active: bool,
-    pub totp_enabled: bool,
-    pub locked_until: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
-}
 
 /// A new account, with its password already hashed.
 #[derive(Debug, Insertable)]

@@ -6,14 +6,15 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::models::{UserChanges, UserRoleRow};
-use super::views::{list_user_views, load_user_view, UserView};
 use super::{create_user, valid_username, CreateUserError, NewUser};
 use crate::audit::{self, now_micros};
+use crate::auth::accounts::{list_user_views, load_user_view, UserView};
 use crate::auth::extract::Staff;
-use crate::auth::{passwords, tokens, AuthState};
+use crate::auth::{tokens, AuthState};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbPool};
 use crate::domain::ids::UserId;
+use crate::domain::password_policy;
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::domain::text;
@@ -86,7 +87,7 @@ fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
 }
 
 fn check_password(username: &str, password: &str, errors: &mut Vec<FieldError>) {
-    if let Err(v) = passwords::check(username, password) {
+    if let Err(v) = password_policy::check(username, password) {
         errors.push(FieldError::new("password", v.code(), v.to_string()));
     }
 }

@@ -20,6 +20,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod reports;
+mod rules;
 mod text_input;
 mod web;
 
@@ -43,6 +44,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("busy", busy::tests()),
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
+        ("rules", rules::tests()),
         ("web", web::tests()),
         ("text_input", text_input::tests()),
         ("evidence", evidence::tests()),

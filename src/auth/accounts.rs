@@ -1,4 +1,6 @@
-//! How a staff account is shown through the API. Never the password hash or TOTP secret.
+//! How a staff account is shown through the API (sign-in's `me` and the user administration).
+//! Never the password hash or TOTP secret. It lives in `auth`, below `users`, so both use it and
+//! every import points down.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

@@ -1,0 +1,146 @@
+//! Every backend-specific SQL statement of Probity, in one place. Everything else is portable
+//! diesel over [`DbConnection`]; what differs between PostgreSQL and SQLite is a `match` on the
+//! connection's variant here, behind a named function. docs/architecture.md → "Backend-specific
+//! SQL" lists them.
+//!
+//! | function | PostgreSQL | SQLite |
+//! |---|---|---|
+//! | [`begin_write`] | `BEGIN` | `BEGIN IMMEDIATE` (take the write lock up front) |
+//! | [`lock_migrations`] / [`unlock_migrations`] | `pg_advisory_lock` | nothing (one writer) |
+//! | [`lock_audit_head`] | `SELECT … FOR UPDATE` | nothing (`BEGIN IMMEDIATE` holds the lock) |
+//! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
+//! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
+//! | [`increment_counter`] | `ON CONFLICT DO UPDATE` | same statement, SQLite connection |
+//!
+//! `ON CONFLICT` is spoken by both backends, but diesel builds it per backend and not over
+//! `MultiConnection`, so those statements run on each variant's own connection.
+
+use chrono::NaiveDateTime;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+
+use super::models::{CounterRow, JobRow};
+use super::schema::{audit_chain_head, counters, jobs};
+use super::DbConnection;
+
+/// The PostgreSQL advisory-lock key that serialises migrations across starting instances.
+const MIGRATIONS_LOCK_KEY: i64 = 7263001;
+
+/// Opens a write transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken up front
+/// (waiting on `busy_timeout`) instead of failing with "database is locked" half-way; an ordinary
+/// `BEGIN` on PostgreSQL. The caller commits or rolls back (see [`super::write_tx`]).
+pub fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c),
+    }
+}
+
+/// Takes the session-level lock that keeps several starting instances from migrating at once
+/// (PostgreSQL `pg_advisory_lock`; SQLite needs none). Release with [`unlock_migrations`].
+pub fn lock_migrations(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATIONS_LOCK_KEY})"))
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Releases the lock of [`lock_migrations`].
+pub fn unlock_migrations(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATIONS_LOCK_KEY})"))
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Locks the audit chain head row until the transaction ends, so concurrent appends never fork
+/// the chain: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the `BEGIN IMMEDIATE` of
+/// [`begin_write`] already holds the database write lock. Call inside a write transaction.
+pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(c) => audit_chain_head::table
+            .find(1)
+            .select(audit_chain_head::id)
+            .for_update()
+            .first::<i32>(c)
+            .map(|_| ()),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Loads up to `batch` due jobs of the given kinds, oldest first, locking them for the caller's
+/// write transaction. Due: pending with `run_at` empty or reached, or running with a lease that
+/// ended before `now` (a worker that died mid-run). PostgreSQL skips rows other workers hold
+/// (`FOR UPDATE SKIP LOCKED`); on SQLite the write lock of [`begin_write`] keeps others out.
+pub fn claim_jobs(
+    conn: &mut DbConnection,
+    kinds: &[String],
+    pending: &str,
+    running: &str,
+    now: NaiveDateTime,
+    batch: i64,
+) -> QueryResult<Vec<JobRow>> {
+    macro_rules! due {
+        () => {
+            jobs::table
+                .filter(jobs::kind.eq_any(kinds))
+                .filter(
+                    jobs::status
+                        .eq(pending)
+                        .and(jobs::run_at.is_null().or(jobs::run_at.le(now)))
+                        .or(jobs::status.eq(running).and(jobs::locked_until.lt(now))),
+                )
+                .order((jobs::created_at.asc(), jobs::id.asc()))
+                .limit(batch)
+                .select(JobRow::as_select())
+        };
+    }
+    match conn {
+        DbConnection::Postgresql(c) => due!().for_update().skip_locked().load(c),
+        DbConnection::Sqlite(c) => due!().load(c),
+    }
+}
+
+/// Inserts `row` unless a job with the same `(kind, period)` exists (the UNIQUE key of recurring
+/// jobs): `INSERT … ON CONFLICT (kind, period) DO NOTHING`. Returns whether a row was inserted.
+/// Safe to call from every instance at once.
+pub fn insert_job_if_absent(conn: &mut DbConnection, row: &JobRow) -> QueryResult<bool> {
+    let insert = diesel::insert_into(jobs::table)
+        .values(row)
+        .on_conflict((jobs::kind, jobs::period))
+        .do_nothing();
+    let inserted = match conn {
+        DbConnection::Postgresql(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// Adds one to the counter `name` (creating it at 1) and returns the new value:
+/// `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1`, then a read in the same
+/// transaction. Call inside a write transaction so the value is the caller's alone.
+pub fn increment_counter(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
+    let first = CounterRow {
+        name: name.to_string(),
+        value: 1,
+    };
+    let upsert = diesel::insert_into(counters::table)
+        .values(&first)
+        .on_conflict(counters::name)
+        .do_update()
+        .set(counters::value.eq(counters::value + 1));
+    match conn {
+        DbConnection::Postgresql(c) => upsert.execute(c)?,
+        DbConnection::Sqlite(c) => upsert.execute(c)?,
+    };
+    counters::table
+        .find(name)
+        .select(counters::value)
+        .first(conn)
+}

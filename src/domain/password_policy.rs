@@ -1,0 +1,106 @@
+//! The password policy, in one place: at least 12 characters, not the username, not a common
+//! password (security.md, "Passwords"). The list of common passwords ships with the project
+//! (`config/common-passwords.txt`, compiled in). [`check`] is the whole policy (API sign-up,
+//! password changes); [`check_policy`] its basic rules (the CLI's first administrator).
+//! Hashing (Argon2id, OWASP's parameters) runs on the bounded pool in [`crate::hashing`].
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+const COMMON: &str = include_str!("../../config/common-passwords.txt");
+
+fn common() -> &'static HashSet<String> {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_lowercase)
+            .collect()
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyViolation {
+    #[error(transparent)]
+    Basic(#[from] PasswordPolicyError),
+    #[error("this password is on the list of commonly used passwords; choose another")]
+    Common,
+}
+
+impl PolicyViolation {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyViolation::Basic(PasswordPolicyError::TooShort) => "too_short",
+            PolicyViolation::Basic(PasswordPolicyError::SameAsUsername) => "same_as_username",
+            PolicyViolation::Common => "common_password",
+        }
+    }
+}
+
+/// The whole policy for `password` of the account `username`: the basic rules of
+/// [`check_policy`], then not on the common-password list (case-insensitive, trimmed).
+/// Errors: the first rule broken; [`PolicyViolation::code`] is the API's field code.
+pub fn check(username: &str, password: &str) -> Result<(), PolicyViolation> {
+    check_policy(username, password)?;
+    if common().contains(&password.trim().to_lowercase()) {
+        return Err(PolicyViolation::Common);
+    }
+    Ok(())
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordPolicyError {
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("the password must not be the username")]
+    SameAsUsername,
+}
+
+/// The basic rules: at least [`MIN_PASSWORD_CHARS`] characters, not the username (ignoring
+/// case and surrounding spaces). Errors: the rule broken.
+pub fn check_policy(username: &str, password: &str) -> Result<(), PasswordPolicyError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(PasswordPolicyError::TooShort);
+    }
+    if password.trim().eq_ignore_ascii_case(username.trim()) {
+        return Err(PasswordPolicyError::SameAsUsername);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_rejects_short_passwords_and_the_username() {
+        assert_eq!(
+            check_policy("admin", "short"),
+            Err(PasswordPolicyError::TooShort)
+        );
+        assert_eq!(
+            check_policy("administrator1", "Administrator1"),
+            Err(PasswordPolicyError::SameAsUsername)
+        );
+        assert_eq!(check_policy("admin", "a long enough passphrase"), Ok(()));
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        assert!(common().len() >= 100);
+        assert_eq!(check("alice", "Password1234"), Err(PolicyViolation::Common));
+        assert_eq!(
+            check("alice", "QWERTYUIOPASDF"),
+            Err(PolicyViolation::Common)
+        );
+        assert_eq!(
+            check("alice", "short"),
+            Err(PolicyViolation::Basic(PasswordPolicyError::TooShort))
+        );
+        assert_eq!(check("alice", "梅花香自苦寒来 2026 春"), Ok(()));
+    }
+}
