@@ -1,6 +1,7 @@
 //! The password policy: at least 12 characters, not the username, not a common password.
 //! The list of common passwords ships with the project (`config/common-passwords.txt`).
 
+use crate::error::ErrorCode;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -29,11 +30,13 @@ pub enum PolicyViolation {
 }
 
 impl PolicyViolation {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            PolicyViolation::Basic(PasswordPolicyError::TooShort) => "too_short",
-            PolicyViolation::Basic(PasswordPolicyError::SameAsUsername) => "same_as_username",
-            PolicyViolation::Common => "common_password",
+            PolicyViolation::Basic(PasswordPolicyError::TooShort) => ErrorCode::TooShort,
+            PolicyViolation::Basic(PasswordPolicyError::SameAsUsername) => {
+                ErrorCode::SameAsUsername
+            }
+            PolicyViolation::Common => ErrorCode::CommonPassword,
         }
     }
 }

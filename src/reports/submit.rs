@@ -22,6 +22,7 @@ use crate::domain::report::{
 };
 use crate::domain::text;
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 
 /// The answer to a successful submission. `receipt_code` is shown this once.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -86,7 +87,7 @@ enum Replay {
 
 fn idempotency_conflict() -> ApiError {
     ApiError::conflict(
-        "idempotency_key_reused",
+        ErrorCode::IdempotencyKeyReused,
         "This Idempotency-Key was used with a different request. Use a new key for a new report.",
     )
 }
@@ -178,7 +179,7 @@ async fn submit_inner(
         return Err(ApiError::forbidden(
             "Only intake officers log phone, letter and visit reports; the public uses channel \"web\".",
         )
-        .with_code("channel_requires_staff"));
+        .with_code(ErrorCode::ChannelRequiresStaff));
     }
 
     let code = receipt_code::generate();
