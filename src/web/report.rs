@@ -25,7 +25,7 @@ use crate::domain::report::{
     DESCRIPTION_MIN,
 };
 use crate::error::{ApiError, FieldError};
-use crate::reports::submit::{self, Idempotency, Receipt};
+use crate::reports::submit::{self, Idempotency, Receipt, SubmitError};
 use crate::reports::ReportsState;
 
 /// Rows for people accused on the form. More can follow in messages.
@@ -619,8 +619,8 @@ pub async fn submit_form(
     });
     match submit::submit(&state, raw, files, idempotency, None).await {
         Ok(receipt) => receipt_page(&receipt),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let errors = Errors::from_fields(&e.errors, &accused_rows);
+        Err(SubmitError::Invalid(violations)) => {
+            let errors = Errors::from_fields(&violations, &accused_rows);
             form_response(
                 &req,
                 &state,
@@ -632,7 +632,7 @@ pub async fn submit_form(
             )
             .await
         }
-        Err(e) if e.status == StatusCode::CONFLICT => {
+        Err(SubmitError::IdempotencyKeyReused) => {
             // The same form was already submitted with different content: this is a new report.
             let fresh = Values {
                 idempotency_key: new_idempotency_key(),
@@ -653,7 +653,7 @@ pub async fn submit_form(
             )
             .await
         }
-        Err(e) => super::server_error(&e, "/report"),
+        Err(e) => super::server_error(&ApiError::from(e), "/report"),
     }
 }
 
