@@ -7,32 +7,13 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::domain::error_code::ErrorCode;
+pub use crate::domain::violation::FieldViolation;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One bad field in a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field's name as sent, e.g. `reporter.id_number`.
-    pub field: String,
-    /// A stable machine-readable reason, e.g. `required`, `too_short`.
-    pub code: String,
-    /// What was wrong and what is accepted.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+/// One bad field in a request: the domain's `FieldViolation`, served as `{field, code, message}`.
+pub type FieldError = FieldViolation;
 
 /// The problem document, as served.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,7 +25,8 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// Stable machine-readable code.
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ErrorCode,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -52,7 +34,7 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
     /// Extra headers, e.g. `Retry-After` or `WWW-Authenticate`.
@@ -74,7 +56,7 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -91,7 +73,7 @@ impl ApiError {
     }
 
     /// The same answer with a more specific stable code.
-    pub fn with_code(mut self, code: &'static str) -> Self {
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
         self.code = code;
         self
     }
@@ -100,39 +82,39 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "Some fields are invalid; see `errors`.",
         );
         e.errors = errors;
         e
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", detail)
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::CONFLICT, code, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, detail)
             .with_header(header::WWW_AUTHENTICATE, "Bearer")
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
     }
 
     /// 500: the cause is logged, the client sees only that something went wrong.
     pub fn unexpected(source: anyhow::Error) -> Self {
         let mut e = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "The server could not complete the request. Nothing was changed.",
         );
         e.source = Some(source);
@@ -142,7 +124,7 @@ impl ApiError {
     pub fn database_unavailable(source: impl Into<anyhow::Error>) -> Self {
         let mut e = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+            ErrorCode::DatabaseUnavailable,
             "The database is not answering. Try again shortly.",
         )
         .with_header(header::RETRY_AFTER, "5");
@@ -154,7 +136,7 @@ impl ApiError {
     pub fn server_busy() -> Self {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "server_busy",
+            ErrorCode::ServerBusy,
             "The server is busy. Try again in a moment. 服务器繁忙，请稍后再试。",
         )
         .with_header(
@@ -178,7 +160,7 @@ impl ApiError {
                 .to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_string(),
+            code: self.code,
             errors: self.errors.clone(),
         }
     }
@@ -203,7 +185,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if self.status.is_server_error() {
-            tracing::error!(code = self.code, error = %self, "request failed");
+            tracing::error!(code = self.code.as_str(), error = %self, "request failed");
         }
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
@@ -213,7 +195,7 @@ impl ResponseError for ApiError {
             }
         }
         let mut response = response.body(serde_json::to_vec(&self.problem()).unwrap_or_default());
-        crate::http::middleware::apply_security_headers(response.headers_mut(), false);
+        crate::http::headers::apply_security_headers(response.headers_mut(), false);
         response
     }
 }
@@ -225,39 +207,41 @@ pub mod extractors {
     use actix_web::http::StatusCode;
     use actix_web::HttpRequest;
 
-    use super::ApiError;
+    use super::{ApiError, ErrorCode};
 
     pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         let api = match &err {
             JsonPayloadError::ContentType => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "Send the body as application/json.",
             ),
             JsonPayloadError::OverflowKnownLength { limit, .. }
             | JsonPayloadError::Overflow { limit } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("The body is larger than the {limit} bytes accepted."),
             ),
             JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("The JSON does not have the expected shape: {e}"),
             ),
-            JsonPayloadError::Deserialize(e) => {
-                ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
-            }
-            other => {
-                ApiError::bad_request("bad_body", format!("The body could not be read: {other}"))
-            }
+            JsonPayloadError::Deserialize(e) => ApiError::bad_request(
+                ErrorCode::MalformedJson,
+                format!("The body is not valid JSON: {e}"),
+            ),
+            other => ApiError::bad_request(
+                ErrorCode::BadBody,
+                format!("The body could not be read: {other}"),
+            ),
         };
         api.into()
     }
 
     pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!("The query string is invalid: {err}"),
         )
         .into()
@@ -266,7 +250,7 @@ pub mod extractors {
     pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("No such resource: {err}"),
         )
         .into()

@@ -10,6 +10,7 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::api_contract::Contract;
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
 use crate::{audit, auth, divisions, health, reports, users};
 
@@ -131,7 +132,7 @@ pub async fn no_route(
                 .join(", ");
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 format!(
                     "{} does not accept {}; it accepts {allow}.",
                     req.path(),

@@ -17,6 +17,7 @@ use crate::db::schema::api_keys;
 use crate::db::{self, DbPool};
 use crate::domain::ids::ApiKeyId;
 use crate::domain::permissions::{scope_permission, Permission, SERVICE_SCOPES};
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError, Problem};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,14 +85,14 @@ pub async fn create(
     if crate::domain::text::check_length(&name, 1, 100).is_some() {
         errors.push(FieldError::new(
             "name",
-            "invalid_length",
+            ErrorCode::InvalidLength,
             "name must have 1–100 characters",
         ));
     }
     if req.scopes.is_empty() {
         errors.push(FieldError::new(
             "scopes",
-            "required",
+            ErrorCode::Required,
             "give at least one scope",
         ));
     }
@@ -101,7 +102,7 @@ pub async fn create(
             let known: Vec<&str> = SERVICE_SCOPES.iter().map(|(n, _)| *n).collect();
             errors.push(FieldError::new(
                 "scopes",
-                "unknown_scope",
+                ErrorCode::UnknownScope,
                 format!("unknown scope {s:?}; scopes are {}", known.join(", ")),
             ));
         } else if !scopes.contains(s) {

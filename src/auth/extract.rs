@@ -23,6 +23,7 @@ use crate::db::{self, DbPool};
 use crate::domain::permissions::{allows, scope_permission, Permission};
 use crate::domain::roles::Role;
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -278,7 +279,7 @@ impl FromRequest for Staff {
             if s.totp_enrolment_only {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "totp_enrolment_required",
+                    ErrorCode::TotpEnrolmentRequired,
                     "Your role requires two-factor sign-in: enrol with POST /api/v1/me/totp, \
                      confirm, then sign in again with a code.",
                 ));

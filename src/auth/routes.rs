@@ -19,6 +19,7 @@ use crate::db::{self, DbConnection, DbPool};
 use crate::domain::password_policy;
 use crate::domain::permissions::{permissions_of, Permission};
 use crate::domain::roles::Role;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::notify;
 
@@ -93,7 +94,8 @@ pub fn roles_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Role>
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("The username or password is wrong.").with_code("invalid_credentials")
+    ApiError::unauthorized("The username or password is wrong.")
+        .with_code(ErrorCode::InvalidCredentials)
 }
 
 fn retry_after(error: ApiError, wait: std::time::Duration) -> ApiError {
@@ -104,7 +106,7 @@ fn throttled(wait: std::time::Duration) -> ApiError {
     retry_after(
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "login_throttled",
+            ErrorCode::LoginThrottled,
             "Too many failed sign-ins; wait before trying again (see Retry-After).",
         ),
         wait,
@@ -116,7 +118,7 @@ fn locked(wait: std::time::Duration) -> ApiError {
         ApiError::unauthorized(
             "This account is locked after repeated failed sign-ins; try again later.",
         )
-        .with_code("account_locked"),
+        .with_code(ErrorCode::AccountLocked),
         wait,
     )
 }
@@ -259,7 +261,7 @@ pub async fn login(
             return Err(ApiError::unauthorized(
                 "This account signs in with a TOTP code: send it as `totp`.",
             )
-            .with_code("totp_required"));
+            .with_code(ErrorCode::TotpRequired));
         };
         let secret = user
             .totp_secret
@@ -333,7 +335,8 @@ pub async fn login(
 }
 
 fn invalid_totp() -> ApiError {
-    ApiError::unauthorized("The TOTP code is wrong or already used.").with_code("invalid_totp")
+    ApiError::unauthorized("The TOTP code is wrong or already used.")
+        .with_code(ErrorCode::InvalidTotp)
 }
 
 /// Records `step` as the user's last accepted TOTP time step, only if it is newer than the one
@@ -354,7 +357,7 @@ fn claim_totp_step(conn: &mut DbConnection, user_id: &str, step: i64) -> QueryRe
 
 fn totp_already_enabled() -> ApiError {
     ApiError::conflict(
-        "totp_already_enabled",
+        ErrorCode::TotpAlreadyEnabled,
         "TOTP is already enabled for this account.",
     )
 }
@@ -447,7 +450,7 @@ pub async fn refresh(
     .await?;
     match result {
         RefreshResult::Refused(why) => {
-            Err(ApiError::unauthorized(why).with_code("invalid_refresh_token"))
+            Err(ApiError::unauthorized(why).with_code(ErrorCode::InvalidRefreshToken))
         }
         RefreshResult::Issued {
             user_id,
@@ -678,7 +681,7 @@ pub async fn confirm_totp(
                 .and_then(|s| auth.data_key.decrypt(&s, &totp_aad(&user_id)).ok())
                 .ok_or_else(|| {
                     ApiError::conflict(
-                        "totp_not_started",
+                        ErrorCode::TotpNotStarted,
                         "Start enrolment with POST /me/totp first.",
                     )
                 })?;
@@ -686,7 +689,7 @@ pub async fn confirm_totp(
             let wrong_code = || {
                 ApiError::validation(vec![FieldError::new(
                     "code",
-                    "invalid_totp",
+                    ErrorCode::InvalidTotp,
                     "The code does not match or was already used; check the authenticator \
                      app's clock.",
                 )])
@@ -783,7 +786,7 @@ pub async fn change_password(
     .await?;
     if !auth.verify_password(current_password, Some(stored)).await? {
         return Err(ApiError::unauthorized("The current password is wrong.")
-            .with_code("invalid_credentials"));
+            .with_code(ErrorCode::InvalidCredentials));
     }
     let hash = auth.hash_password(new_password).await?;
     let user_id = who.user_id.clone();

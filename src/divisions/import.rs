@@ -11,6 +11,7 @@ use std::fmt;
 
 use super::Division;
 use crate::domain::divisions::{self as rules, Level, Violation};
+use crate::error::ErrorCode;
 use crate::error::FieldError;
 
 pub const HEADER: [&str; 4] = ["code", "name", "level", "parent_code"];
@@ -20,13 +21,13 @@ pub const HEADER: [&str; 4] = ["code", "name", "level", "parent_code"];
 pub struct LineError {
     pub line: u64,
     /// The stable code of the first problem on the line, e.g. `wrong_length`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Every problem on the line, in words.
     pub message: String,
 }
 
 impl LineError {
-    fn new(line: u64, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(line: u64, code: ErrorCode, message: impl Into<String>) -> Self {
         LineError {
             line,
             code,
@@ -106,12 +107,18 @@ pub fn plan(
         .from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![LineError::new(1, "unreadable", e.to_string())]),
+        Err(e) => {
+            return Err(vec![LineError::new(
+                1,
+                ErrorCode::Unreadable,
+                e.to_string(),
+            )])
+        }
     };
     if header.iter().all(String::is_empty) {
         return Err(vec![LineError::new(
             1,
-            "missing_header",
+            ErrorCode::MissingHeader,
             "the file is empty; its first line must be the header code,name,level,parent_code",
         )]);
     }
@@ -122,7 +129,7 @@ pub fn plan(
     if sorted != wanted {
         return Err(vec![LineError::new(
             1,
-            "bad_header",
+            ErrorCode::BadHeader,
             format!(
                 "the header must name the columns code,name,level,parent_code; it is {}",
                 header.join(",")
@@ -150,7 +157,7 @@ pub fn plan(
                 if record.len() != HEADER.len() {
                     errors.push(LineError::new(
                         line,
-                        "wrong_field_count",
+                        ErrorCode::WrongFieldCount,
                         format!(
                             "expected 4 fields (code,name,level,parent_code), found {}",
                             record.len()
@@ -169,14 +176,14 @@ pub fn plan(
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| start_line(text, p));
-                errors.push(LineError::new(line, "unreadable", e.to_string()));
+                errors.push(LineError::new(line, ErrorCode::Unreadable, e.to_string()));
             }
         }
     }
     if records.is_empty() && errors.is_empty() {
         return Err(vec![LineError::new(
             1,
-            "no_rows",
+            ErrorCode::NoRows,
             "the file has a header but no rows",
         )]);
     }
@@ -194,7 +201,7 @@ pub fn plan(
         if let Some((first, _)) = seen.get(code.as_str()) {
             found.push(Violation::new(
                 "code",
-                "duplicate_code",
+                ErrorCode::DuplicateCode,
                 format!("code {code} is already on line {first}"),
             ));
         }
@@ -209,7 +216,7 @@ pub fn plan(
                     None => match first_line.get(p.as_str()) {
                         Some(later) => found.push(Violation::new(
                             "parent_code",
-                            "parent_later_in_file",
+                            ErrorCode::ParentLaterInFile,
                             format!(
                                 "the parent {p} comes later in the file (line {later}); list \
                                  each parent before its children"
@@ -217,7 +224,7 @@ pub fn plan(
                         )),
                         None => found.push(Violation::new(
                             "parent_code",
-                            "unknown_parent",
+                            ErrorCode::UnknownParent,
                             format!(
                                 "the parent {p} is neither earlier in the file nor in the database"
                             ),
@@ -233,7 +240,7 @@ pub fn plan(
                     if d.level != l.as_str() || d.parent_code.as_ref() != parent.as_ref() {
                         found.push(Violation::new(
                             "code",
-                            "conflicts_existing",
+                            ErrorCode::ConflictsExisting,
                             format!(
                                 "{code} already exists as a {} under {}; an import can change \
                                  only its name",
@@ -371,7 +378,7 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 6);
         assert_eq!(errors[0].field(), "line 6");
-        assert_eq!(errors[0].code, "wrong_length");
+        assert_eq!(errors[0].code, ErrorCode::WrongLength);
         assert!(errors[0].message.contains("9 digits"), "{}", errors[0]);
     }
 
@@ -379,7 +386,10 @@ mod tests {
     fn child_code_must_start_with_the_parents() {
         let text = format!("{GOOD}360734101201,沙坝村,village,360734100\n");
         let errors = bad(&text, &none());
-        assert_eq!((errors[0].line, errors[0].code), (6, "not_under_parent"));
+        assert_eq!(
+            (errors[0].line, errors[0].code),
+            (6, ErrorCode::NotUnderParent)
+        );
         assert!(errors[0].message.contains("360734100"), "{}", errors[0]);
     }
 
@@ -387,21 +397,27 @@ mod tests {
     fn unknown_level_is_refused() {
         let text = format!("{GOOD}360734102,留车镇,town,360734\n");
         let errors = bad(&text, &none());
-        assert_eq!((errors[0].line, errors[0].code), (6, "unknown_level"));
+        assert_eq!(
+            (errors[0].line, errors[0].code),
+            (6, ErrorCode::UnknownLevel)
+        );
     }
 
     #[test]
     fn missing_parent_is_refused() {
         let text = format!("{GOOD}360734105201,大坝村,village,360734105\n");
         let errors = bad(&text, &none());
-        assert_eq!((errors[0].line, errors[0].code), (6, "unknown_parent"));
+        assert_eq!(
+            (errors[0].line, errors[0].code),
+            (6, ErrorCode::UnknownParent)
+        );
         // …and a parent listed after its child is explained as such.
         let text = "code,name,level,parent_code\n360734100,长宁镇,township,360734\n\
                     360734,寻乌县,county,\n";
         let errors = bad(text, &none());
         assert_eq!(
             (errors[0].line, errors[0].code),
-            (2, "parent_later_in_file")
+            (2, ErrorCode::ParentLaterInFile)
         );
         assert!(errors[0].message.contains("line 3"), "{}", errors[0]);
     }
@@ -411,7 +427,10 @@ mod tests {
         let text = format!("{GOOD}360734100,长宁镇,township,360734\n");
         let errors = bad(&text, &none());
         assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].line, errors[0].code), (6, "duplicate_code"));
+        assert_eq!(
+            (errors[0].line, errors[0].code),
+            (6, ErrorCode::DuplicateCode)
+        );
         assert!(errors[0].message.contains("line 3"), "{}", errors[0]);
     }
 
@@ -432,8 +451,8 @@ mod tests {
         // Several problems on one line are all told, in one message.
         assert!(errors[0].message.contains("digits only"), "{}", errors[0]);
         assert!(errors[0].message.contains("name"), "{}", errors[0]);
-        assert_eq!(errors[1].code, "wrong_parent_level");
-        assert_eq!(errors[2].code, "wrong_field_count");
+        assert_eq!(errors[1].code, ErrorCode::WrongParentLevel);
+        assert_eq!(errors[2].code, ErrorCode::WrongFieldCount);
     }
 
     #[test]
@@ -445,17 +464,23 @@ mod tests {
         ]);
         let text = "code,name,level,parent_code\n360734100,长宁镇,township,360734\n";
         let errors = bad(text, &existing);
-        assert_eq!((errors[0].line, errors[0].code), (2, "conflicts_existing"));
+        assert_eq!(
+            (errors[0].line, errors[0].code),
+            (2, ErrorCode::ConflictsExisting)
+        );
         assert!(errors[0].message.contains("only its name"), "{}", errors[0]);
     }
 
     #[test]
     fn header_must_be_right() {
         let errors = bad("", &none());
-        assert_eq!((errors[0].line, errors[0].code), (1, "missing_header"));
+        assert_eq!(
+            (errors[0].line, errors[0].code),
+            (1, ErrorCode::MissingHeader)
+        );
         let errors = bad("code,name,level\n360734,寻乌县,county\n", &none());
-        assert_eq!((errors[0].line, errors[0].code), (1, "bad_header"));
+        assert_eq!((errors[0].line, errors[0].code), (1, ErrorCode::BadHeader));
         let errors = bad("code,name,level,parent_code\n", &none());
-        assert_eq!(errors[0].code, "no_rows");
+        assert_eq!(errors[0].code, ErrorCode::NoRows);
     }
 }

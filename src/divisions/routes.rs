@@ -18,6 +18,7 @@ use crate::db::{self, DbPool};
 use crate::domain::divisions::{self as rules, Level, Violation};
 use crate::domain::permissions::Permission;
 use crate::domain::text;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery, MAX_LIMIT};
 
@@ -176,7 +177,7 @@ pub async fn create_division(
             };
             if super::find(conn, &code)?.is_some() {
                 return Err(ApiError::conflict(
-                    "division_exists",
+                    ErrorCode::DivisionExists,
                     format!(
                         "Division {code} exists already; rename it with PATCH \
                          /api/v1/divisions/{code}."
@@ -250,7 +251,7 @@ fn check_csv_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     let unsupported = |detail: &str| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             detail,
         )
     };
@@ -300,12 +301,15 @@ pub async fn import_divisions(
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("bad_body", format!("The body could not be read: {e}"))
+            ApiError::bad_request(
+                ErrorCode::BadBody,
+                format!("The body could not be read: {e}"),
+            )
         })?;
         if body.len() + chunk.len() > IMPORT_BODY_LIMIT {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("The file is larger than the {IMPORT_BODY_LIMIT} bytes accepted."),
             ));
         }
@@ -314,7 +318,7 @@ pub async fn import_divisions(
     let text = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_encoding",
+            ErrorCode::InvalidEncoding,
             "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and send it again.",
         )
     })?;
@@ -387,7 +391,7 @@ pub async fn list_officials(
         Some(None) => {
             errors.push(FieldError::new(
                 "cursor",
-                "invalid",
+                ErrorCode::Invalid,
                 "cursor must be a next_cursor value from a previous page",
             ));
             None
@@ -470,7 +474,7 @@ pub async fn create_official(
                 )),
                 None if division.is_none() => found.push(Violation::new(
                     "division_code",
-                    "unknown_division",
+                    ErrorCode::UnknownDivision,
                     format!("no division has code {division_code}"),
                 )),
                 None => {}

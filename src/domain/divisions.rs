@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::domain::error_code::ErrorCode;
 use crate::error::FieldError;
 
 /// County (县), township (乡镇) or village (村).
@@ -72,12 +73,12 @@ pub const NAME_MAX: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub field: &'static str,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl Violation {
-    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, code: ErrorCode, message: impl Into<String>) -> Self {
         Violation {
             field,
             code,
@@ -104,14 +105,14 @@ pub fn check_name(field: &'static str, name: &str) -> Option<Violation> {
     if super::text::check_length(&name, 1, NAME_MAX).is_some() {
         return Some(Violation::new(
             field,
-            "invalid_length",
+            ErrorCode::InvalidLength,
             format!("{field} must have 1–{NAME_MAX} characters; it has {len}"),
         ));
     }
     if name.chars().any(char::is_control) {
         return Some(Violation::new(
             field,
-            "invalid_characters",
+            ErrorCode::InvalidCharacters,
             format!("{field} must not contain line breaks or other control characters"),
         ));
     }
@@ -123,7 +124,7 @@ pub fn check_level(level: &str) -> Result<Level, Violation> {
     Level::parse(level).ok_or_else(|| {
         Violation::new(
             "level",
-            "unknown_level",
+            ErrorCode::UnknownLevel,
             format!("level {level:?} is not one of county, township, village"),
         )
     })
@@ -150,14 +151,14 @@ pub fn check_division(
     if !all_digits(code) {
         found.push(Violation::new(
             "code",
-            "not_digits",
+            ErrorCode::NotDigits,
             format!("code {code:?} must be digits only"),
         ));
     } else {
         match level {
             Some(l) if code.len() != l.code_len() => found.push(Violation::new(
                 "code",
-                "wrong_length",
+                ErrorCode::WrongLength,
                 format!(
                     "a {l} code has {} digits; {code} has {}",
                     l.code_len(),
@@ -166,7 +167,7 @@ pub fn check_division(
             )),
             Some(l) if l != Level::County && code.ends_with("000") => found.push(Violation::new(
                 "code",
-                "reserved_code",
+                ErrorCode::ReservedCode,
                 format!(
                     "{code} ends in 000, which stands for its parent itself; a {l} code cannot \
                      end in 000"
@@ -175,7 +176,7 @@ pub fn check_division(
             Some(_) => code_ok = true,
             None if ![6, 9, 12].contains(&code.len()) => found.push(Violation::new(
                 "code",
-                "wrong_length",
+                ErrorCode::WrongLength,
                 format!(
                     "a code has 6 (county), 9 (township) or 12 (village) digits; {code} has {}",
                     code.len()
@@ -190,14 +191,14 @@ pub fn check_division(
     match (level, parent_code) {
         (Some(Level::County), Some(p)) => found.push(Violation::new(
             "parent_code",
-            "not_allowed",
+            ErrorCode::NotAllowed,
             format!("a county has no parent; leave parent_code empty (got {p})"),
         )),
         (Some(l), None) if l != Level::County => {
             let pl = l.parent().expect("below county");
             found.push(Violation::new(
                 "parent_code",
-                "required",
+                ErrorCode::Required,
                 format!("a {l} needs parent_code: the code of its {pl}"),
             ));
         }
@@ -206,7 +207,7 @@ pub fn check_division(
             if !all_digits(p) || p.len() != pl.code_len() {
                 found.push(Violation::new(
                     "parent_code",
-                    "wrong_parent_level",
+                    ErrorCode::WrongParentLevel,
                     format!(
                         "the parent of a {l} is a {pl}, whose code has {} digits; got {p:?}",
                         pl.code_len()
@@ -215,7 +216,7 @@ pub fn check_division(
             } else if code_ok && !code.starts_with(p) {
                 found.push(Violation::new(
                     "code",
-                    "not_under_parent",
+                    ErrorCode::NotUnderParent,
                     format!(
                         "a {l}'s code starts with its {pl}'s code: {code} does not start with {p}"
                     ),
@@ -233,12 +234,12 @@ pub fn check_parent(level: Level, parent_code: &str, found: Option<Level>) -> Op
     match found {
         None => Some(Violation::new(
             "parent_code",
-            "unknown_parent",
+            ErrorCode::UnknownParent,
             format!("no division has code {parent_code}; the parent must exist first"),
         )),
         Some(f) if f != wanted => Some(Violation::new(
             "parent_code",
-            "wrong_parent_level",
+            ErrorCode::WrongParentLevel,
             format!("{parent_code} is a {f}; the parent of a {level} must be a {wanted}"),
         )),
         Some(_) => None,
@@ -271,12 +272,12 @@ pub fn check_official_division(
     match division {
         None => Some(Violation::new(
             "division_code",
-            "unknown_division",
+            ErrorCode::UnknownDivision,
             format!("no division has code {division_code}"),
         )),
         Some(d) if d != level => Some(Violation::new(
             field,
-            "level_mismatch",
+            ErrorCode::LevelMismatch,
             format!("{division_code} is a {d}; a {level} official must serve in a {level}"),
         )),
         Some(_) => None,
@@ -287,7 +288,7 @@ pub fn check_official_division(
 mod tests {
     use super::*;
 
-    fn codes(found: &[Violation]) -> Vec<&'static str> {
+    fn codes(found: &[Violation]) -> Vec<ErrorCode> {
         found.iter().map(|v| v.code).collect()
     }
 
@@ -307,36 +308,36 @@ mod tests {
     #[test]
     fn code_rules() {
         let (_, f) = check_division("36073A", "x", "county", None);
-        assert_eq!(codes(&f), ["not_digits"]);
+        assert_eq!(codes(&f), [ErrorCode::NotDigits]);
         let (_, f) = check_division("36073410", "x", "township", Some("360734"));
-        assert_eq!(codes(&f), ["wrong_length"]);
+        assert_eq!(codes(&f), [ErrorCode::WrongLength]);
         assert!(f[0].message.contains("9 digits"), "{}", f[0].message);
         let (_, f) = check_division("360735100", "x", "township", Some("360734"));
-        assert_eq!(codes(&f), ["not_under_parent"]);
+        assert_eq!(codes(&f), [ErrorCode::NotUnderParent]);
         assert_eq!(f[0].field, "code");
         let (_, f) = check_division("360734000", "x", "township", Some("360734"));
-        assert_eq!(codes(&f), ["reserved_code"]);
+        assert_eq!(codes(&f), [ErrorCode::ReservedCode]);
         let (_, f) = check_division("3607341", "x", "hamlet", None);
-        assert_eq!(codes(&f), ["unknown_level", "wrong_length"]);
+        assert_eq!(codes(&f), [ErrorCode::UnknownLevel, ErrorCode::WrongLength]);
     }
 
     #[test]
     fn parent_rules() {
         let (_, f) = check_division("360734", "寻乌县", "county", Some("360700"));
-        assert_eq!(codes(&f), ["not_allowed"]);
+        assert_eq!(codes(&f), [ErrorCode::NotAllowed]);
         let (_, f) = check_division("360734100", "长宁镇", "township", None);
-        assert_eq!(codes(&f), ["required"]);
+        assert_eq!(codes(&f), [ErrorCode::Required]);
         let (_, f) = check_division("360734100201", "x", "village", Some("360734"));
-        assert_eq!(codes(&f), ["wrong_parent_level"]);
+        assert_eq!(codes(&f), [ErrorCode::WrongParentLevel]);
         assert_eq!(
             check_parent(Level::Township, "360734", None).unwrap().code,
-            "unknown_parent"
+            ErrorCode::UnknownParent
         );
         assert_eq!(
             check_parent(Level::Village, "360734", Some(Level::County))
                 .unwrap()
                 .code,
-            "wrong_parent_level"
+            ErrorCode::WrongParentLevel
         );
         assert!(check_parent(Level::Village, "360734100", Some(Level::Township)).is_none());
     }
@@ -347,12 +348,15 @@ mod tests {
         assert!(check_name("name", &"村".repeat(50)).is_none());
         assert_eq!(
             check_name("name", &"村".repeat(51)).unwrap().code,
-            "invalid_length"
+            ErrorCode::InvalidLength
         );
-        assert_eq!(check_name("name", "  ").unwrap().code, "invalid_length");
+        assert_eq!(
+            check_name("name", "  ").unwrap().code,
+            ErrorCode::InvalidLength
+        );
         assert_eq!(
             check_name("name", "上坪\n村").unwrap().code,
-            "invalid_characters"
+            ErrorCode::InvalidCharacters
         );
     }
 
@@ -364,17 +368,21 @@ mod tests {
         assert_eq!(l, None);
         assert_eq!(
             codes(&f),
-            ["invalid_length", "invalid_length", "unknown_level"]
+            [
+                ErrorCode::InvalidLength,
+                ErrorCode::InvalidLength,
+                ErrorCode::UnknownLevel
+            ]
         );
         let v =
             check_official_division(Level::Village, "360734100", Some(Level::Township), "level")
                 .unwrap();
-        assert_eq!((v.field, v.code), ("level", "level_mismatch"));
+        assert_eq!((v.field, v.code), ("level", ErrorCode::LevelMismatch));
         assert_eq!(
             check_official_division(Level::Village, "1", None, "level")
                 .unwrap()
                 .code,
-            "unknown_division"
+            ErrorCode::UnknownDivision
         );
     }
 }

@@ -7,6 +7,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use super::error_code::ErrorCode;
+
 const COMMON: &str = include_str!("../../config/common-passwords.txt");
 
 fn common() -> &'static HashSet<String> {
@@ -30,11 +32,13 @@ pub enum PolicyViolation {
 }
 
 impl PolicyViolation {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            PolicyViolation::Basic(PasswordPolicyError::TooShort) => "too_short",
-            PolicyViolation::Basic(PasswordPolicyError::SameAsUsername) => "same_as_username",
-            PolicyViolation::Common => "common_password",
+            PolicyViolation::Basic(PasswordPolicyError::TooShort) => ErrorCode::TooShort,
+            PolicyViolation::Basic(PasswordPolicyError::SameAsUsername) => {
+                ErrorCode::SameAsUsername
+            }
+            PolicyViolation::Common => ErrorCode::CommonPassword,
         }
     }
 }

@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::error_code::ErrorCode;
 use super::id_number::{self, IdNumberError};
 use super::text::{self, LengthProblem};
-use crate::error::FieldError;
+use super::violation::FieldViolation;
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal / $zh:literal),+ $(,)? }) => {
@@ -180,6 +181,14 @@ pub struct ValidSubmission {
 pub const DESCRIPTION_MIN: usize = 20;
 pub const DESCRIPTION_MAX: usize = 10_000;
 pub const ACCUSED_MAX: usize = 20;
+/// The longest name of a person (an accused person, the reporter), in characters.
+pub const NAME_MAX: usize = 50;
+/// The longest position (职务) of an accused person, in characters.
+pub const POSITION_MAX: usize = 50;
+/// The longest address of the reporter, in characters.
+pub const ADDRESS_MAX: usize = 200;
+/// What the pages say when the township or the village is missing.
+const PLACE_REQUIRED_ZH: &str = "请选择事情发生的乡镇和村。";
 
 /// Free text, cleaned (`text::clean`); `None` when nothing visible is left.
 fn trimmed(s: &Option<String>) -> Option<String> {
@@ -238,61 +247,66 @@ pub fn validate(
     raw: &RawSubmission,
     today: NaiveDate,
     divisions: &DivisionFacts,
-) -> Result<ValidSubmission, Vec<FieldError>> {
+) -> Result<ValidSubmission, Vec<FieldViolation>> {
     // Controls first: a field holding one is reported as such, whatever else is wrong with it.
-    let mut errors: Vec<FieldError> = text_fields(raw)
+    let mut errors: Vec<FieldViolation> = text_fields(raw)
         .into_iter()
         .filter_map(|(field, value)| text::check_controls(&field, value).err())
         .collect();
     let refused: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
-    let mut err = |field: &str, code: &str, message: String| {
-        if refused.iter().any(|f| f == field) {
+    let mut err = |v: FieldViolation| {
+        if refused.contains(&v.field) {
             return;
         }
-        errors.push(FieldError::new(field, code, message))
+        errors.push(v)
     };
 
     let programme = match trimmed(&raw.programme) {
         None => {
-            err(
+            err(FieldViolation::new(
                 "programme",
-                "required",
+                ErrorCode::Required,
                 format!("choose one of {}", Programme::names()),
-            );
+            )
+            .zh("请选择举报涉及的项目。"));
             None
         }
         Some(p) => Programme::parse(&p).or_else(|| {
-            err(
+            err(FieldViolation::new(
                 "programme",
-                "unknown_value",
+                ErrorCode::UnknownValue,
                 format!("unknown programme {p:?}; use one of {}", Programme::names()),
-            );
+            )
+            .zh("所选项目无效，请重新选择。"));
             None
         }),
     };
 
     let mut misconduct = Vec::new();
     match &raw.misconduct {
-        None => err(
+        None => err(FieldViolation::new(
             "misconduct",
-            "required",
+            ErrorCode::Required,
             format!("give one or more of {}", Misconduct::names()),
-        ),
-        Some(list) if list.is_empty() => err(
+        )
+        .zh("请至少选择一种问题类型。")),
+        Some(list) if list.is_empty() => err(FieldViolation::new(
             "misconduct",
-            "required",
+            ErrorCode::Required,
             format!("give one or more of {}", Misconduct::names()),
-        ),
+        )
+        .zh("请至少选择一种问题类型。")),
         Some(list) => {
             for (i, m) in list.iter().enumerate() {
                 match Misconduct::parse(m.trim()) {
                     Some(v) if !misconduct.contains(&v) => misconduct.push(v),
                     Some(_) => {}
-                    None => err(
-                        &format!("misconduct[{i}]"),
-                        "unknown_value",
+                    None => err(FieldViolation::new(
+                        format!("misconduct[{i}]"),
+                        ErrorCode::UnknownValue,
                         format!("unknown misconduct type {m:?}; use {}", Misconduct::names()),
-                    ),
+                    )
+                    .zh("所选问题类型无效，请重新选择。")),
                 }
             }
         }
@@ -300,61 +314,78 @@ pub fn validate(
 
     let township_code = code(&raw.township_code);
     match &township_code {
-        None => err(
+        None => err(FieldViolation::new(
             "township_code",
-            "required",
-            "choose the township (乡镇)".into(),
-        ),
-        Some(_) if !divisions.township_exists => err(
+            ErrorCode::Required,
+            "choose the township (乡镇)",
+        )
+        .zh(PLACE_REQUIRED_ZH)),
+        Some(_) if !divisions.township_exists => err(FieldViolation::new(
             "township_code",
-            "unknown_township",
-            "no township has this code".into(),
-        ),
+            ErrorCode::UnknownTownship,
+            "no township has this code",
+        )),
         _ => {}
     }
     let village_code = code(&raw.village_code);
     match (&village_code, &divisions.village_parent) {
-        (None, _) => err("village_code", "required", "choose the village (村)".into()),
-        (Some(_), None) => err(
+        (None, _) => err(FieldViolation::new(
             "village_code",
-            "unknown_village",
-            "no village has this code".into(),
-        ),
+            ErrorCode::Required,
+            "choose the village (村)",
+        )
+        .zh(PLACE_REQUIRED_ZH)),
+        (Some(_), None) => err(FieldViolation::new(
+            "village_code",
+            ErrorCode::UnknownVillage,
+            "no village has this code",
+        )),
         (Some(_), Some(parent)) => {
             if township_code.is_some() && divisions.township_exists && parent != &township_code {
-                err(
+                err(FieldViolation::new(
                     "village_code",
-                    "village_not_in_township",
-                    "this village is not in the chosen township".into(),
-                );
+                    ErrorCode::VillageNotInTownship,
+                    "this village is not in the chosen township",
+                ));
             }
         }
     }
 
     if raw.accused.len() > ACCUSED_MAX {
-        err(
+        err(FieldViolation::new(
             "accused",
-            "too_many",
+            ErrorCode::TooMany,
             format!("name at most {ACCUSED_MAX} people"),
-        );
+        )
+        .limit(ACCUSED_MAX)
+        .zh(format!("被举报人最多填写{ACCUSED_MAX}名。")));
     }
     let mut accused = Vec::new();
     for (i, a) in raw.accused.iter().enumerate() {
         let name = text::clean(&a.name);
-        if text::check_length(&name, 1, 50).is_some() {
-            err(
-                &format!("accused[{i}].name"),
-                "invalid_length",
-                "a name has 1–50 characters".into(),
-            );
+        if text::check_length(&name, 1, NAME_MAX).is_some() {
+            err(FieldViolation::new(
+                format!("accused[{i}].name"),
+                ErrorCode::InvalidLength,
+                format!("a name has 1–{NAME_MAX} characters"),
+            )
+            .limit(NAME_MAX)
+            .zh(format!(
+                "请填写被举报人的姓名（1至{NAME_MAX}个字）；不知道全名可以写“张某”。"
+            )));
         }
         let position = trimmed(&a.position);
-        if position.as_ref().is_some_and(|p| p.chars().count() > 50) {
-            err(
-                &format!("accused[{i}].position"),
-                "too_long",
-                "at most 50 characters".into(),
-            );
+        if position
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > POSITION_MAX)
+        {
+            err(FieldViolation::new(
+                format!("accused[{i}].position"),
+                ErrorCode::TooLong,
+                format!("at most {POSITION_MAX} characters"),
+            )
+            .limit(POSITION_MAX)
+            .zh(format!("职务不能超过{POSITION_MAX}个字。")));
         }
         accused.push(AccusedPerson { name, position });
     }
@@ -363,16 +394,24 @@ pub fn validate(
     // towards the maximum. See `domain::text`.
     let description = text::clean(raw.description.as_deref().unwrap_or_default());
     match text::check_length(&description, DESCRIPTION_MIN, DESCRIPTION_MAX) {
-        Some(p @ (LengthProblem::Required | LengthProblem::TooShort)) => err(
+        Some(p @ (LengthProblem::Required | LengthProblem::TooShort)) => err(FieldViolation::new(
             "description",
             p.code(),
             format!("describe what happened in at least {DESCRIPTION_MIN} visible characters"),
-        ),
-        Some(LengthProblem::TooLong) => err(
+        )
+        .limit(DESCRIPTION_MIN)
+        .zh(if p == LengthProblem::Required {
+            format!("请写明事情经过，至少{DESCRIPTION_MIN}个字。")
+        } else {
+            format!("描述太短，请至少写{DESCRIPTION_MIN}个字，说清楚什么人、什么时候、做了什么事。")
+        })),
+        Some(LengthProblem::TooLong) => err(FieldViolation::new(
             "description",
-            "too_long",
+            ErrorCode::TooLong,
             format!("at most {DESCRIPTION_MAX} characters"),
-        ),
+        )
+        .limit(DESCRIPTION_MAX)
+        .zh(format!("描述不能超过{DESCRIPTION_MAX}个字。"))),
         None => {}
     }
 
@@ -383,16 +422,20 @@ pub fn validate(
             .filter(|v| !v.is_empty())?;
         match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
             Ok(d) if d > today => {
-                err(
+                err(FieldViolation::new(
                     field,
-                    "in_future",
-                    "the date cannot be in the future".into(),
-                );
+                    ErrorCode::InFuture,
+                    "the date cannot be in the future",
+                ));
                 None
             }
             Ok(d) => Some(d),
             Err(_) => {
-                err(field, "invalid_date", "write the date as YYYY-MM-DD".into());
+                err(FieldViolation::new(
+                    field,
+                    ErrorCode::InvalidDate,
+                    "write the date as YYYY-MM-DD",
+                ));
                 None
             }
         }
@@ -401,86 +444,88 @@ pub fn validate(
     let occurred_to = date("occurred_to", &raw.occurred_to);
     if let (Some(from), Some(to)) = (occurred_from, occurred_to) {
         if to < from {
-            err(
+            err(FieldViolation::new(
                 "occurred_to",
-                "before_start",
-                "the end is before the start".into(),
-            );
+                ErrorCode::BeforeStart,
+                "the end is before the start",
+            ));
         }
     }
 
     let reporter = match raw.anonymous {
         None => {
-            err(
+            err(FieldViolation::new(
                 "anonymous",
-                "required",
-                "say whether the report is anonymous (true/false)".into(),
-            );
+                ErrorCode::Required,
+                "say whether the report is anonymous (true/false)",
+            )
+            .zh("请选择匿名举报或实名举报。"));
             None
         }
         Some(true) => {
             if raw.reporter.is_some() {
-                err(
+                err(FieldViolation::new(
                     "reporter",
-                    "must_be_empty",
-                    "an anonymous report carries no identity; omit reporter or set anonymous to false"
-                        .into(),
-                );
+                    ErrorCode::MustBeEmpty,
+                    "an anonymous report carries no identity; omit reporter or set anonymous to false"));
             }
             None
         }
         Some(false) => match &raw.reporter {
             None => {
-                err(
+                err(FieldViolation::new(
                     "reporter",
-                    "required",
-                    "a real-name report needs the reporter's details".into(),
-                );
+                    ErrorCode::Required,
+                    "a real-name report needs the reporter's details",
+                )
+                .zh("实名举报需要填写姓名、身份证号和手机号。"));
                 None
             }
             Some(r) => {
                 let name = trimmed(&r.name);
-                if name.as_ref().is_none_or(|n| n.chars().count() > 50) {
-                    err(
+                if name.as_ref().is_none_or(|n| n.chars().count() > NAME_MAX) {
+                    err(FieldViolation::new(
                         "reporter.name",
-                        "required",
-                        "give your name (1–50 characters)".into(),
-                    );
+                        ErrorCode::Required,
+                        format!("give your name (1–{NAME_MAX} characters)"),
+                    )
+                    .limit(NAME_MAX)
+                    .zh(format!("请填写您的姓名（1至{NAME_MAX}个字）。")));
                 }
                 let id_number = match code(&r.id_number) {
                     None => {
-                        err(
+                        err(FieldViolation::new(
                             "reporter.id_number",
-                            "required",
-                            "give your 18-character ID number".into(),
-                        );
+                            ErrorCode::Required,
+                            "give your 18-character ID number",
+                        )
+                        .zh("请填写您的18位身份证号。"));
                         None
                     }
                     Some(id) => match id_number::check(&id) {
                         Ok(id) => Some(id),
                         Err(IdNumberError::CheckDigit) => {
-                            err(
+                            err(FieldViolation::new(
                                 "reporter.id_number",
-                                "bad_check_digit",
-                                "the ID number's check digit is wrong; check for a typing error"
-                                    .into(),
-                            );
+                                ErrorCode::BadCheckDigit,
+                                "the ID number's check digit is wrong; check for a typing error",
+                            ));
                             None
                         }
                         Err(IdNumberError::BirthDate) => {
-                            err(
+                            err(FieldViolation::new(
                                 "reporter.id_number",
-                                "invalid_birth_date",
-                                "the birth date in the ID number is not a real date".into(),
-                            );
+                                ErrorCode::InvalidBirthDate,
+                                "the birth date in the ID number is not a real date",
+                            ));
                             None
                         }
                         Err(IdNumberError::Format) => {
-                            err(
+                            err(FieldViolation::new(
                                 "reporter.id_number",
-                                "invalid_format",
-                                "an ID number is 17 digits and a digit or X".into(),
-                            );
+                                ErrorCode::InvalidFormat,
+                                "an ID number is 17 digits and a digit or X",
+                            ));
                             None
                         }
                     },
@@ -488,15 +533,20 @@ pub fn validate(
                 let phone = match code(&r.phone) {
                     Some(p) if valid_phone(&p) => Some(p),
                     Some(_) => {
-                        err(
+                        err(FieldViolation::new(
                             "reporter.phone",
-                            "invalid_phone",
-                            "a mobile number is 11 digits starting with 1".into(),
-                        );
+                            ErrorCode::InvalidPhone,
+                            "a mobile number is 11 digits starting with 1",
+                        ));
                         None
                     }
                     None => {
-                        err("reporter.phone", "required", "give a mobile number".into());
+                        err(FieldViolation::new(
+                            "reporter.phone",
+                            ErrorCode::Required,
+                            "give a mobile number",
+                        )
+                        .zh("请填写您的手机号。"));
                         None
                     }
                 };
@@ -509,19 +559,24 @@ pub fn validate(
                     .as_ref()
                     .is_some_and(|e| !crate::domain::email::is_valid(e))
                 {
-                    err(
+                    err(FieldViolation::new(
                         "reporter.email",
-                        "invalid_email",
-                        "not a valid email address".into(),
-                    );
+                        ErrorCode::InvalidEmail,
+                        "not a valid email address",
+                    ));
                 }
                 let address = trimmed(&r.address);
-                if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
-                    err(
+                if address
+                    .as_ref()
+                    .is_some_and(|a| a.chars().count() > ADDRESS_MAX)
+                {
+                    err(FieldViolation::new(
                         "reporter.address",
-                        "too_long",
-                        "at most 200 characters".into(),
-                    );
+                        ErrorCode::TooLong,
+                        format!("at most {ADDRESS_MAX} characters"),
+                    )
+                    .limit(ADDRESS_MAX)
+                    .zh(format!("地址不能超过{ADDRESS_MAX}个字。")));
                 }
                 match (name, id_number, phone) {
                     (Some(name), Some(id_number), Some(phone)) => Some(ReporterIdentity {
@@ -540,11 +595,11 @@ pub fn validate(
     let channel = match trimmed(&raw.channel) {
         None => Some(Channel::Web),
         Some(c) => Channel::parse(&c).or_else(|| {
-            err(
+            err(FieldViolation::new(
                 "channel",
-                "unknown_value",
+                ErrorCode::UnknownValue,
                 format!("use one of {}", Channel::names()),
-            );
+            ));
             None
         }),
     };
@@ -564,6 +619,48 @@ pub fn validate(
         reporter,
         channel: channel.expect("checked"),
     })
+}
+
+/// The longest follow-up message from a reporter, in characters.
+pub const MESSAGE_MAX: usize = 5_000;
+
+/// A follow-up message's text rule: 1 to `MESSAGE_MAX` characters, at least one visible
+/// (`domain::text`). Takes the cleaned text; returns the violation for field `body`.
+pub fn check_message(body: &str) -> Result<(), FieldViolation> {
+    match text::check_length(body, 1, MESSAGE_MAX) {
+        None => Ok(()),
+        Some(problem) => {
+            let v = FieldViolation::new(
+                "body",
+                problem.code(),
+                format!("a message has 1–{MESSAGE_MAX} characters, at least one visible"),
+            )
+            .limit(MESSAGE_MAX);
+            Err(match problem {
+                LengthProblem::TooLong => v.zh(format!("留言不能超过{MESSAGE_MAX}个字。")),
+                LengthProblem::Required | LengthProblem::TooShort => v.zh("请填写留言内容。"),
+            })
+        }
+    }
+}
+
+/// No file was sent where at least one is needed (field `files`).
+pub fn files_required() -> FieldViolation {
+    FieldViolation::new("files", ErrorCode::Required, "attach at least one file")
+        .zh("请至少选择一个文件。")
+}
+
+/// A file of 0 bytes (field `files`).
+pub fn file_empty() -> FieldViolation {
+    FieldViolation::new("files", ErrorCode::Empty, "a file is empty")
+        .zh("有一个文件是空的（0字节），请重新选择。")
+}
+
+/// More files than `max` (the `max_attachments` setting) in one request (field `files`).
+pub fn too_many_files(max: usize) -> FieldViolation {
+    FieldViolation::new("files", ErrorCode::TooMany, format!("at most {max} files"))
+        .limit(max)
+        .zh(format!("文件太多了，一次最多上传{max}个。"))
 }
 
 #[cfg(test)]
@@ -608,7 +705,7 @@ mod tests {
         }
     }
 
-    fn codes(raw: &RawSubmission, facts: &DivisionFacts) -> Vec<(String, String)> {
+    fn codes(raw: &RawSubmission, facts: &DivisionFacts) -> Vec<(String, ErrorCode)> {
         validate(raw, today(), facts)
             .err()
             .unwrap_or_default()
@@ -617,8 +714,8 @@ mod tests {
             .collect()
     }
 
-    fn has(errors: &[(String, String)], field: &str, code: &str) -> bool {
-        errors.iter().any(|(f, c)| f == field && c == code)
+    fn has(errors: &[(String, ErrorCode)], field: &str, code: ErrorCode) -> bool {
+        errors.iter().any(|(f, c)| f == field && *c == code)
     }
 
     #[test]
@@ -640,13 +737,13 @@ mod tests {
         r.reporter.as_mut().unwrap().id_number = Some("110105194912310021".into());
         r.reporter.as_mut().unwrap().phone = Some("23800138000".into());
         let e = codes(&r, &facts());
-        assert!(has(&e, "programme", "unknown_value"));
-        assert!(has(&e, "misconduct[0]", "unknown_value"));
-        assert!(has(&e, "description", "too_short"));
-        assert!(has(&e, "occurred_from", "in_future"));
-        assert!(has(&e, "occurred_to", "invalid_date"));
-        assert!(has(&e, "reporter.id_number", "bad_check_digit"));
-        assert!(has(&e, "reporter.phone", "invalid_phone"));
+        assert!(has(&e, "programme", ErrorCode::UnknownValue));
+        assert!(has(&e, "misconduct[0]", ErrorCode::UnknownValue));
+        assert!(has(&e, "description", ErrorCode::TooShort));
+        assert!(has(&e, "occurred_from", ErrorCode::InFuture));
+        assert!(has(&e, "occurred_to", ErrorCode::InvalidDate));
+        assert!(has(&e, "reporter.id_number", ErrorCode::BadCheckDigit));
+        assert!(has(&e, "reporter.phone", ErrorCode::InvalidPhone));
     }
 
     #[test]
@@ -658,40 +755,52 @@ mod tests {
         assert!(has(
             &codes(&good(), &elsewhere),
             "village_code",
-            "village_not_in_township"
+            ErrorCode::VillageNotInTownship
         ));
         let unknown = DivisionFacts {
             township_exists: false,
             village_parent: None,
         };
         let e = codes(&good(), &unknown);
-        assert!(has(&e, "township_code", "unknown_township"));
-        assert!(has(&e, "village_code", "unknown_village"));
+        assert!(has(&e, "township_code", ErrorCode::UnknownTownship));
+        assert!(has(&e, "village_code", ErrorCode::UnknownVillage));
     }
 
     #[test]
     fn real_name_needs_identity_and_anonymous_forbids_it() {
         let mut r = good();
         r.reporter = None;
-        assert!(has(&codes(&r, &facts()), "reporter", "required"));
+        assert!(has(&codes(&r, &facts()), "reporter", ErrorCode::Required));
         let mut r = good();
         r.anonymous = Some(true);
-        assert!(has(&codes(&r, &facts()), "reporter", "must_be_empty"));
+        assert!(has(
+            &codes(&r, &facts()),
+            "reporter",
+            ErrorCode::MustBeEmpty
+        ));
         r.reporter = None;
         assert!(validate(&r, today(), &facts()).unwrap().reporter.is_none());
         let mut r = good();
         r.reporter.as_mut().unwrap().name = None;
-        assert!(has(&codes(&r, &facts()), "reporter.name", "required"));
+        assert!(has(
+            &codes(&r, &facts()),
+            "reporter.name",
+            ErrorCode::Required
+        ));
     }
 
     #[test]
     fn description_bounds_and_date_order() {
         let mut r = good();
         r.description = Some("很".repeat(DESCRIPTION_MAX + 1));
-        assert!(has(&codes(&r, &facts()), "description", "too_long"));
+        assert!(has(&codes(&r, &facts()), "description", ErrorCode::TooLong));
         r.description = Some("很".repeat(DESCRIPTION_MIN));
         r.occurred_from = Some("2026-06-01".into());
-        assert!(has(&codes(&r, &facts()), "occurred_to", "before_start"));
+        assert!(has(
+            &codes(&r, &facts()),
+            "occurred_to",
+            ErrorCode::BeforeStart
+        ));
     }
 
     #[test]
@@ -701,9 +810,9 @@ mod tests {
         r.accused[0].name = "张\u{1}".into();
         r.reporter.as_mut().unwrap().name = Some("李\u{7f}".into());
         let e = codes(&r, &facts());
-        assert!(has(&e, "description", "control_character"));
-        assert!(has(&e, "accused[0].name", "control_character"));
-        assert!(has(&e, "reporter.name", "control_character"));
+        assert!(has(&e, "description", ErrorCode::ControlCharacter));
+        assert!(has(&e, "accused[0].name", ErrorCode::ControlCharacter));
+        assert!(has(&e, "reporter.name", ErrorCode::ControlCharacter));
         assert_eq!(e.iter().filter(|(f, _)| f == "description").count(), 1);
 
         let mut r = good();
@@ -711,9 +820,9 @@ mod tests {
         r.accused[0].name = "\u{200d}\u{200d}".into();
         r.reporter.as_mut().unwrap().name = Some("\u{3000}\u{feff}".into());
         let e = codes(&r, &facts());
-        assert!(has(&e, "description", "required"));
-        assert!(has(&e, "accused[0].name", "invalid_length"));
-        assert!(has(&e, "reporter.name", "required"));
+        assert!(has(&e, "description", ErrorCode::Required));
+        assert!(has(&e, "accused[0].name", ErrorCode::InvalidLength));
+        assert!(has(&e, "reporter.name", ErrorCode::Required));
     }
 
     #[test]

@@ -21,10 +21,11 @@ use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
+use crate::domain::error_code::ErrorCode;
 use crate::error::FieldError;
 
 /// The stable `code` of a field refused for holding a control character.
-pub const CONTROL_CODE: &str = "control_character";
+pub const CONTROL_CODE: ErrorCode = ErrorCode::ControlCharacter;
 
 /// Whether `c` is a control character that no text input accepts: C0 other than TAB, LF and CR,
 /// DEL, and C1 (rule 1 of the module doc).
@@ -149,11 +150,11 @@ pub enum LengthProblem {
 
 impl LengthProblem {
     /// The stable field-error code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            LengthProblem::Required => "required",
-            LengthProblem::TooShort => "too_short",
-            LengthProblem::TooLong => "too_long",
+            LengthProblem::Required => ErrorCode::Required,
+            LengthProblem::TooShort => ErrorCode::TooShort,
+            LengthProblem::TooLong => ErrorCode::TooLong,
         }
     }
 }
@@ -291,10 +292,7 @@ mod tests {
             assert!(!is_forbidden(c), "U+{:04X}", c as u32);
         }
         let e = check_controls("description", "村支书\0把低保").unwrap_err();
-        assert_eq!(
-            (e.field.as_str(), e.code.as_str()),
-            ("description", CONTROL_CODE)
-        );
+        assert_eq!((e.field.as_str(), e.code), ("description", CONTROL_CODE));
         assert!(e.message.contains("U+0000"));
         assert!(check_controls("x", "a\tb\r\nc").is_ok());
     }
@@ -359,7 +357,7 @@ mod tests {
         let stored = clean(&crlf);
         assert_eq!(stored.chars().count(), 9_999);
         assert_eq!(check_length(&stored, 20, 10_000), None);
-        assert_eq!(LengthProblem::TooShort.code(), "too_short");
+        assert_eq!(LengthProblem::TooShort.code(), ErrorCode::TooShort);
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! What was removed is reported as kinds of fields (`exif.gps`, `xmp`, `office.author`,
 //! `pdf.info` …), never their values.
 
+use crate::error::ErrorCode;
+
 pub mod image;
 pub mod isobmff;
 pub mod office;
@@ -61,13 +63,13 @@ pub enum EvidenceError {
 
 impl EvidenceError {
     /// The stable API code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            EvidenceError::Unsupported { .. } => "unsupported_attachment_type",
-            EvidenceError::Unreadable { .. } => "attachment_unreadable",
-            EvidenceError::Executable { .. } => "attachment_contains_executable",
-            EvidenceError::InvalidOffice { .. } => "office_document_invalid",
-            EvidenceError::ArchiveTooLarge { .. } => "archive_too_large",
+            EvidenceError::Unsupported { .. } => ErrorCode::UnsupportedAttachmentType,
+            EvidenceError::Unreadable { .. } => ErrorCode::AttachmentUnreadable,
+            EvidenceError::Executable { .. } => ErrorCode::AttachmentContainsExecutable,
+            EvidenceError::InvalidOffice { .. } => ErrorCode::OfficeDocumentInvalid,
+            EvidenceError::ArchiveTooLarge { .. } => ErrorCode::ArchiveTooLarge,
         }
     }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{self, DbPool};
+use crate::error::ErrorCode;
 use crate::error::{ApiError, Problem};
 
 #[derive(Serialize, ToSchema)]
@@ -46,7 +47,7 @@ pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
     if pending {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "migrations_pending",
+            ErrorCode::MigrationsPending,
             "The database lacks migrations; run `probity migrate` or restart the server.",
         ));
     }

@@ -2,18 +2,14 @@ use std::panic::AssertUnwindSafe;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 
-use crate::error::{ApiError, PROBLEM_JSON};
-
-/// No source outside this server, ever: no CDN, no web fonts, no analytics.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
+use crate::http::headers::apply_security_headers;
 
 /// Security headers on every response; `Cache-Control: no-store` on all but the static API docs.
 pub async fn security_headers(
@@ -25,31 +21,6 @@ pub async fn security_headers(
     let mut res = next.call(req).await?;
     apply_security_headers(res.headers_mut(), cacheable);
     Ok(res)
-}
-
-/// The headers every response carries. Error responses built from `ApiError` get them too, even
-/// when they bypass the middleware (an error returned past it, a caught panic).
-pub fn apply_security_headers(headers: &mut HeaderMap, cacheable: bool) {
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(
-        header::HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
-    );
-    if !cacheable {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
 }
 
 /// A panicking handler answers 500 problem+json instead of dropping the connection. The panic
@@ -126,26 +97,29 @@ fn is_html(res: &ServiceResponse<BoxBody>) -> bool {
         .is_some_and(|v| v.starts_with("text/html"))
 }
 
-fn generic_problem(status: StatusCode) -> (&'static str, &'static str) {
+fn generic_problem(status: StatusCode) -> (ErrorCode, &'static str) {
     match status {
-        StatusCode::NOT_FOUND => ("not_found", "No resource lives at this path."),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "No resource lives at this path."),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "This path does not accept that method; see the Allow header.",
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The body is too large."),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "The body is too large."),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "The body's content type is not accepted here.",
         ),
-        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
-        StatusCode::UNAUTHORIZED => ("unauthorized", "Sign in first."),
-        StatusCode::FORBIDDEN => ("forbidden", "You may not do this."),
-        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; slow down."),
+        StatusCode::BAD_REQUEST => (
+            ErrorCode::BadRequest,
+            "The request could not be understood.",
+        ),
+        StatusCode::UNAUTHORIZED => (ErrorCode::Unauthorized, "Sign in first."),
+        StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "You may not do this."),
+        StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "Too many requests; slow down."),
         s if s.is_server_error() => (
-            "internal_error",
+            ErrorCode::InternalError,
             "The server could not complete the request. Nothing was changed.",
         ),
-        _ => ("request_failed", "The request failed."),
+        _ => (ErrorCode::RequestFailed, "The request failed."),
     }
 }

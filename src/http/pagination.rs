@@ -5,6 +5,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -33,7 +34,7 @@ impl PageQuery {
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.push(FieldError::new(
                 "limit",
-                "out_of_range",
+                ErrorCode::OutOfRange,
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
         }
@@ -48,7 +49,7 @@ impl PageQuery {
                 None => {
                     errors.push(FieldError::new(
                         "cursor",
-                        "invalid",
+                        ErrorCode::Invalid,
                         "cursor must be a next_cursor value from a previous page",
                     ));
                     None

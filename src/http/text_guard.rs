@@ -21,6 +21,7 @@ use actix_web::{Error, HttpMessage};
 use futures_util::StreamExt;
 
 use crate::domain::text;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError};
 
 /// The gate's own `from_fn` middleware: reads JSON bodies up to `limit` bytes.
@@ -120,7 +121,7 @@ fn decoded(field: &str, raw: &str, plus_is_space: bool) -> Result<String, ApiErr
     String::from_utf8(percent_decode(raw, plus_is_space)).map_err(|_| {
         ApiError::validation(vec![FieldError::new(
             field,
-            "invalid_encoding",
+            ErrorCode::InvalidEncoding,
             "is not valid UTF-8 once percent-decoded",
         )])
     })
@@ -151,10 +152,10 @@ mod tests {
         assert!(check_query("limit=5&cursor=abc%20d+e").is_ok());
         let e = check_query("q=a%00b").unwrap_err();
         assert_eq!(e.errors[0].field, "q");
-        assert_eq!(e.errors[0].code, "control_character");
+        assert_eq!(e.errors[0].code, ErrorCode::ControlCharacter);
         let e = check_query("cursor=%FF%FE").unwrap_err();
         assert_eq!(e.errors[0].field, "cursor");
-        assert_eq!(e.errors[0].code, "invalid_encoding");
+        assert_eq!(e.errors[0].code, ErrorCode::InvalidEncoding);
         assert!(check_query("a=100%").is_ok());
         assert_eq!(
             check_path("/api/v1/users/%01").unwrap_err().errors[0].field,

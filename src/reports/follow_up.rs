@@ -18,14 +18,15 @@ use crate::domain::deadlines::{self, DeadlineKind};
 use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::receipt_code;
 use crate::domain::text;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::notify;
 
-pub const MESSAGE_MAX: usize = 5_000;
+pub use crate::domain::report::MESSAGE_MAX;
 
 fn wrong_code() -> ApiError {
     ApiError::unauthorized("The receipt code is not valid. 回执码无效，请核对后重新输入。")
-        .with_code("invalid_receipt_code")
+        .with_code(ErrorCode::InvalidReceiptCode)
 }
 
 /// Checks a receipt code and returns the report id it opens. A malformed code, an unknown code
@@ -248,13 +249,7 @@ pub async fn add_message(
     // The text rules (domain::text): no controls, LF line breaks, visible characters required.
     text::check_controls("body", body).map_err(|e| ApiError::validation(vec![e]))?;
     let body = text::clean(body);
-    if let Some(problem) = text::check_length(&body, 1, MESSAGE_MAX) {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "body",
-            problem.code(),
-            format!("a message has 1–{MESSAGE_MAX} characters, at least one visible"),
-        )]));
-    }
+    crate::domain::report::check_message(&body).map_err(|e| ApiError::validation(vec![e]))?;
     let id = uuid::Uuid::new_v4().to_string();
     let report_id = report_id.to_string();
     let now = state.clock.now_naive();

@@ -11,6 +11,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 
 pub struct RateLimit {
     per_source: DefaultKeyedRateLimiter<IpAddr>,
@@ -54,7 +55,7 @@ impl RateLimit {
 fn too_many(what: &'static str, wait: Duration) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        ErrorCode::RateLimited,
         format!("Too many {what} from here just now; try again later (see Retry-After). 请求过于频繁，请稍后再试。"),
     )
     .with_header(header::RETRY_AFTER, wait.as_secs().max(1).to_string())

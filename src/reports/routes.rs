@@ -24,7 +24,9 @@ use crate::db::schema::attachments;
 use crate::db::{self, DbPool};
 use crate::domain::deadlines;
 use crate::domain::permissions::Permission;
+use crate::domain::report as report_rules;
 use crate::domain::report::RawSubmission;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery};
 
@@ -76,24 +78,24 @@ fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::TooLarge { limit } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "attachment_too_large",
+            ErrorCode::AttachmentTooLarge,
             format!("Each file may be at most {limit} bytes. 单个文件不能超过 {} MB。", limit / (1024 * 1024)),
         ),
         StoreError::UnsupportedType { detected } => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_attachment_type",
+            ErrorCode::UnsupportedAttachmentType,
             format!(
                 "Only images, PDF, office documents, audio and video are accepted (this looks like {detected}). \
                  只接受图片、PDF、办公文档、音频和视频。"
             ),
         ),
-        StoreError::Empty => ApiError::validation(vec![FieldError::new("files", "empty", "a file is empty")]),
+        StoreError::Empty => ApiError::validation(vec![report_rules::file_empty()]),
         StoreError::Refused(why) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             why.code(),
             format!("{why}. {}", why.message_zh()),
         ),
-        StoreError::Upload(why) => ApiError::bad_request("upload_failed", format!("The upload failed: {why}")),
+        StoreError::Upload(why) => ApiError::bad_request(ErrorCode::UploadFailed, format!("The upload failed: {why}")),
         StoreError::Io(e) => ApiError::unexpected(e.into()),
     }
 }
@@ -111,7 +113,7 @@ pub async fn read_multipart(
     let outcome: Result<(), ApiError> = async {
         while let Some(field) = multipart.next().await {
             let mut field =
-                field.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+                field.map_err(|e| ApiError::bad_request(ErrorCode::BadMultipart, e.to_string()))?;
             let name = field.name().unwrap_or_default().to_string();
             let is_file = field
                 .content_disposition()
@@ -120,8 +122,9 @@ pub async fn read_multipart(
             if expect_report && name == "report" && !is_file {
                 let mut buf = Vec::new();
                 while let Some(chunk) = field.next().await {
-                    let chunk =
-                        chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+                    let chunk = chunk.map_err(|e| {
+                        ApiError::bad_request(ErrorCode::BadMultipart, e.to_string())
+                    })?;
                     if buf.len() + chunk.len() > state.json_body_limit {
                         return Err(too_large(state.json_body_limit, "The `report` field"));
                     }
@@ -134,10 +137,8 @@ pub async fn read_multipart(
                 continue;
             }
             if files.len() >= state.settings.max_attachments {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    "files",
-                    "too_many",
-                    format!("at most {} files", state.settings.max_attachments),
+                return Err(ApiError::validation(vec![report_rules::too_many_files(
+                    state.settings.max_attachments,
                 )]));
             }
             // The client's file name is never used or kept.
@@ -172,7 +173,7 @@ pub async fn read_multipart(
 fn too_large(limit: usize, what: &str) -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("{what} is larger than the {limit} bytes accepted."),
     )
 }
@@ -184,11 +185,14 @@ fn parse_submission(body: &[u8]) -> Result<RawSubmission, ApiError> {
         if e.is_data() {
             ApiError::new(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("The JSON does not have the expected shape: {e}"),
             )
         } else {
-            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+            ApiError::bad_request(
+                ErrorCode::MalformedJson,
+                format!("The body is not valid JSON: {e}"),
+            )
         }
     })
 }
@@ -237,7 +241,7 @@ pub async fn submit_report(
         .filter(|v| !v.is_empty());
     if idempotency_key.as_ref().is_some_and(|k| k.len() > 200) {
         return Err(ApiError::bad_request(
-            "invalid_idempotency_key",
+            ErrorCode::InvalidIdempotencyKey,
             "Idempotency-Key is at most 200 characters.",
         ));
     }
@@ -248,7 +252,7 @@ pub async fn submit_report(
             .to_bytes_limited(limit)
             .await
             .map_err(|_| too_large(limit, "The body"))?
-            .map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
+            .map_err(|e| ApiError::bad_request(ErrorCode::BadBody, e.to_string()))?;
         (body.to_vec(), Vec::new())
     } else if content_type == "multipart/form-data" {
         let multipart = Multipart::new(req.headers(), payload.into_inner());
@@ -259,7 +263,7 @@ pub async fn submit_report(
                 submit::discard(&state, &files).await;
                 return Err(ApiError::validation(vec![FieldError::new(
                     "report",
-                    "required",
+                    ErrorCode::Required,
                     "send the submission as a form field named `report` (JSON)",
                 )]));
             }
@@ -267,7 +271,7 @@ pub async fn submit_report(
     } else {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Send application/json, or multipart/form-data with a `report` field and files.",
         ));
     };
@@ -389,18 +393,14 @@ pub async fn reporter_attachments(
     if req.content_type() != "multipart/form-data" {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Send the files as multipart/form-data.",
         ));
     }
     let multipart = Multipart::new(req.headers(), payload.into_inner());
     let (_, files) = read_multipart(&state, multipart, false).await?;
     if files.is_empty() {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "files",
-            "required",
-            "attach at least one file",
-        )]));
+        return Err(ApiError::validation(vec![report_rules::files_required()]));
     }
     let added = follow_up::add_evidence(&state, &reporter.report_id, files).await?;
     Ok(HttpResponse::Created().json(added))

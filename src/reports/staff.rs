@@ -13,6 +13,7 @@ use crate::db::schema::{attachments, reports};
 use crate::db::DbConnection;
 use crate::domain::deadlines;
 use crate::domain::report::{AccusedPerson, ReportStatus};
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -91,7 +92,7 @@ pub fn queue(
         let Some(status) = ReportStatus::parse(status) else {
             return Err(ApiError::validation(vec![FieldError::new(
                 "status",
-                "unknown_value",
+                ErrorCode::UnknownValue,
                 "status is one of received, accepted, transferred, merged, escalated, concluded",
             )]));
         };

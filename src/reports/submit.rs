@@ -23,7 +23,7 @@ use crate::domain::report::{
     validate, DivisionFacts, RawSubmission, ReportStatus, ValidSubmission,
 };
 use crate::domain::text;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::idempotency::{self, Replay};
 
 /// The answer to a successful submission. `receipt_code` is shown this once.
@@ -69,11 +69,62 @@ pub use crate::idempotency::Idempotency;
 /// The idempotency scope of report submissions.
 const IDEMPOTENCY_SCOPE: &str = "reports.submit";
 
-fn idempotency_conflict() -> ApiError {
-    ApiError::conflict(
-        "idempotency_key_reused",
-        "This Idempotency-Key was used with a different request. Use a new key for a new report.",
-    )
+/// Why a submission was not stored. Mapped to `ApiError` at the HTTP edge (`From` below) and to
+/// the report form's Chinese answers in `web::report`.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Fields broke the rules of `domain::report::validate`; each violation names its field.
+    #[error("{} field(s) of the submission are invalid", .0.len())]
+    Invalid(Vec<FieldViolation>),
+    /// A channel other than `web` without an intake officer logging it.
+    #[error("only intake officers log phone, letter and visit reports")]
+    ChannelRequiresStaff,
+    /// The `Idempotency-Key` was used before with a different request.
+    #[error("the Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    /// The Argon2 pool is full (issue 7).
+    #[error(transparent)]
+    Busy(#[from] crate::hashing::Busy),
+    /// The database or the server failed; already an `ApiError` (503 or 500).
+    #[error(transparent)]
+    Failed(#[from] ApiError),
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> ApiError {
+        match e {
+            SubmitError::Invalid(violations) => ApiError::validation(violations),
+            SubmitError::ChannelRequiresStaff => ApiError::forbidden(
+                "Only intake officers log phone, letter and visit reports; the public uses channel \"web\".",
+            )
+            .with_code(ErrorCode::ChannelRequiresStaff),
+            SubmitError::IdempotencyKeyReused => ApiError::conflict(
+                ErrorCode::IdempotencyKeyReused,
+                "This Idempotency-Key was used with a different request. Use a new key for a new report.",
+            ),
+            SubmitError::Busy(busy) => busy.into(),
+            SubmitError::Failed(e) => e,
+        }
+    }
+}
+
+/// What can fail inside the submission's transaction: a database error, kept typed so that a
+/// unique violation on the idempotency key can be recognised, or any other failure.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error(transparent)]
+    Database(#[from] DieselError),
+    #[error(transparent)]
+    Failed(#[from] ApiError),
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> ApiError {
+        match e {
+            WriteError::Database(e) => e.into(),
+            WriteError::Failed(e) => e,
+        }
+    }
 }
 
 /// Looks up what validation needs to know about the divisions named. Codes are folded as
@@ -112,7 +163,7 @@ pub async fn submit(
     files: Vec<StagedFile>,
     idempotency: Option<Idempotency>,
     logged_by: Option<String>,
-) -> Result<Receipt, ApiError> {
+) -> Result<Receipt, SubmitError> {
     let result = submit_inner(state, raw, &files, idempotency, logged_by).await;
     match &result {
         Ok((_, true)) => {}
@@ -129,7 +180,7 @@ async fn submit_inner(
     files: &[StagedFile],
     idempotency: Option<Idempotency>,
     logged_by: Option<String>,
-) -> Result<(Receipt, bool), ApiError> {
+) -> Result<(Receipt, bool), SubmitError> {
     let pool = state.pool.clone();
     let facts = db::run(&pool, {
         let raw = raw.clone();
@@ -137,12 +188,9 @@ async fn submit_inner(
     })
     .await?;
     let today = deadlines::today_in_county(state.clock.now());
-    let valid = validate(&raw, today, &facts).map_err(ApiError::validation)?;
+    let valid = validate(&raw, today, &facts).map_err(SubmitError::Invalid)?;
     if valid.channel != crate::domain::report::Channel::Web && logged_by.is_none() {
-        return Err(ApiError::forbidden(
-            "Only intake officers log phone, letter and visit reports; the public uses channel \"web\".",
-        )
-        .with_code("channel_requires_staff"));
+        return Err(SubmitError::ChannelRequiresStaff);
     }
 
     let code = receipt_code::generate();
@@ -182,7 +230,7 @@ async fn submit_inner(
     match outcome {
         Written::New(receipt) => Ok((receipt, true)),
         Written::Replay(receipt) => Ok((receipt, false)),
-        Written::Conflict => Err(idempotency_conflict()),
+        Written::Conflict => Err(SubmitError::IdempotencyKeyReused),
     }
 }
 
@@ -214,7 +262,7 @@ fn write_report(
     let seal_with = |id: &str, field: &str, value: Option<&str>| {
         value.map(|v| key.encrypt(v.as_bytes(), &format!("report:{id}:{field}")))
     };
-    let attempt = db::write_tx(conn, |conn| {
+    let attempt = db::write_tx(conn, |conn| -> Result<Written, WriteError> {
         if let Some(idem) = &ctx.idempotency {
             match idempotency::find_replay(
                 conn,
@@ -310,7 +358,10 @@ fn write_report(
     });
     match attempt {
         // Two requests with one key raced: the loser reads what the winner saved.
-        Err(e) if is_unique_violation(&e) && ctx.idempotency.is_some() => {
+        Err(WriteError::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            info,
+        ))) if ctx.idempotency.is_some() => {
             let idem = ctx.idempotency.as_ref().expect("checked");
             match idempotency::find_replay(
                 conn,
@@ -321,22 +372,13 @@ fn write_report(
             )? {
                 Replay::Same(receipt) => Ok(Written::Replay(receipt)),
                 Replay::Conflict => Ok(Written::Conflict),
-                Replay::None => Err(e),
+                Replay::None => {
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info).into())
+                }
             }
         }
-        other => other,
+        other => other.map_err(ApiError::from),
     }
-}
-
-fn is_unique_violation(e: &ApiError) -> bool {
-    e.source_ref()
-        .and_then(|s| s.downcast_ref::<DieselError>())
-        .is_some_and(|d| {
-            matches!(
-                d,
-                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
-            )
-        })
 }
 
 /// Records a staged file as an attachment of `report_id`, uploaded at `now`.

@@ -18,6 +18,7 @@ use crate::domain::password_policy;
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::domain::text;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::pagination::{page, Page, PageQuery};
 
@@ -47,7 +48,7 @@ fn parse_roles(names: &[String], errors: &mut Vec<FieldError>) -> Vec<Role> {
     if names.is_empty() {
         errors.push(FieldError::new(
             "roles",
-            "required",
+            ErrorCode::Required,
             "give at least one role",
         ));
     }
@@ -56,7 +57,11 @@ fn parse_roles(names: &[String], errors: &mut Vec<FieldError>) -> Vec<Role> {
         match name.parse::<Role>() {
             Ok(r) if !roles.contains(&r) => roles.push(r),
             Ok(_) => {}
-            Err(e) => errors.push(FieldError::new("roles", "unknown_role", e.to_string())),
+            Err(e) => errors.push(FieldError::new(
+                "roles",
+                ErrorCode::UnknownRole,
+                e.to_string(),
+            )),
         }
     }
     roles
@@ -67,7 +72,7 @@ fn check_email(email: &Option<String>, errors: &mut Vec<FieldError>) {
         if !crate::domain::email::is_valid(e) {
             errors.push(FieldError::new(
                 "email",
-                "invalid",
+                ErrorCode::Invalid,
                 "not a valid email address",
             ));
         }
@@ -80,7 +85,7 @@ fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
     if text::check_length(&name, 1, 100).is_some() {
         errors.push(FieldError::new(
             "display_name",
-            "invalid_length",
+            ErrorCode::InvalidLength,
             "display_name must have 1–100 characters",
         ));
     }
@@ -140,7 +145,7 @@ pub async fn create(
     if !valid_username(&username) {
         errors.push(FieldError::new(
             "username",
-            "invalid",
+            ErrorCode::Invalid,
             "3–64 characters of a–z, 0–9, '.', '_' or '-'",
         ));
     }
@@ -163,12 +168,12 @@ pub async fn create(
     let view = db::run(&pool, move |conn| {
         let id = create_user(conn, &actor, &new_user, &hash).map_err(|e| match e {
             CreateUserError::UsernameTaken(_) => {
-                ApiError::conflict("username_taken", e.to_string())
+                ApiError::conflict(ErrorCode::UsernameTaken, e.to_string())
             }
             CreateUserError::Database(d) => d.into(),
             other => ApiError::validation(vec![FieldError::new(
                 "username",
-                "invalid",
+                ErrorCode::Invalid,
                 other.to_string(),
             )]),
         })?;
@@ -250,7 +255,7 @@ pub async fn update_user(
     {
         errors.push(FieldError::new(
             "active",
-            "self_lockout",
+            ErrorCode::SelfLockout,
             "you cannot deactivate yourself or remove your own admin role",
         ));
     }

@@ -341,7 +341,7 @@ pub async fn reply(
     match reporter::add_message(&state, &report_id, &text).await {
         Ok(_) => see_other("/follow-up/report?done=message#thread"),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let error = e.errors.first().map(|f| zh::field_error("body", &f.code));
+            let error = e.errors.first().map(|f| f.message_zh.clone());
             report_response(
                 &req,
                 &state,
@@ -397,7 +397,7 @@ pub async fn add_evidence(
         (Some(p), _) => Some((p.status(), p.message_zh())),
         (None, true) => Some((
             StatusCode::UNPROCESSABLE_ENTITY,
-            zh::field_error("files", "required"),
+            crate::domain::report::files_required().message_zh,
         )),
         (None, false) => None,
     };

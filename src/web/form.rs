@@ -60,8 +60,8 @@ impl FileProblem {
                 "不支持这种文件。只能上传图片、PDF、办公文档（Word、Excel 等）、录音或视频，请重新选择。"
                     .to_string()
             }
-            FileProblem::Empty => super::zh::field_error("files", "empty"),
-            FileProblem::TooMany { max } => format!("文件太多了，一次最多上传{max}个。"),
+            FileProblem::Empty => crate::domain::report::file_empty().message_zh,
+            FileProblem::TooMany { max } => crate::domain::report::too_many_files(*max).message_zh,
             FileProblem::Interrupted => "文件上传中断了，请检查网络后重新选择文件再提交。".into(),
             FileProblem::Refused(why) => why.message_zh().to_string(),
         }

@@ -159,7 +159,7 @@ pub(crate) fn rate_limited(e: &ApiError, back_href: &str) -> HttpResponse {
 /// A failure of the server itself: logged (never with the reporter's input), and a Chinese page.
 pub(crate) fn server_error(e: &ApiError, back_href: &str) -> HttpResponse {
     if e.status.is_server_error() {
-        tracing::error!(code = e.code, error = %e, "page request failed");
+        tracing::error!(code = e.code.as_str(), error = %e, "page request failed");
     }
     let (status, message) = if e.status == StatusCode::SERVICE_UNAVAILABLE {
         (

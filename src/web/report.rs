@@ -25,7 +25,7 @@ use crate::domain::report::{
     DESCRIPTION_MIN,
 };
 use crate::error::{ApiError, FieldError};
-use crate::reports::submit::{self, Idempotency, Receipt};
+use crate::reports::submit::{self, Idempotency, Receipt, SubmitError};
 use crate::reports::ReportsState;
 
 /// Rows for people accused on the form. More can follow in messages.
@@ -256,7 +256,7 @@ impl Errors {
         let mut out = Errors::default();
         for e in errors {
             let (key, label) = form_key(&e.field, accused_rows);
-            let message = zh::field_error(&e.field, &e.code);
+            let message = e.message_zh.clone();
             if key == "form" {
                 out.general.get_or_insert(message);
             } else {
@@ -619,8 +619,8 @@ pub async fn submit_form(
     });
     match submit::submit(&state, raw, files, idempotency, None).await {
         Ok(receipt) => receipt_page(&receipt),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let errors = Errors::from_fields(&e.errors, &accused_rows);
+        Err(SubmitError::Invalid(violations)) => {
+            let errors = Errors::from_fields(&violations, &accused_rows);
             form_response(
                 &req,
                 &state,
@@ -632,7 +632,7 @@ pub async fn submit_form(
             )
             .await
         }
-        Err(e) if e.status == StatusCode::CONFLICT => {
+        Err(SubmitError::IdempotencyKeyReused) => {
             // The same form was already submitted with different content: this is a new report.
             let fresh = Values {
                 idempotency_key: new_idempotency_key(),
@@ -653,7 +653,7 @@ pub async fn submit_form(
             )
             .await
         }
-        Err(e) => super::server_error(&e, "/report"),
+        Err(e) => super::server_error(&ApiError::from(e), "/report"),
     }
 }
 
@@ -692,15 +692,26 @@ mod tests {
     #[test]
     fn errors_land_on_the_row_and_field_the_reporter_sees() {
         let (_, rows) = values().to_raw();
-        let errors = Errors::from_fields(
-            &[
-                FieldError::new("accused[1].name", "invalid_length", ""),
-                FieldError::new("village_code", "village_not_in_township", ""),
-                FieldError::new("reporter.id_number", "bad_check_digit", ""),
-                FieldError::new("misconduct[0]", "unknown_value", ""),
-            ],
-            &rows,
-        );
+        // The violations as the rules give them: a 51-character name, a village elsewhere, a
+        // wrong check digit, an unknown misconduct type.
+        let mut raw = values().to_raw().0;
+        raw.accused[1].name = "张".repeat(crate::domain::report::NAME_MAX + 1);
+        raw.misconduct = Some(vec!["no_such_type".into()]);
+        raw.anonymous = Some(false);
+        raw.reporter = Some(crate::domain::report::RawReporter {
+            name: Some("王某".into()),
+            id_number: Some("110105194912310020".into()),
+            phone: Some("13800138000".into()),
+            email: None,
+            address: None,
+        });
+        let facts = crate::domain::report::DivisionFacts {
+            township_exists: true,
+            village_parent: Some(Some("360734999".into())),
+        };
+        let today = "2026-11-29".parse().unwrap();
+        let violations = crate::domain::report::validate(&raw, today, &facts).unwrap_err();
+        let errors = Errors::from_fields(&violations, &rows);
         assert!(errors.get("accused-3").unwrap().contains("姓名"));
         assert!(errors.get("place").unwrap().contains("不属于"));
         assert!(errors.get("reporter_id_number").unwrap().contains("校验码"));
