@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::domain::error_code::ErrorCode;
-use crate::error::FieldError;
+use super::violation::FieldViolation as FieldError;
 
 /// County (县), township (乡镇) or village (村).
 #[derive(

@@ -22,7 +22,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::domain::error_code::ErrorCode;
-use crate::error::FieldError;
+use super::violation::FieldViolation as FieldError;
 
 /// The stable `code` of a field refused for holding a control character.
 pub const CONTROL_CODE: ErrorCode = ErrorCode::ControlCharacter;
