@@ -75,6 +75,7 @@ async fn login_refresh_and_logout(backend: Backend) {
     let out = app
         .client
         .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(rotated["access_token"].as_str().unwrap())
         .json(&json!({"refresh_token": rotated["refresh_token"]}))
         .send()
         .await
