@@ -1,4 +1,4 @@
-//! The password policy: at least 12 characters, not the username, not a common password.
+//! The password policy: at least 12 visible characters (`domain::text::visible_len`), not the username, not a common password.
 //! The list of common passwords ships with the project (`config/common-passwords.txt`).
 
 use std::collections::HashSet;
