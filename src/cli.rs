@@ -141,6 +141,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|r| r.parse::<Role>())
                 .collect::<Result<Vec<_>, _>>()?;
+            // Code-like arguments fold as the API folds them (domain::text rule 4), so the
+            // command line accepts the full-width `ａ＠ｂ．ｃ` that `POST /api/v1/users` accepts.
+            let username = domain::text::fold_code(&username).to_lowercase();
+            let email = email.map(|e| domain::text::fold_email(&e));
             if let Some(email) = &email {
                 domain::email::check(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             }
@@ -188,6 +192,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mail {
             command: MailCommand::Test { to },
         } => {
+            let to = domain::text::fold_email(&to);
             domain::email::check(&to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
             let id = with_connection(&settings, move |conn| {
                 db::write_tx(conn, |conn| {

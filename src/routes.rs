@@ -50,7 +50,6 @@ pub const CONTRACT: Contract = Contract {
         "GET /readyz",
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/refresh",
-        "POST /api/v1/auth/logout",
         "GET /api/v1/divisions",
         "GET /api/v1/divisions/{code}",
         "POST /api/v1/reporter/session",

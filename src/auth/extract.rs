@@ -28,6 +28,8 @@ use crate::error::ErrorCode;
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user_id: String,
+    /// The sign-in (staff session) the access token belongs to: its `sid` claim.
+    pub session_id: String,
     pub username: String,
     pub roles: Vec<Role>,
     pub totp_enrolment_only: bool,
@@ -175,6 +177,7 @@ async fn authenticate_user(
     match found {
         Some((user, roles)) if user.active && user.token_version == claims.tv => Ok(SignedIn {
             user_id: claims.sub,
+            session_id: claims.sid,
             username: user.username,
             roles: roles.iter().filter_map(|r| r.parse().ok()).collect(),
             totp_enrolment_only: claims.totp_enrolment_only,

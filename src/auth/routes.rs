@@ -481,29 +481,79 @@ pub async fn refresh(
     }
 }
 
-/// Sign out: ends the refresh token's sign-in at once. Its refresh tokens are revoked and every
-/// access token of that sign-in answers 401 from the next request on (OWASP ASVS 3.3.1). Other
-/// sign-ins of the same user go on. Always 204, even for unknown tokens.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// Optional. When given it must be a refresh token of the bearer's own sign-in.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// Sign out: ends the caller's own sign-in — the session named by the bearer access token's
+/// `sid` — at once. Its refresh tokens are revoked and every access token of that sign-in
+/// answers 401 from the next request on (OWASP ASVS 3.3.1). Other sign-ins of the same user go
+/// on. The body is optional (`{}` or none); a `refresh_token` in it must belong to the same
+/// sign-in, so a request can never end someone else's (docs/security.md → "Sign-out").
+///
+/// Errors: 401 without a valid bearer token; 422 `validation_failed` naming `refresh_token`
+/// (`other_session`) when the token is unknown or of another sign-in — nothing is ended then.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = Option<LogoutRequest>, description = "optional"),
+    responses(
+        (status = 204, description = "the bearer's sign-in has ended"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/auth/logout")]
 pub async fn logout(
-    body: web::Json<RefreshRequest>,
+    signed_in: SignedIn,
+    body: web::Bytes,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = body.into_inner().refresh_token;
+    let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::InvalidBody,
+                    format!("The JSON does not have the expected shape: {e}"),
+                )
+            } else {
+                ApiError::bad_request(
+                    ErrorCode::MalformedJson,
+                    format!("The body is not valid JSON: {e}"),
+                )
+            }
+        })?
+    };
+    let session_id = signed_in.session_id.clone();
+    let user_id = signed_in.user_id.clone();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            if let Some((family, user_id)) = tokens::family_of(conn, &presented)? {
-                tokens::revoke_family(conn, &family)?;
-                audit::record(
-                    conn,
-                    &Actor::User(user_id.clone()),
-                    "auth.logout",
-                    "user",
-                    &user_id,
-                    serde_json::json!({}),
-                )?;
+            if let Some(presented) = &request.refresh_token {
+                let family = tokens::family_of(conn, presented)?.map(|(family, _)| family);
+                if family.as_deref() != Some(session_id.as_str()) {
+                    return Err(ApiError::validation(vec![FieldError::new(
+                        "refresh_token",
+                        ErrorCode::OtherSession,
+                        "is not a refresh token of the signed-in session; leave it out to sign out",
+                    )]));
+                }
             }
+            tokens::revoke_family(conn, &session_id)?;
+            audit::record(
+                conn,
+                &Actor::User(user_id.clone()),
+                "auth.logout",
+                "user",
+                &user_id,
+                serde_json::json!({}),
+            )?;
             Ok::<_, ApiError>(())
         })
     })

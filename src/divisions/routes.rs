@@ -50,6 +50,13 @@ fn trimmed(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
+/// A division code from a query string, folded as every typed code is (`text::compact_code`:
+/// `３６０７３４` reads as `360734`); `None` when nothing is left.
+fn code_param(code: Option<String>) -> Option<String> {
+    code.map(|c| text::compact_code(&c))
+        .filter(|c| !c.is_empty())
+}
+
 // ---------- divisions ----------
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -83,7 +90,7 @@ pub async fn list_divisions(
         cursor: query.cursor,
     }
     .parse()?;
-    let parent = trimmed(query.parent);
+    let parent = code_param(query.parent);
     let items = db::run(&pool, move |conn| {
         if let Some(p) = &parent {
             super::find(conn, p)?.ok_or_else(no_division)?;
@@ -411,7 +418,7 @@ pub async fn list_officials(
         return Err(ApiError::validation(errors));
     }
     let filter = officials::Filter {
-        division: trimmed(query.division),
+        division: code_param(query.division),
         level,
         active: query.active,
         after,

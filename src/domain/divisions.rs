@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::domain::error_code::ErrorCode;
 use super::violation::FieldViolation as FieldError;
+use crate::domain::error_code::ErrorCode;
 
 /// County (县), township (乡镇) or village (村).
 #[derive(

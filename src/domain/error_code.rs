@@ -41,6 +41,8 @@ error_codes! {
     MalformedJson = "malformed_json",
     /// 422: the JSON does not have the expected shape.
     InvalidBody = "invalid_body",
+    /// 422: a refresh token sent to logout belongs to another sign-in.
+    OtherSession = "other_session",
     /// 400: the query string is invalid.
     InvalidQuery = "invalid_query",
     /// 400: a multipart body could not be read.

@@ -1,4 +1,4 @@
-//! The password policy, in one place: at least 12 characters, not the username, not a common
+//! The password policy, in one place: at least 12 visible characters, not the username, not a common
 //! password (security.md, "Passwords"). The list of common passwords ships with the project
 //! (`config/common-passwords.txt`, compiled in). [`check`] is the whole policy (API sign-up,
 //! password changes); [`check_policy`] its basic rules (the CLI's first administrator).
@@ -58,16 +58,18 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordPolicyError {
-    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} visible characters")]
     TooShort,
     #[error("the password must not be the username")]
     SameAsUsername,
 }
 
-/// The basic rules: at least [`MIN_PASSWORD_CHARS`] characters, not the username (ignoring
+/// The basic rules: at least [`MIN_PASSWORD_CHARS`] visible characters, not the username (ignoring
 /// case and surrounding spaces). Errors: the rule broken.
 pub fn check_policy(username: &str, password: &str) -> Result<(), PasswordPolicyError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
+    // Visible characters only (`domain::text::visible_len`): zero-width spaces, Hangul fillers,
+    // the blank Braille cell, soft hyphens and spaces do not count.
+    if super::text::visible_len(password) < MIN_PASSWORD_CHARS {
         return Err(PasswordPolicyError::TooShort);
     }
     if password.trim().eq_ignore_ascii_case(username.trim()) {
@@ -91,6 +93,17 @@ mod tests {
             Err(PasswordPolicyError::SameAsUsername)
         );
         assert_eq!(check_policy("admin", "a long enough passphrase"), Ok(()));
+        // Twenty characters, none of them visible.
+        let invisible = "\u{200b}\u{3164}\u{2800}\u{ad}".repeat(5);
+        assert_eq!(
+            check_policy("admin", &invisible),
+            Err(PasswordPolicyError::TooShort)
+        );
+        let padded = format!("short{}", "\u{200b}".repeat(20));
+        assert_eq!(
+            check_policy("admin", &padded),
+            Err(PasswordPolicyError::TooShort)
+        );
     }
 
     #[test]

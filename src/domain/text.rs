@@ -21,8 +21,8 @@ use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use crate::domain::error_code::ErrorCode;
 use super::violation::FieldViolation as FieldError;
+use crate::domain::error_code::ErrorCode;
 
 /// The stable `code` of a field refused for holding a control character.
 pub const CONTROL_CODE: ErrorCode = ErrorCode::ControlCharacter;

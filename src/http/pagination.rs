@@ -5,6 +5,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::text;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError};
 
@@ -28,6 +29,10 @@ pub struct Page<T> {
 
 impl PageQuery {
     /// The limit, and the decoded sort key to continue after.
+    ///
+    /// Errors: 422 naming `limit` (`out_of_range`) or `cursor` (`invalid` when it is not
+    /// base64url of UTF-8, `control_character` when the decoded key holds a control character,
+    /// rule 1 of `domain::text`).
     pub fn parse(&self) -> Result<(i64, Option<String>), ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         let mut errors = Vec::new();
@@ -45,7 +50,15 @@ impl PageQuery {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
             {
-                Some(key) => Some(key),
+                // A decoded key goes into a SQL comparison: it meets the control-character rule
+                // of `domain::text` (PostgreSQL cannot hold NUL in `text`), on both backends.
+                Some(key) => match text::check_controls("cursor", &key) {
+                    Ok(()) => Some(key),
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                },
                 None => {
                     errors.push(FieldError::new(
                         "cursor",

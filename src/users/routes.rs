@@ -243,6 +243,9 @@ pub async fn update_user(
     if let Some(name) = &req.display_name {
         check_display_name(name, &mut errors);
     }
+    // Emails are code-like: full-width forms fold as on create (domain::text).
+    let mut req = req;
+    req.email = req.email.map(|e| e.map(|e| text::fold_email(&e)));
     if let Some(email) = &req.email {
         check_email(email, &mut errors);
     }

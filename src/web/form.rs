@@ -78,6 +78,14 @@ pub enum ReadError {
     TooMuchText,
 }
 
+/// A typed value with the whitespace around it trimmed, but never a control character: `str::trim`
+/// would drop a trailing U+0085 (NEL is White_Space) and the value would pass where the API
+/// refuses it. Controls stay, so validation refuses them (`control_character`, rule 1 of
+/// `domain::text`) exactly as it does for JSON.
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() && !crate::domain::text::is_forbidden(c))
+}
+
 /// A posted form: its text fields, and its files staged to encrypted storage.
 pub struct PostedForm {
     fields: Vec<(String, String)>,

@@ -54,7 +54,7 @@ pub struct Values {
 }
 
 fn non_empty(s: &str) -> Option<String> {
-    let s = s.trim();
+    let s = form::trim(s);
     (!s.is_empty()).then(|| s.to_string())
 }
 
@@ -112,7 +112,7 @@ impl Values {
 
     /// The submission, and for each accused person the form row (0-based) it came from.
     pub fn to_raw(&self) -> (RawSubmission, Vec<usize>) {
-        let (township, village) = match self.place.trim().split_once(':') {
+        let (township, village) = match form::trim(&self.place).split_once(':') {
             Some((t, v)) => (non_empty(t), non_empty(v)),
             None => (None, non_empty(&self.place)),
         };
@@ -122,7 +122,7 @@ impl Values {
             if non_empty(name).is_some() || non_empty(position).is_some() {
                 rows.push(i);
                 accused.push(AccusedPerson {
-                    name: name.trim().to_string(),
+                    name: form::trim(name).to_string(),
                     position: non_empty(position),
                 });
             }
@@ -155,7 +155,7 @@ impl Values {
             misconduct: Some(
                 self.misconduct
                     .iter()
-                    .map(|m| m.trim().to_string())
+                    .map(|m| form::trim(m).to_string())
                     .collect(),
             ),
             township_code: township,

@@ -75,6 +75,7 @@ async fn login_refresh_and_logout(backend: Backend) {
     let out = app
         .client
         .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(rotated["access_token"].as_str().unwrap())
         .json(&json!({"refresh_token": rotated["refresh_token"]}))
         .send()
         .await
@@ -669,7 +670,7 @@ async fn changing_your_own_password_ends_your_sessions(backend: Backend) {
         .post_as(
             "/api/v1/me/password",
             &token,
-            &json!({"current_password": "not it at all!!", "new_password": "山高水长 2026 新密码"}),
+            &json!({"current_password": "not it at all!!", "new_password": "山高水长 2026 新的登录密码"}),
         )
         .await;
     assert_problem(wrong, 401, "invalid_credentials").await;
@@ -685,7 +686,7 @@ async fn changing_your_own_password_ends_your_sessions(backend: Backend) {
         .post_as(
             "/api/v1/me/password",
             &token,
-            &json!({"current_password": PASSWORD, "new_password": "山高水长 2026 新密码"}),
+            &json!({"current_password": PASSWORD, "new_password": "山高水长 2026 新的登录密码"}),
         )
         .await;
     assert_eq!(changed.status(), 204);
@@ -693,7 +694,9 @@ async fn changing_your_own_password_ends_your_sessions(backend: Backend) {
     assert_eq!(refresh(&app, &refresh_token).await.status(), 401);
     assert_eq!(app.login("he.ping", PASSWORD).await.status(), 401);
     assert_eq!(
-        app.login("he.ping", "山高水长 2026 新密码").await.status(),
+        app.login("he.ping", "山高水长 2026 新的登录密码")
+            .await
+            .status(),
         200
     );
 }

@@ -431,10 +431,12 @@ async fn concurrent_totp_confirmations_enable_once(backend: Backend) {
 
 // ---------- fault 6: sign-out ends the session at once ----------
 
-async fn logout(app: &TestApp, refresh_token: &str) {
+/// Signs out the bearer `access`'s sign-in, naming its `refresh_token` too.
+async fn logout(app: &TestApp, access: &str, refresh_token: &str) {
     let response = app
         .client
         .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(access)
         .json(&json!({"refresh_token": refresh_token}))
         .send()
         .await
@@ -458,7 +460,7 @@ async fn logout_ends_the_access_token_at_once(backend: Backend) {
     let (_, access, refresh_token) = app.signed_in("admin.wu", &[Role::Admin]).await;
     assert_eq!(app.get_as("/api/v1/me", &access).await.status(), 200);
     assert_eq!(app.get_as("/api/v1/users", &access).await.status(), 200);
-    logout(&app, &refresh_token).await;
+    logout(&app, &access, &refresh_token).await;
     assert_problem(app.get_as("/api/v1/me", &access).await, 401, "unauthorized").await;
     assert_problem(
         app.get_as("/api/v1/users", &access).await,
@@ -481,7 +483,12 @@ async fn logout_ends_the_access_token_at_once(backend: Backend) {
     for t in &tokens {
         assert_eq!(app.get_as("/api/v1/users", t).await.status(), 200);
     }
-    logout(&app, third["refresh_token"].as_str().unwrap()).await;
+    logout(
+        &app,
+        third["access_token"].as_str().unwrap(),
+        third["refresh_token"].as_str().unwrap(),
+    )
+    .await;
     for t in &tokens {
         assert_eq!(app.get_as("/api/v1/me", t).await.status(), 401);
         assert_eq!(app.get_as("/api/v1/users", t).await.status(), 401);
@@ -497,14 +504,33 @@ async fn logout_ends_one_sign_in_and_leaves_the_others(backend: Backend) {
     let (_, laptop, laptop_refresh) = app.signed_in("ma.lin", &[Role::Investigator]).await;
     let phone = json(app.login("ma.lin", PASSWORD).await).await;
     let phone_access = phone["access_token"].as_str().unwrap();
-    logout(&app, &laptop_refresh).await;
+    logout(&app, &laptop, &laptop_refresh).await;
     assert_eq!(app.get_as("/api/v1/me", &laptop).await.status(), 401);
     assert_eq!(app.get_as("/api/v1/me", phone_access).await.status(), 200);
     let renewed = refresh(&app, phone["refresh_token"].as_str().unwrap()).await;
     assert_eq!(renewed.status(), 200);
-    // Logging out twice, or with an unknown token, changes nothing and still answers 204.
-    logout(&app, &laptop_refresh).await;
-    logout(&app, "not-a-token").await;
+    // Logging out twice is 401 (that sign-in is over); the other sign-in naming an unknown
+    // or a foreign refresh token is refused (422) and ends nothing.
+    let twice = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&laptop)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), 401);
+    for foreign in ["not-a-token", laptop_refresh.as_str()] {
+        let refused = app
+            .client
+            .post(app.url("/api/v1/auth/logout"))
+            .bearer_auth(phone_access)
+            .json(&json!({ "refresh_token": foreign }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 422);
+    }
     assert_eq!(app.get_as("/api/v1/me", phone_access).await.status(), 200);
     let again = json(app.login("ma.lin", PASSWORD).await).await;
     assert_eq!(

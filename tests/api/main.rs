@@ -20,6 +20,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod reports;
+mod review_fixes;
 mod rules;
 mod text_input;
 mod web;
@@ -49,6 +50,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("text_input", text_input::tests()),
         ("evidence", evidence::tests()),
         ("openapi", openapi::tests()),
+        ("review_fixes", review_fixes::tests()),
     ]
 }
 
