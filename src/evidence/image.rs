@@ -257,9 +257,132 @@ pub fn clean_webp(data: Vec<u8>) -> Result<(Vec<u8>, Vec<String>), EvidenceError
     Ok((webp.encoder().bytes().to_vec(), removed))
 }
 
+/// Reads a run of GIF data sub-blocks (length byte, bytes; a zero length ends it) starting at
+/// `at`. Returns the offset just after the terminator.
+fn gif_sub_blocks(data: &[u8], mut at: usize) -> Result<usize, EvidenceError> {
+    loop {
+        let len = *data
+            .get(at)
+            .ok_or_else(|| unreadable("GIF", "a block runs past the end of the file"))?
+            as usize;
+        at += 1;
+        if len == 0 {
+            return Ok(at);
+        }
+        at += len;
+        if at > data.len() {
+            return Err(unreadable("GIF", "a block runs past the end of the file"));
+        }
+    }
+}
+
+fn gif_colour_table_len(flags: u8) -> usize {
+    if flags & 0x80 != 0 {
+        3 * (1usize << ((flags & 0x07) + 1))
+    } else {
+        0
+    }
+}
+
+/// Removes comment extensions (`0x21 0xFE`) and application extensions (`0x21 0xFF`, e.g.
+/// XMP `XMP DataXMP`) other than the looping ones (`NETSCAPE2.0`, `ANIMEXTS1.0`) from a GIF,
+/// walking its blocks (GIF89a specification, sections 17–27); every other block, the image
+/// data included, is copied byte for byte, and anything after the trailer (`0x3B`) is cut.
+/// Returns the new bytes and the kinds removed (`gif.comment`, `gif.application`, `xmp`,
+/// `gif.trailer`). Errors: `Unreadable` for a truncated or malformed GIF.
+pub fn clean_gif(data: &[u8]) -> Result<(Vec<u8>, Vec<String>), EvidenceError> {
+    let bad = |why: &str| unreadable("GIF", why);
+    if data.len() < 13 || !(data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a")) {
+        return Err(bad("it has no GIF header"));
+    }
+    let mut at = 13 + gif_colour_table_len(data[10]);
+    if at > data.len() {
+        return Err(bad("the colour table runs past the end of the file"));
+    }
+    let mut out = data[..at].to_vec();
+    let mut removed = Vec::new();
+    loop {
+        let start = at;
+        match data.get(at) {
+            Some(0x3B) => {
+                out.push(0x3B);
+                if at + 1 < data.len() {
+                    removed.push("gif.trailer".to_string());
+                }
+                return Ok((out, removed));
+            }
+            Some(0x2C) => {
+                // Image descriptor (10 bytes), local colour table, LZW code size, data.
+                let flags = *data
+                    .get(at + 9)
+                    .ok_or_else(|| bad("an image descriptor is cut short"))?;
+                at += 10 + gif_colour_table_len(flags) + 1;
+                if at > data.len() {
+                    return Err(bad("an image is cut short"));
+                }
+                at = gif_sub_blocks(data, at)?;
+                out.extend_from_slice(&data[start..at]);
+            }
+            Some(0x21) => {
+                let label = *data
+                    .get(at + 1)
+                    .ok_or_else(|| bad("an extension is cut short"))?;
+                at = gif_sub_blocks(data, at + 2)?;
+                let keep = match label {
+                    0xFE => {
+                        removed.push("gif.comment".to_string());
+                        false
+                    }
+                    0xFF => {
+                        let id = data.get(start + 3..start + 14).unwrap_or_default();
+                        if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
+                            true
+                        } else {
+                            removed.push(
+                                if id.starts_with(b"XMP Data") {
+                                    "xmp"
+                                } else {
+                                    "gif.application"
+                                }
+                                .to_string(),
+                            );
+                            false
+                        }
+                    }
+                    _ => true,
+                };
+                if keep {
+                    out.extend_from_slice(&data[start..at]);
+                }
+            }
+            Some(_) => return Err(bad("an unknown block")),
+            None => return Err(bad("the file ends without its trailer")),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     //! Small, valid files with metadata, built by hand for the tests here and in tests/api.
+
+    /// The image data sub-blocks of the 1x1 frame in [`gif_with_metadata`].
+    pub const GIF_FRAME: &[u8] = &[0x02, 0x02, 0x44, 0x01, 0x00];
+
+    /// A 1x1 GIF89a with a global colour table, NETSCAPE looping, a comment, an XMP
+    /// application extension, a graphic control extension, one frame and text after the end.
+    pub fn gif_with_metadata() -> Vec<u8> {
+        let mut g = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+        g.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+        g.extend_from_slice(b"\x21\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00");
+        g.extend_from_slice(b"\x21\xFE\x09Zhang San\x00");
+        g.extend_from_slice(b"\x21\xFF\x0BXMP DataXMP\x10<x>Zhang San</x>\x00");
+        g.extend_from_slice(b"\x21\xF9\x04\x00\x00\x00\x00\x00");
+        g.extend_from_slice(b"\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00");
+        g.extend_from_slice(GIF_FRAME);
+        g.push(0x3B);
+        g.extend_from_slice(b"AFTER THE END Zhang San");
+        g
+    }
 
     /// A little-endian TIFF/EXIF block with Make, Model and a GPS IFD (latitude ref "N").
     pub fn exif_block(model: &str) -> Vec<u8> {
@@ -452,6 +575,47 @@ mod tests {
         let (out, _) = clean_webp(w).unwrap();
         assert_eq!(out.len(), clean_len);
         assert!(!String::from_utf8_lossy(&out).contains("Zhang"));
+    }
+
+    #[test]
+    fn gif_loses_comments_and_xmp_and_keeps_its_frames_and_looping() {
+        let gif = fixtures::gif_with_metadata();
+        let (out, removed) = clean_gif(&gif).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        for gone in ["Zhang San", "XMP Data", "AFTER"] {
+            assert!(!text.contains(gone), "{gone} remains");
+        }
+        assert!(text.contains("NETSCAPE2.0"));
+        assert!(out
+            .windows(fixtures::GIF_FRAME.len())
+            .any(|w| w == fixtures::GIF_FRAME));
+        assert!(out.ends_with(&[0x3B]));
+        for kind in ["gif.comment", "xmp", "gif.trailer"] {
+            assert!(removed.iter().any(|r| r == kind), "{kind} in {removed:?}");
+        }
+        let (again, none) = clean_gif(&out).unwrap();
+        assert_eq!(again, out);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn malformed_gifs_are_unreadable() {
+        let gif = fixtures::gif_with_metadata();
+        for cut in [5, 12, 20, 40, gif.len() - 40] {
+            assert!(
+                matches!(
+                    clean_gif(&gif[..cut]),
+                    Err(EvidenceError::Unreadable { .. })
+                ),
+                "cut at {cut}"
+            );
+        }
+        let mut odd = gif[..19].to_vec();
+        odd.push(0x99);
+        assert!(matches!(
+            clean_gif(&odd),
+            Err(EvidenceError::Unreadable { .. })
+        ));
     }
 
     #[test]

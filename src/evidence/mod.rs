@@ -14,6 +14,8 @@
 //!   other entry is copied without recompression ([`office`]).
 //! - PDF: the trailer's Info dictionary and every `/Metadata` (XMP) stream are removed; page
 //!   content streams are written back unchanged ([`pdf`]).
+//! - GIF: comment and application extensions (XMP) other than looping are dropped by
+//!   walking the blocks ([`image::clean_gif`]); frames are copied byte for byte.
 //! - Audio and video cannot be cleaned: they are stored as sent, and the forms say so.
 //!
 //! What was removed is reported as kinds of fields (`exif.gps`, `xmp`, `office.author`,
@@ -102,8 +104,8 @@ pub(crate) fn unreadable(kind: &'static str, why: impl std::fmt::Display) -> Evi
 
 /// Decides what `data` is from its content (never its name) and returns it cleaned.
 ///
-/// Accepted: JPEG, PNG, WebP, HEIC/HEIF/AVIF, GIF and BMP images (the last two have no EXIF;
-/// copied as sent), PDF, docx/xlsx/pptx, audio and video (copied as sent). Refused: everything
+/// Accepted: JPEG, PNG, WebP, HEIC/HEIF/AVIF, GIF (comment and
+/// application extensions removed) and BMP images (no EXIF; copied as sent), PDF, docx/xlsx/pptx, audio and video (copied as sent). Refused: everything
 /// else, including legacy binary Office files (.doc/.xls/.ppt: their author fields and macros
 /// cannot be removed safely), TIFF (an EXIF container through and through), and plain ZIPs.
 ///
@@ -135,7 +137,8 @@ pub fn clean(data: Vec<u8>) -> Result<Cleaned, EvidenceError> {
             let r = isobmff::clean(&mut data)?;
             Ok(removed(data, r))
         }
-        "image/gif" | "image/bmp" => Ok(removed(data, Vec::new())),
+        "image/gif" => image::clean_gif(&data).map(|(b, r)| removed(b, r)),
+        "image/bmp" => Ok(removed(data, Vec::new())),
         "application/pdf" => pdf::clean(&data).map(|(b, r)| removed(b, r)),
         _ if matches!(kind, infer::MatcherType::Audio | infer::MatcherType::Video) => {
             Ok(removed(data, Vec::new()))
