@@ -2,7 +2,9 @@
 //! encrypted to disk (issue 7, faults 7 and 8; docs/security.md → "Evidence metadata").
 //!
 //! - JPEG, PNG, WebP: EXIF, XMP, IPTC, comments and text chunks are dropped as whole segments
-//!   or chunks ([`image`]); the compressed image data is copied byte for byte, never re-encoded.
+//!   or chunks ([`image`]); a JPEG keeps only the JFIF, ICC and Adobe application segments,
+//!   and nothing after the end of the primary image (JPEG EOI, PNG `IEND`, the RIFF size) is
+//!   kept; the compressed image data is copied byte for byte, never re-encoded.
 //!   Dropping EXIF drops the orientation tag too: a photo taken sideways may show sideways.
 //!   That is accepted for evidence (staff can rotate it; the pixels are untouched).
 //! - HEIC/HEIF/AVIF: the payloads of the `Exif` and XMP items are overwritten with zeros of the
@@ -10,10 +12,12 @@
 //!   box property (`irot`/`imir`), not EXIF, and is kept.
 //! - Office Open XML (docx, xlsx, pptx): the type is decided from `[Content_Types].xml` and the
 //!   main part it names, archives with executables, scripts or macros are refused, and
-//!   `docProps/core.xml`, `app.xml`, `custom.xml` are replaced by empty property sets; every
-//!   other entry is copied without recompression ([`office`]).
-//! - PDF: the trailer's Info dictionary and every `/Metadata` (XMP) stream are removed; page
-//!   content streams are written back unchanged ([`pdf`]).
+//!   `docProps/core.xml`, `app.xml`, `custom.xml` are replaced by empty property sets; each
+//!   picture in the media folders goes through the image cleaner; every other entry is copied
+//!   without recompression ([`office`]).
+//! - PDF: the trailer's Info dictionary, every `/Metadata` (XMP) stream, `/PieceInfo`, earlier
+//!   revisions' Info dictionaries and every unreachable object are removed; page content
+//!   streams are written back unchanged ([`pdf`]).
 //! - GIF: comment and application extensions (XMP) other than looping are dropped by
 //!   walking the blocks ([`image::clean_gif`]); frames are copied byte for byte.
 //! - Audio and video cannot be cleaned: they are stored as sent, and the forms say so.
