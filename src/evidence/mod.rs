@@ -2,7 +2,9 @@
 //! encrypted to disk (issue 7, faults 7 and 8; docs/security.md → "Evidence metadata").
 //!
 //! - JPEG, PNG, WebP: EXIF, XMP, IPTC, comments and text chunks are dropped as whole segments
-//!   or chunks ([`image`]); the compressed image data is copied byte for byte, never re-encoded.
+//!   or chunks ([`image`]); a JPEG keeps only the JFIF, ICC and Adobe application segments,
+//!   and nothing after the end of the primary image (JPEG EOI, PNG `IEND`, the RIFF size) is
+//!   kept; the compressed image data is copied byte for byte, never re-encoded.
 //!   Dropping EXIF drops the orientation tag too: a photo taken sideways may show sideways.
 //!   That is accepted for evidence (staff can rotate it; the pixels are untouched).
 //! - HEIC/HEIF/AVIF: the payloads of the `Exif` and XMP items are overwritten with zeros of the
@@ -10,10 +12,14 @@
 //!   box property (`irot`/`imir`), not EXIF, and is kept.
 //! - Office Open XML (docx, xlsx, pptx): the type is decided from `[Content_Types].xml` and the
 //!   main part it names, archives with executables, scripts or macros are refused, and
-//!   `docProps/core.xml`, `app.xml`, `custom.xml` are replaced by empty property sets; every
-//!   other entry is copied without recompression ([`office`]).
-//! - PDF: the trailer's Info dictionary and every `/Metadata` (XMP) stream are removed; page
-//!   content streams are written back unchanged ([`pdf`]).
+//!   `docProps/core.xml`, `app.xml`, `custom.xml` are replaced by empty property sets; each
+//!   picture in the media folders goes through the image cleaner; every other entry is copied
+//!   without recompression ([`office`]).
+//! - PDF: the trailer's Info dictionary, every `/Metadata` (XMP) stream, `/PieceInfo`, earlier
+//!   revisions' Info dictionaries and every unreachable object are removed; page content
+//!   streams are written back unchanged ([`pdf`]).
+//! - GIF: comment and application extensions (XMP) other than looping are dropped by
+//!   walking the blocks ([`image::clean_gif`]); frames are copied byte for byte.
 //! - Audio and video cannot be cleaned: they are stored as sent, and the forms say so.
 //!
 //! What was removed is reported as kinds of fields (`exif.gps`, `xmp`, `office.author`,
@@ -104,8 +110,8 @@ pub(crate) fn unreadable(kind: &'static str, why: impl std::fmt::Display) -> Evi
 
 /// Decides what `data` is from its content (never its name) and returns it cleaned.
 ///
-/// Accepted: JPEG, PNG, WebP, HEIC/HEIF/AVIF, GIF and BMP images (the last two have no EXIF;
-/// copied as sent), PDF, docx/xlsx/pptx, audio and video (copied as sent). Refused: everything
+/// Accepted: JPEG, PNG, WebP, HEIC/HEIF/AVIF, GIF (comment and
+/// application extensions removed) and BMP images (no EXIF; copied as sent), PDF, docx/xlsx/pptx, audio and video (copied as sent). Refused: everything
 /// else, including legacy binary Office files (.doc/.xls/.ppt: their author fields and macros
 /// cannot be removed safely), TIFF (an EXIF container through and through), and plain ZIPs.
 ///
@@ -137,7 +143,8 @@ pub fn clean(data: Vec<u8>) -> Result<Cleaned, EvidenceError> {
             let r = isobmff::clean(&mut data)?;
             Ok(removed(data, r))
         }
-        "image/gif" | "image/bmp" => Ok(removed(data, Vec::new())),
+        "image/gif" => image::clean_gif(&data).map(|(b, r)| removed(b, r)),
+        "image/bmp" => Ok(removed(data, Vec::new())),
         "application/pdf" => pdf::clean(&data).map(|(b, r)| removed(b, r)),
         _ if matches!(kind, infer::MatcherType::Audio | infer::MatcherType::Video) => {
             Ok(removed(data, Vec::new()))

@@ -20,6 +20,9 @@
 //! Everything else is copied compressed as it came, never unpacked here.
 //!
 //! Cleaning: the core, extended and custom property parts are replaced by empty property sets.
+//! Pictures in `word/media/`, `xl/media/`, `ppt/media/` that are JPEG, PNG, WebP or GIF go
+//! through the image cleaner (`office.embedded_image_metadata`) and only those entries are
+//! compressed anew; a picture that cannot be read refuses the document (422).
 //! Names in comments and tracked changes inside the document body are content and stay.
 
 use std::io::{Cursor, Read, Write};
@@ -105,6 +108,35 @@ fn read_part(archive: &mut Archive<'_>, name: &str) -> Result<Option<Vec<u8>>, E
         });
     }
     Ok(Some(out))
+}
+
+/// Whether an entry is in a media folder of a document (`word/media/`, `xl/media/`,
+/// `ppt/media/`), where Office keeps inserted pictures as their original files.
+fn is_media_entry(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["word/media/", "xl/media/", "ppt/media/"]
+        .iter()
+        .any(|dir| lower.starts_with(dir))
+}
+
+/// Runs the image cleaner over an embedded picture, typed from its bytes: `Some(cleaned)`
+/// for JPEG, PNG, WebP and GIF, `None` for anything else (EMF, SVG …, copied as it is).
+/// Errors: `Unreadable` when a picture of those kinds cannot be read: the document would keep
+/// its metadata, so it is refused like a picture uploaded on its own.
+fn clean_embedded_image(bytes: &[u8]) -> Result<Option<Vec<u8>>, EvidenceError> {
+    use super::image;
+    let cleaned = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        image::clean_jpeg(bytes.to_vec())?
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        image::clean_png(bytes.to_vec())?
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        image::clean_webp(bytes.to_vec())?
+    } else if bytes.starts_with(b"GIF8") {
+        image::clean_gif(bytes)?
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(cleaned.0))
 }
 
 /// Walks a whole XML document. Calls `on_element(local name, attributes)` for each element and
@@ -355,8 +387,25 @@ pub fn clean(data: &[u8]) -> Result<Cleaned, EvidenceError> {
                     .map_err(|e| write_err(&e))?;
             }
             None => {
-                let entry = archive.by_index_raw(i).map_err(|e| write_err(&e))?;
-                writer.raw_copy_file(entry).map_err(|e| write_err(&e))?;
+                let cleaned_image = if is_media_entry(name) {
+                    let bytes = read_part(&mut archive, name)?.unwrap_or_default();
+                    clean_embedded_image(&bytes)?.filter(|cleaned| *cleaned != bytes)
+                } else {
+                    None
+                };
+                match cleaned_image {
+                    Some(cleaned) => {
+                        writer
+                            .start_file(name.as_str(), options)
+                            .map_err(|e| write_err(&e))?;
+                        writer.write_all(&cleaned).map_err(|e| write_err(&e))?;
+                        removed.push("office.embedded_image_metadata".to_string());
+                    }
+                    None => {
+                        let entry = archive.by_index_raw(i).map_err(|e| write_err(&e))?;
+                        writer.raw_copy_file(entry).map_err(|e| write_err(&e))?;
+                    }
+                }
             }
         }
     }
@@ -436,6 +485,48 @@ mod tests {
             .unwrap();
         assert_eq!(doc, DOCUMENT);
         assert_eq!(back.by_index(0).unwrap().name(), "docProps/app.xml");
+    }
+
+    #[test]
+    fn pictures_inside_documents_lose_their_metadata() {
+        let gif = crate::evidence::image::fixtures::gif_with_metadata();
+        let emf = b"\x01\x00\x00\x00 EMF picture by Zhang San kept as it is".to_vec();
+        let doc = zip(&[
+            ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            ("word/document.xml", DOCUMENT.as_bytes()),
+            ("word/media/image1.gif", &gif),
+            ("word/media/image2.emf", &emf),
+        ]);
+        let c = clean(&doc).unwrap();
+        assert!(c
+            .removed
+            .iter()
+            .any(|r| r == "office.embedded_image_metadata"));
+        let mut back = zip::ZipArchive::new(Cursor::new(&c.bytes[..])).unwrap();
+        let mut picture = Vec::new();
+        back.by_name("word/media/image1.gif")
+            .unwrap()
+            .read_to_end(&mut picture)
+            .unwrap();
+        assert_eq!(picture, crate::evidence::image::clean_gif(&gif).unwrap().0);
+        assert!(!String::from_utf8_lossy(&picture).contains("Zhang"));
+        let mut other = Vec::new();
+        back.by_name("word/media/image2.emf")
+            .unwrap()
+            .read_to_end(&mut other)
+            .unwrap();
+        assert_eq!(other, emf);
+
+        // A broken picture is refused, as it would be on its own.
+        let broken = zip(&[
+            ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            ("word/document.xml", DOCUMENT.as_bytes()),
+            ("word/media/image1.gif", &gif[..30]),
+        ]);
+        assert!(matches!(
+            clean(&broken),
+            Err(EvidenceError::Unreadable { .. })
+        ));
     }
 
     #[test]

@@ -32,8 +32,28 @@ fn remove_metadata_key(object: &mut Object) {
     }
 }
 
-/// Removes `/Info` and all `/Metadata` from a PDF. Returns the new bytes and the kinds
-/// removed: `pdf.info` (a non-empty Info dictionary), `xmp` (XMP metadata streams).
+/// The keys of a document information dictionary (ISO 32000-1, 14.3.3).
+const INFO_KEYS: &[&[u8]] = &[
+    b"Author",
+    b"Creator",
+    b"Producer",
+    b"Title",
+    b"Subject",
+    b"Keywords",
+    b"CreationDate",
+    b"ModDate",
+];
+
+/// Whether a dictionary is shaped like a document information dictionary: it has one of
+/// [`INFO_KEYS`] and no `/Type` (pages, the catalog, annotations and fonts have one).
+fn is_info_dictionary(dict: &lopdf::Dictionary) -> bool {
+    !dict.has(b"Type") && INFO_KEYS.iter().any(|k| dict.has(k))
+}
+
+/// Removes `/Info` and all `/Metadata` from a PDF, Info dictionaries and metadata left from
+/// earlier revisions, `/PieceInfo`, and every object no longer reachable. Returns the new
+/// bytes and the kinds removed: `pdf.info` (a non-empty Info dictionary), `xmp` (XMP
+/// metadata streams), `pdf.piece_info`.
 ///
 /// Errors: `Unreadable` when lopdf cannot load it, it has no catalog, it is still encrypted,
 /// or saving fails.
@@ -90,6 +110,34 @@ pub fn clean(data: &[u8]) -> Result<(Vec<u8>, Vec<String>), EvidenceError> {
         doc.objects.remove(&id);
         removed.push("xmp".to_string());
     }
+    // Earlier revisions (incremental updates) keep their own Info dictionaries and metadata
+    // as objects nothing points at any more; a dictionary shaped like an Info dictionary is
+    // dropped wherever it is, /PieceInfo (application private data) goes from every
+    // dictionary, and then every object the document no longer reaches is pruned.
+    let info_like: Vec<ObjectId> = doc
+        .objects
+        .iter()
+        .filter(|(_, o)| matches!(o, Object::Dictionary(d) if is_info_dictionary(d)))
+        .map(|(id, _)| *id)
+        .collect();
+    for id in info_like {
+        doc.objects.remove(&id);
+        removed.push("pdf.info".to_string());
+    }
+    for object in doc.objects.values_mut() {
+        let dict = match object {
+            Object::Dictionary(d) => d,
+            Object::Stream(s) => &mut s.dict,
+            _ => continue,
+        };
+        if dict.remove(b"PieceInfo").is_some() {
+            removed.push("pdf.piece_info".to_string());
+        }
+        if dict.remove(b"Metadata").is_some() {
+            removed.push("xmp".to_string());
+        }
+    }
+    doc.prune_objects();
     let mut out = Vec::with_capacity(data.len());
     doc.save_to(&mut out).map_err(|e| unreadable("PDF", e))?;
     Ok((out, removed))
@@ -172,6 +220,60 @@ mod tests {
         // Still a PDF lopdf reads, with its page.
         let back = Document::load_mem(&out).unwrap();
         assert_eq!(back.get_pages().len(), 1);
+    }
+
+    #[test]
+    fn an_earlier_revisions_info_does_not_survive() {
+        let content = b"BT (Revised list) Tj ET";
+        let mut pdf = fixtures::pdf(content);
+        // Same length, so the first revision's offsets stay right.
+        let first = String::from_utf8_lossy(&pdf).replace(
+            "(Zhang San) /Creator (Village Office Scanner)",
+            "(SECRETAUTHOR) /Creator (Village Office Scan)",
+        );
+        let mut pdf_bytes = first.into_bytes();
+        let prev = {
+            let t = String::from_utf8_lossy(&pdf_bytes).to_string();
+            let at = t.rfind("startxref\n").unwrap() + "startxref\n".len();
+            t[at..]
+                .lines()
+                .next()
+                .unwrap()
+                .trim()
+                .parse::<usize>()
+                .unwrap()
+        };
+        // Incremental update: a new Info (object 7) and a page with /PieceInfo.
+        let o7 = pdf_bytes.len();
+        pdf_bytes.extend_from_slice(b"7 0 obj\n<< /Producer (Probe PDF 2) >>\nendobj\n");
+        let o3 = pdf_bytes.len();
+        pdf_bytes.extend_from_slice(
+            b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /PieceInfo << /App << /Private (Zhang Private) >> >> >>\nendobj\n",
+        );
+        let xref = pdf_bytes.len();
+        pdf_bytes.extend_from_slice(
+            format!(
+                "xref\n3 1\n{o3:010} 00000 n \n7 1\n{o7:010} 00000 n \ntrailer\n<< /Size 8 /Root 1 0 R /Info 7 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        pdf = pdf_bytes;
+        assert!(String::from_utf8_lossy(&pdf).contains("SECRETAUTHOR"));
+        let (out, removed) = clean(&pdf).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        for gone in [
+            "SECRETAUTHOR",
+            "Probe PDF",
+            "Zhang",
+            "PieceInfo",
+            "Village Office",
+        ] {
+            assert!(!text.contains(gone), "{gone} remains");
+        }
+        assert!(out.windows(content.len()).any(|w| w == content));
+        assert!(removed.contains(&"pdf.info".to_string()));
+        assert!(removed.contains(&"pdf.piece_info".to_string()));
+        assert_eq!(Document::load_mem(&out).unwrap().get_pages().len(), 1);
     }
 
     #[test]

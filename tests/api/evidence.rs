@@ -24,6 +24,10 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         archives_with_programs_or_without_a_main_part_are_refused,
         files_that_cannot_be_cleaned_are_refused,
         the_forms_say_what_is_removed_and_what_is_not,
+        a_second_picture_and_unknown_segments_leave_a_jpeg,
+        an_earlier_pdf_revision_does_not_keep_its_author,
+        gifs_lose_comments_and_xmp_and_broken_ones_are_refused,
+        pictures_inside_a_docx_lose_their_exif,
     ]
 }
 
@@ -796,4 +800,179 @@ async fn the_forms_say_what_is_removed_and_what_is_not(backend: Backend) {
         })
         .await;
     assert!(removed.split(',').any(|k| k == "exif.gps"), "{removed}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaks found in testing: what hides after a JPEG's end or in unknown segments, earlier PDF
+// revisions, GIF extensions, pictures inside Office files.
+
+/// The one evidence file of the only report, as staff download it: (kinds removed, bytes).
+async fn the_stored_file(app: &TestApp, content_type: &str) -> (Vec<String>, Vec<u8>) {
+    let (view, token) = staff_view(app).await;
+    let evidence = evidence_of_type(&view, content_type);
+    let id = evidence["id"].as_str().unwrap();
+    let (served, _, bytes) = download(app, &token, id).await;
+    assert_eq!(served, content_type);
+    (removed(evidence), bytes)
+}
+
+fn assert_gone(bytes: &[u8], secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!has(bytes, secret.as_bytes()), "{secret} reached staff");
+    }
+}
+
+async fn a_second_picture_and_unknown_segments_leave_a_jpeg(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_divisions(&app).await;
+    let (primary, scan) = jpeg();
+    let segment = |marker: u8, body: &[u8]| {
+        let mut s = vec![0xFF, marker];
+        s.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        s.extend_from_slice(body);
+        s
+    };
+    let mut file = vec![0xFF, 0xD8];
+    file.extend(segment(0xE2, b"ICC_PROFILE\0\x01\x01sRGB colours"));
+    file.extend(segment(0xE2, b"MPF\0II*\0 MPF by Zhang San"));
+    file.extend(segment(0xE4, b"APP4 Zhang San"));
+    file.extend(segment(0xEB, b"JP\0\x01 c2pa manifest: Zhang San"));
+    file.extend(segment(0xEF, b"APP15 Zhang San"));
+    file.extend_from_slice(&primary[2..]);
+    // The second picture of a multi-picture JPEG, with its own EXIF (GPS, model), then text.
+    file.extend_from_slice(&primary);
+    file.extend_from_slice(b"note appended by Zhang San, GPS 31.2 121.5");
+    let response = submit_with(&app, vec![(file, "IMG_0001.jpg")]).await;
+    assert_eq!(response.status(), 201);
+    let (kinds, bytes) = the_stored_file(&app, "image/jpeg").await;
+    assert_gone(&bytes, &[OWNER, MODEL, "MPF", "c2pa", "Exif", "GPS"]);
+    assert!(has(&bytes, b"ICC_PROFILE"), "the colour profile stays");
+    assert!(has(&bytes, &scan), "the picture stays byte for byte");
+    assert!(bytes.ends_with(&[0xFF, 0xD9]));
+    for kind in ["jpeg.trailer", "jpeg.app_segment", "exif.gps"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
+
+async fn an_earlier_pdf_revision_does_not_keep_its_author(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_divisions(&app).await;
+    let content = b"BT /F1 12 Tf 20 100 Td (Subsidy list, revised) Tj ET";
+    // Same length as the original, so the first revision's offsets stay right.
+    let first = String::from_utf8(pdf_with(content))
+        .unwrap()
+        .replace(
+            "(Zhang San) /Creator (Village Office Scanner)",
+            "(SECRETAUTHOR) /Creator (Village Office Scan)",
+        )
+        .into_bytes();
+    let text = String::from_utf8_lossy(&first).to_string();
+    let prev = text[text.rfind("startxref\n").unwrap() + 10..]
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut file = first;
+    let info = file.len();
+    file.extend_from_slice(b"7 0 obj\n<< /Producer (Revision Two) >>\nendobj\n");
+    let xref = file.len();
+    file.extend_from_slice(
+        format!(
+            "xref\n7 1\n{info:010} 00000 n \ntrailer\n<< /Size 8 /Root 1 0 R /Info 7 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n"
+        )
+        .as_bytes(),
+    );
+    let response = submit_with(&app, vec![(file, "名单.pdf")]).await;
+    assert_eq!(response.status(), 201);
+    let (kinds, bytes) = the_stored_file(&app, "application/pdf").await;
+    assert_gone(
+        &bytes,
+        &["SECRETAUTHOR", "Village Office", "Revision Two", OWNER],
+    );
+    assert!(has(&bytes, content), "the page content stream is unchanged");
+    assert!(kinds.iter().any(|k| k == "pdf.info"), "{kinds:?}");
+}
+
+/// A 2x2 GIF89a with a comment, an XMP application extension, looping and text after its end.
+fn gif() -> (Vec<u8>, Vec<u8>) {
+    let mut g = b"GIF89a\x02\x00\x02\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff".to_vec();
+    g.extend_from_slice(b"\x21\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00");
+    g.extend_from_slice(b"\x21\xFE");
+    g.push(OWNER.len() as u8);
+    g.extend_from_slice(OWNER.as_bytes());
+    g.push(0);
+    let xmp = xmp_packet();
+    g.extend_from_slice(b"\x21\xFF\x0BXMP DataXMP");
+    for chunk in xmp.chunks(255) {
+        g.push(chunk.len() as u8);
+        g.extend_from_slice(chunk);
+    }
+    g.push(0);
+    g.extend_from_slice(b"\x2C\x00\x00\x00\x00\x02\x00\x02\x00\x00\x02");
+    let frame = b"\x02\x84\x51\x00".to_vec();
+    g.extend_from_slice(&frame);
+    g.push(0x3B);
+    g.extend_from_slice(b"GPS 31.2 121.5");
+    (g, frame)
+}
+
+async fn gifs_lose_comments_and_xmp_and_broken_ones_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_divisions(&app).await;
+    let (file, frame) = gif();
+    let broken = file[..40].to_vec();
+    let body = assert_problem(
+        submit_with(&app, vec![(broken, "cut.gif")]).await,
+        422,
+        "attachment_unreadable",
+    )
+    .await;
+    assert!(body.to_string().contains("无法去除"), "{body}");
+    assert_eq!(attachment_count(&app).await, 0);
+
+    let response = submit_with(&app, vec![(file, "动图.gif")]).await;
+    assert_eq!(response.status(), 201);
+    let (kinds, bytes) = the_stored_file(&app, "image/gif").await;
+    assert_gone(&bytes, &[OWNER, "XMP Data", "GPS"]);
+    assert!(has(&bytes, b"NETSCAPE2.0"), "looping stays");
+    assert!(has(&bytes, &frame), "the frame stays byte for byte");
+    for kind in ["gif.comment", "xmp", "gif.trailer"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
+
+async fn pictures_inside_a_docx_lose_their_exif(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_divisions(&app).await;
+    let (photo, scan) = jpeg();
+    let types = content_types(DOCX_MAIN, "word/document.xml");
+    let file = zip_of(&[
+        ("[Content_Types].xml", types.as_bytes()),
+        ("word/document.xml", DOCUMENT.as_bytes()),
+        ("word/media/image1.jpeg", &photo),
+    ]);
+    let response = submit_with(&app, vec![(file, "照片说明.docx")]).await;
+    assert_eq!(response.status(), 201);
+    let docx_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    let (kinds, bytes) = the_stored_file(&app, docx_type).await;
+    assert!(
+        kinds.iter().any(|k| k == "office.embedded_image_metadata"),
+        "{kinds:?}"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut picture = Vec::new();
+    archive
+        .by_name("word/media/image1.jpeg")
+        .unwrap()
+        .read_to_end(&mut picture)
+        .unwrap();
+    assert_gone(&picture, &[OWNER, MODEL, "Exif"]);
+    assert!(has(&picture, &scan), "the picture stays byte for byte");
+    let mut document = String::new();
+    archive
+        .by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut document)
+        .unwrap();
+    assert_eq!(document, DOCUMENT);
 }
