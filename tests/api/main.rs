@@ -21,6 +21,7 @@ mod openapi;
 mod outbox;
 mod reports;
 mod rules;
+mod staged_files;
 mod text_input;
 mod web;
 
@@ -44,6 +45,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("busy", busy::tests()),
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
+        ("staged_files", staged_files::tests()),
         ("rules", rules::tests()),
         ("web", web::tests()),
         ("text_input", text_input::tests()),
