@@ -8,7 +8,8 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use super::models::{AttachmentRow, MessageRow, NewMessage, ReceiptRow, ReporterViewRow};
-use super::submit::{insert_attachment, StagedFile};
+use super::staged::StagedFiles;
+use super::submit::insert_attachment;
 use super::ReportsState;
 use crate::audit::{self, Actor};
 use crate::db::schema::{attachments, report_messages, reports, user_roles, users};
@@ -295,12 +296,14 @@ pub async fn add_message(
 pub async fn add_evidence(
     state: &ReportsState,
     report_id: &str,
-    files: Vec<StagedFile>,
+    files: StagedFiles,
 ) -> Result<Vec<EvidenceView>, ApiError> {
     let report_id = report_id.to_string();
-    let staged = files.clone();
+    let staged = files;
     let uploaded_at = state.clock.now();
-    let result = db::run(&state.pool, move |conn| {
+    // The guard moves into the blocking task: the files are kept there once the transaction
+    // commits, and deleted on any error (or if this request is dropped before it ends).
+    let files = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let number: String = reports::table
                 .find(&report_id)
@@ -319,13 +322,10 @@ pub async fn add_evidence(
             )?;
             tell_staff_of_reporter_activity(conn, &number)?;
             Ok::<_, ApiError>(())
-        })
+        })?;
+        Ok(staged.commit())
     })
-    .await;
-    if let Err(e) = result {
-        super::submit::discard(state, &files).await;
-        return Err(e);
-    }
+    .await?;
     let now = uploaded_at;
     Ok(files
         .into_iter()

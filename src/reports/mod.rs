@@ -8,6 +8,7 @@ pub mod receipts;
 pub mod routes;
 pub mod session;
 pub mod staff;
+pub mod staged;
 pub mod storage;
 pub mod submit;
 

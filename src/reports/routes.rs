@@ -15,6 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::follow_up::{self, EvidenceView, ReporterReportView, ThreadMessage};
 use super::models::AttachmentRow;
 use super::staff::{ReportSummary, StaffReportView};
+use super::staged::StagedFiles;
 use super::storage::StoreError;
 use super::submit::{self, Idempotency, Receipt, StagedFile};
 use super::ReportsState;
@@ -102,14 +103,14 @@ fn store_error(e: StoreError) -> ApiError {
 
 /// Reads a multipart body: the field named `report` (JSON, when `expect_report`) and every file
 /// field, each typed, cleaned of metadata and encrypted to storage (`AttachmentStore::store`).
-/// On any error the staged files are removed.
+/// On any error the staged files are removed (the [`StagedFiles`] guard drops).
 pub async fn read_multipart(
     state: &ReportsState,
     mut multipart: Multipart,
     expect_report: bool,
-) -> Result<(Option<Vec<u8>>, Vec<StagedFile>), ApiError> {
+) -> Result<(Option<Vec<u8>>, StagedFiles), ApiError> {
     let mut report_json: Option<Vec<u8>> = None;
-    let mut files: Vec<StagedFile> = Vec::new();
+    let mut files = StagedFiles::new(&state.store);
     let outcome: Result<(), ApiError> = async {
         while let Some(field) = multipart.next().await {
             let mut field =
@@ -160,13 +161,7 @@ pub async fn read_multipart(
         Ok(())
     }
     .await;
-    match outcome {
-        Ok(()) => Ok((report_json, files)),
-        Err(e) => {
-            submit::discard(state, &files).await;
-            Err(e)
-        }
-    }
+    outcome.map(|()| (report_json, files))
 }
 
 /// 413 `payload_too_large`: the submission JSON (`what`) is over `server.json_body_limit`.
@@ -253,14 +248,13 @@ pub async fn submit_report(
             .await
             .map_err(|_| too_large(limit, "The body"))?
             .map_err(|e| ApiError::bad_request(ErrorCode::BadBody, e.to_string()))?;
-        (body.to_vec(), Vec::new())
+        (body.to_vec(), StagedFiles::new(&state.store))
     } else if content_type == "multipart/form-data" {
         let multipart = Multipart::new(req.headers(), payload.into_inner());
         let (json, files) = read_multipart(&state, multipart, true).await?;
         match json {
             Some(json) => (json, files),
             None => {
-                submit::discard(&state, &files).await;
                 return Err(ApiError::validation(vec![FieldError::new(
                     "report",
                     ErrorCode::Required,
@@ -275,13 +269,7 @@ pub async fn submit_report(
             "Send application/json, or multipart/form-data with a `report` field and files.",
         ));
     };
-    let raw = match parse_submission(&body) {
-        Ok(raw) => raw,
-        Err(e) => {
-            submit::discard(&state, &files).await;
-            return Err(e);
-        }
-    };
+    let raw = parse_submission(&body)?;
     let idempotency = idempotency_key.map(|key| Idempotency {
         fingerprint: submit::request_fingerprint(&body, &files),
         key,

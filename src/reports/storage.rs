@@ -69,6 +69,11 @@ impl AttachmentStore {
         XChaCha20Poly1305::new(&self.key.into())
     }
 
+    /// The folder the encrypted files live in (`<data>/attachments`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn path_of(&self, storage_name: &str) -> PathBuf {
         self.dir.join(storage_name)
     }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::models::{NewAttachment, NewReport};
+use super::staged::StagedFiles;
 use super::storage::StoredFile;
 use super::ReportsState;
 use crate::audit::{self, Actor};
@@ -45,13 +46,6 @@ pub struct Receipt {
 pub struct StagedFile {
     pub attachment_id: String,
     pub file: StoredFile,
-}
-
-/// Deletes staged files that will not be attached to anything.
-pub async fn discard(state: &ReportsState, files: &[StagedFile]) {
-    for f in files {
-        let _ = tokio::fs::remove_file(state.store.path_of(&f.file.storage_name)).await;
-    }
 }
 
 /// The fingerprint of a request for `Idempotency-Key`: the submission as sent plus the files.
@@ -155,32 +149,16 @@ fn next_report_number(conn: &mut DbConnection, year: i32) -> QueryResult<String>
 }
 
 /// Submits a report. `files` are already encrypted to disk; they are attached in the same
-/// transaction, or discarded if the submission fails. `logged_by` is the intake officer who
+/// transaction and kept only once it commits; on any refusal, error or replay the guard
+/// deletes them ([`StagedFiles`]). `logged_by` is the intake officer who
 /// logged a phone, letter or visit report.
 pub async fn submit(
     state: &ReportsState,
     raw: RawSubmission,
-    files: Vec<StagedFile>,
+    files: StagedFiles,
     idempotency: Option<Idempotency>,
     logged_by: Option<String>,
 ) -> Result<Receipt, SubmitError> {
-    let result = submit_inner(state, raw, &files, idempotency, logged_by).await;
-    match &result {
-        Ok((_, true)) => {}
-        // A replay or a failure attaches nothing: the staged copies go.
-        _ => discard(state, &files).await,
-    }
-    result.map(|(receipt, _)| receipt)
-}
-
-/// Returns the receipt and whether the staged files were attached.
-async fn submit_inner(
-    state: &ReportsState,
-    raw: RawSubmission,
-    files: &[StagedFile],
-    idempotency: Option<Idempotency>,
-    logged_by: Option<String>,
-) -> Result<(Receipt, bool), SubmitError> {
     let pool = state.pool.clone();
     let facts = db::run(&pool, {
         let raw = raw.clone();
@@ -212,6 +190,8 @@ async fn submit_inner(
         );
     }
 
+    // The guard goes into the blocking task, so the files are kept or deleted there, right
+    // after the transaction, even if this request is dropped meanwhile.
     // The state is shared behind web::Data; the blocking closure needs owned copies.
     let ctx = SubmitContext {
         valid,
@@ -219,7 +199,7 @@ async fn submit_inner(
         receipt_hash,
         triage_due,
         acknowledge_by,
-        files: files.to_vec(),
+        files,
         idempotency,
         logged_by,
         idempotency_ttl: chrono::Duration::hours(state.settings.idempotency_hours as i64),
@@ -228,8 +208,7 @@ async fn submit_inner(
     let data_key = state.data_key.clone();
     let outcome = db::run(&pool, move |conn| write_report(conn, &data_key, ctx)).await?;
     match outcome {
-        Written::New(receipt) => Ok((receipt, true)),
-        Written::Replay(receipt) => Ok((receipt, false)),
+        Written::New(receipt) | Written::Replay(receipt) => Ok(receipt),
         Written::Conflict => Err(SubmitError::IdempotencyKeyReused),
     }
 }
@@ -240,7 +219,7 @@ struct SubmitContext {
     receipt_hash: String,
     triage_due: NaiveDate,
     acknowledge_by: Option<NaiveDate>,
-    files: Vec<StagedFile>,
+    files: StagedFiles,
     idempotency: Option<Idempotency>,
     logged_by: Option<String>,
     idempotency_ttl: chrono::Duration,
@@ -356,7 +335,7 @@ fn write_report(
         }
         Ok(Written::New(receipt))
     });
-    match attempt {
+    let written = match attempt {
         // Two requests with one key raced: the loser reads what the winner saved.
         Err(WriteError::Database(DieselError::DatabaseError(
             DatabaseErrorKind::UniqueViolation,
@@ -378,7 +357,12 @@ fn write_report(
             }
         }
         other => other.map_err(ApiError::from),
+    };
+    if let Ok(Written::New(_)) = &written {
+        // Committed: the files are attachments now. Otherwise `ctx` drops and they go.
+        ctx.files.commit();
     }
+    written
 }
 
 /// Records a staged file as an attachment of `report_id`, uploaded at `now`.

@@ -11,8 +11,9 @@ use actix_multipart::Multipart;
 use futures_util::StreamExt;
 
 use super::csrf::{self, CsrfError};
+use crate::reports::staged::StagedFiles;
 use crate::reports::storage::StoreError;
-use crate::reports::submit::{self, StagedFile};
+use crate::reports::submit::StagedFile;
 use crate::reports::ReportsState;
 
 /// At most this much text in one field (a 10,000-character description is ~30 KB).
@@ -89,7 +90,8 @@ pub fn trim(s: &str) -> &str {
 /// A posted form: its text fields, and its files staged to encrypted storage.
 pub struct PostedForm {
     fields: Vec<(String, String)>,
-    pub files: Vec<StagedFile>,
+    /// Deleted when dropped unless committed ([`StagedFiles`]).
+    pub files: StagedFiles,
     /// The first problem with a file; when set, `files` is empty (the staged ones were removed).
     pub file_problem: Option<FileProblem>,
     /// Whether the reporter chose any file (even one that was refused).
@@ -156,7 +158,7 @@ pub async fn read(
     let key = state.csrf_key();
     let mut form = PostedForm {
         fields: Vec::new(),
-        files: Vec::new(),
+        files: StagedFiles::new(&state.store),
         file_problem: None,
         files_chosen: false,
     };
@@ -216,8 +218,7 @@ pub async fn read(
                         form.file_problem = Some(FileProblem::TooMany {
                             max: state.settings.max_attachments,
                         });
-                        submit::discard(state, &form.files).await;
-                        form.files.clear();
+                        form.files.discard();
                         continue;
                     }
                     let attachment_id = uuid::Uuid::new_v4().to_string();
@@ -239,8 +240,7 @@ pub async fn read(
                         }),
                         Err(e) => {
                             form.file_problem = Some(store_problem(e));
-                            submit::discard(state, &form.files).await;
-                            form.files.clear();
+                            form.files.discard();
                             // The rest of an oversize file, within the budget.
                             if !drain(&mut body, &mut drain_budget).await? {
                                 return Ok(());
@@ -260,11 +260,6 @@ pub async fn read(
             csrf::verify(&key, form.get(csrf::FIELD), csrf_cookie, now).map_err(ReadError::Csrf)
         }
     });
-    match outcome {
-        Ok(()) => Ok(form),
-        Err(e) => {
-            submit::discard(state, &form.files).await;
-            Err(e)
-        }
-    }
+    // On an error `form` drops, and its staged files with it.
+    outcome.map(|()| form)
 }

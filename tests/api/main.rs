@@ -22,6 +22,7 @@ mod outbox;
 mod reports;
 mod review_fixes;
 mod rules;
+mod staged_files;
 mod text_input;
 mod web;
 
@@ -45,6 +46,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("busy", busy::tests()),
         ("divisions", divisions::tests()),
         ("reports", reports::tests()),
+        ("staged_files", staged_files::tests()),
         ("rules", rules::tests()),
         ("web", web::tests()),
         ("text_input", text_input::tests()),
