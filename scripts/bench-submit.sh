@@ -6,9 +6,10 @@
 # and dropped afterwards), loads the demo divisions, runs wrk with 64 connections for 10 s
 # against POST /api/v1/reports with a valid anonymous report, reads the server's peak RSS
 # (VmHWM) from /proc/<pid>/status, and prints a markdown table:
-#   backend | requests/s | ceiling | % of ceiling | peak RSS | 5xx | of which 503
+#   backend | created/s | ceiling | % of ceiling | server CPU per report | peak RSS | 5xx | 503
 # The ceiling is cores ÷ (time of one receipt hash with a reused block), measured in the same
-# run with `cargo bench --bench hashing -- --receipt-only` from THIS checkout.
+# run, just before and just after the load runs (the mean of the two), with
+# `cargo bench --bench hashing -- --receipt-only` from THIS checkout.
 #
 # Usage: scripts/bench-submit.sh [--pg postgres://user@host:port/any] [--source DIR]
 #                                [--binary PATH] [--hash-ms MS]
@@ -60,14 +61,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# One receipt hash with a reused block, timed by the hashing bench of THIS checkout. It is
+# measured right before and right after the load runs, and the ceiling uses the mean of the two,
+# so that both figures come from the machine in the same state.
+hash_bench=""
 if [ -z "$hash_ms" ]; then
-  echo "== measuring one receipt hash (reused block)" >&2
-  bench_out="$(cd "$here" && cargo bench --bench hashing -- --receipt-only 2>/dev/null | grep '^receipt code check')"
-  echo "$bench_out" >&2
-  hash_ms="$(sed -E 's/.* mean=([0-9.]+) ms.*/\1/' <<<"$bench_out")"
+  echo "== building the hashing bench" >&2
+  hash_bench="$(cd "$here" && cargo bench --bench hashing --no-run 2>&1 | sed -nE 's/.*Executable .*\((.*)\)$/\1/p' | tail -1)"
+  case "$hash_bench" in /*) ;; *) hash_bench="$here/$hash_bench" ;; esac
+  [ -x "$hash_bench" ] || { echo "could not build the hashing bench" >&2; exit 1; }
+fi
+measure_hash() {
+  "$hash_bench" --receipt-only | grep '^receipt code check' | sed -E 's/.* mean=([0-9.]+) ms.*/\1/'
+}
+hash_before=""
+if [ -n "$hash_bench" ]; then
+  hash_before="$(measure_hash)"
+  echo "== receipt hash before the load runs: $hash_before ms" >&2
+  hash_ms="$hash_before"
 fi
 cores="$(nproc)"
-ceiling="$(awk -v c="$cores" -v ms="$hash_ms" 'BEGIN { printf "%.0f", c * 1000 / ms }')"
 
 cat >"$work/submit.lua" <<'LUA'
 wrk.method = "POST"
@@ -92,7 +105,7 @@ function done(summary, latency, requests)
 end
 LUA
 
-# run <backend name> <database url>: prints one table row.
+# run <backend name> <database url>: records one row of figures in $work/rows.
 run() {
   local name="$1" url="$2" port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -109,8 +122,11 @@ run() {
   done
   local idle
   idle="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
-  local out
+  local out cpu0 cpu1 ticks
+  ticks="$(getconf CLK_TCK)"
+  cpu0="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
   out="$(wrk -t2 -c"$connections" -d"${duration}s" -s "$work/submit.lua" "http://127.0.0.1:$port/api/v1/reports")"
+  cpu1="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
   local hwm
   hwm="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
@@ -121,17 +137,14 @@ run() {
   s503="$(sed -E 's/.*s503=([0-9]+).*/\1/' <<<"$line")"
   other="$(sed -E 's/.*other=([0-9]+).*/\1/' <<<"$line")"
   secs="$(sed -E 's/.*secs=([0-9.]+).*/\1/' <<<"$line")"
-  awk -v n="$name" -v c="$created" -v s="$secs" -v ceil="$ceiling" -v hwm="$hwm" -v idle="$idle" \
-      -v f="$s5xx" -v b="$s503" -v o="$other" 'BEGIN {
-    rps = c / s
-    printf "| %s | %.1f | %d | %.0f%% | %.0f MiB (idle %.0f MiB) | %d | %d | %d |\n",
-      n, rps, ceil, 100 * rps / ceil, hwm / 1024, idle / 1024, f, b, o
-  }'
+  # server CPU (user + system) per created report, in ms
+  local cpu_ms
+  cpu_ms="$(awk -v a="$cpu0" -v b="$cpu1" -v t="$ticks" -v c="$created" 'BEGIN { printf "%.2f", (b - a) * 1000 / t / (c > 0 ? c : 1) }')"
+  echo "$name $created $secs $hwm $idle $s5xx $s503 $other $cpu_ms" >>"$work/rows"
 }
 
 echo "== load: $connections connections, ${duration}s, $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "| backend | created/s | ceiling/s | % of ceiling | peak RSS | 5xx | of which 503 | other non-201 |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+: >"$work/rows"
 run sqlite "$work/probity.db"
 if [ -n "$pg_url" ]; then
   db="probity_bench_$$"
@@ -139,4 +152,25 @@ if [ -n "$pg_url" ]; then
   run postgresql "${pg_url%/*}/$db"
   psql "$pg_url" -qc "DROP DATABASE $db" >/dev/null
 fi
-echo "receipt hash (reused block): $hash_ms ms; ceiling = $cores cores / $hash_ms ms = $ceiling hashes/s"
+hash_after=""
+if [ -n "$hash_bench" ]; then
+  hash_after="$(measure_hash)"
+  echo "== receipt hash after the load runs: $hash_after ms" >&2
+  hash_ms="$(awk -v a="$hash_before" -v b="$hash_after" 'BEGIN { printf "%.2f", (a + b) / 2 }')"
+fi
+ceiling="$(awk -v c="$cores" -v ms="$hash_ms" 'BEGIN { printf "%.0f", c * 1000 / ms }')"
+echo "| backend | created/s | ceiling/s | % of ceiling | server CPU per report | peak RSS | 5xx | of which 503 | other non-201 |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+while read -r n c s hwm idle f b o cpu; do
+  awk -v n="$n" -v c="$c" -v s="$s" -v ceil="$ceiling" -v hwm="$hwm" -v idle="$idle" \
+      -v f="$f" -v b="$b" -v o="$o" -v cpu="$cpu" 'BEGIN {
+    rps = c / s
+    printf "| %s | %.1f | %d | %.0f%% | %.2f ms | %.0f MiB (idle %.0f MiB) | %d | %d | %d |\n",
+      n, rps, ceil, 100 * rps / ceil, cpu, hwm / 1024, idle / 1024, f, b, o
+  }'
+done <"$work/rows"
+if [ -n "$hash_after" ]; then
+  echo "receipt hash (reused block): $hash_before ms before, $hash_after ms after, mean $hash_ms ms; ceiling = $cores cores / $hash_ms ms = $ceiling hashes/s"
+else
+  echo "receipt hash (reused block): $hash_ms ms (given); ceiling = $cores cores / $hash_ms ms = $ceiling hashes/s"
+fi

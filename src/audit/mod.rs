@@ -56,11 +56,7 @@ pub fn record(
     entity_id: &str,
     details: serde_json::Value,
 ) -> QueryResult<i64> {
-    dialect::lock_audit_head(conn)?;
-    let head: ChainHeadRow = audit_chain_head::table
-        .find(1)
-        .select(ChainHeadRow::as_select())
-        .first(conn)?;
+    let head = dialect::lock_audit_head(conn)?;
     let (last_seq, last_hash) = (head.last_seq, head.last_hash);
     let actor = actor.as_text();
     let entry = EntryContent {

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{audit_chain_head, audit_events};
+use crate::db::schema::audit_events;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
@@ -37,11 +37,4 @@ pub struct NewAuditEvent<'a> {
     pub hash: &'a str,
 }
 
-/// The head of the chain: the last sequence number and hash. Also its update.
-#[derive(Debug, Clone, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = audit_chain_head)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct ChainHeadRow {
-    pub last_seq: i64,
-    pub last_hash: String,
-}
+pub use crate::db::models::ChainHeadRow;

@@ -7,10 +7,10 @@
 //! |---|---|---|
 //! | [`begin_write`] | `BEGIN` | `BEGIN IMMEDIATE` (take the write lock up front) |
 //! | [`lock_migrations`] / [`unlock_migrations`] | `pg_advisory_lock` | nothing (one writer) |
-//! | [`lock_audit_head`] | `SELECT … FOR UPDATE` | nothing (`BEGIN IMMEDIATE` holds the lock) |
+//! | [`lock_audit_head`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
 //! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
 //! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
-//! | [`increment_counter`] | `ON CONFLICT DO UPDATE` | same statement, SQLite connection |
+//! | [`increment_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
 //!
 //! `ON CONFLICT` is spoken by both backends, but diesel builds it per backend and not over
 //! `MultiConnection`, so those statements run on each variant's own connection.
@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 
-use super::models::{CounterRow, JobRow};
+use super::models::{ChainHeadRow, CounterRow, JobRow};
 use super::schema::{audit_chain_head, counters, jobs};
 use super::DbConnection;
 
@@ -60,17 +60,20 @@ pub fn unlock_migrations(conn: &mut DbConnection) -> QueryResult<()> {
 }
 
 /// Locks the audit chain head row until the transaction ends, so concurrent appends never fork
-/// the chain: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the `BEGIN IMMEDIATE` of
-/// [`begin_write`] already holds the database write lock. Call inside a write transaction.
-pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<()> {
+/// the chain, and returns it (the last sequence number and hash), in one statement:
+/// `SELECT … FOR UPDATE` on PostgreSQL; on SQLite a plain select, since the `BEGIN IMMEDIATE`
+/// of [`begin_write`] already holds the database write lock. Call inside a write transaction.
+pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<ChainHeadRow> {
+    macro_rules! head {
+        () => {
+            audit_chain_head::table
+                .find(1)
+                .select(ChainHeadRow::as_select())
+        };
+    }
     match conn {
-        DbConnection::Postgresql(c) => audit_chain_head::table
-            .find(1)
-            .select(audit_chain_head::id)
-            .for_update()
-            .first::<i32>(c)
-            .map(|_| ()),
-        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgresql(c) => head!().for_update().first(c),
+        DbConnection::Sqlite(c) => head!().first(c),
     }
 }
 
@@ -122,9 +125,9 @@ pub fn insert_job_if_absent(conn: &mut DbConnection, row: &JobRow) -> QueryResul
     Ok(inserted == 1)
 }
 
-/// Adds one to the counter `name` (creating it at 1) and returns the new value:
-/// `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1`, then a read in the same
-/// transaction. Call inside a write transaction so the value is the caller's alone.
+/// Adds one to the counter `name` (creating it at 1) and returns the new value, in one
+/// statement: `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`.
+/// Call inside a write transaction so the value is the caller's alone.
 pub fn increment_counter(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
     let first = CounterRow {
         name: name.to_string(),
@@ -134,13 +137,10 @@ pub fn increment_counter(conn: &mut DbConnection, name: &str) -> QueryResult<i64
         .values(&first)
         .on_conflict(counters::name)
         .do_update()
-        .set(counters::value.eq(counters::value + 1));
+        .set(counters::value.eq(counters::value + 1))
+        .returning(counters::value);
     match conn {
-        DbConnection::Postgresql(c) => upsert.execute(c)?,
-        DbConnection::Sqlite(c) => upsert.execute(c)?,
-    };
-    counters::table
-        .find(name)
-        .select(counters::value)
-        .first(conn)
+        DbConnection::Postgresql(c) => upsert.get_result(c),
+        DbConnection::Sqlite(c) => upsert.get_result(c),
+    }
 }

@@ -1,11 +1,11 @@
 //! Rows of the infrastructure tables that the backend-specific statements in [`super::dialect`]
-//! read and write: `jobs` and `counters`. They live here, below the capabilities, so the db layer
+//! read and write: `jobs`, `counters` and the audit chain head. They live here, below the capabilities, so the db layer
 //! never imports from a capability (`jobs` and `reports` re-export them).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{counters, jobs};
+use super::schema::{audit_chain_head, counters, jobs};
 
 /// One row of the `jobs` table.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -38,4 +38,13 @@ pub struct JobRow {
 pub struct CounterRow {
     pub name: String,
     pub value: i64,
+}
+
+/// The head of the chain: the last sequence number and hash. Also its update.
+#[derive(Debug, Clone, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = audit_chain_head)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct ChainHeadRow {
+    pub last_seq: i64,
+    pub last_hash: String,
 }

@@ -50,6 +50,14 @@ pub fn find(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Division>
         .optional()
 }
 
+/// The divisions among `codes` that exist, in no particular order (one query).
+pub fn find_many(conn: &mut DbConnection, codes: &[&str]) -> QueryResult<Vec<Division>> {
+    divisions::table
+        .filter(divisions::code.eq_any(codes))
+        .select(Division::as_select())
+        .load(conn)
+}
+
 /// The children of `parent`, or the top level (counties) when `parent` is `None`; by code.
 pub fn children(conn: &mut DbConnection, parent: Option<&str>) -> QueryResult<Vec<Division>> {
     let query = divisions::table

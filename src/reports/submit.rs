@@ -124,19 +124,28 @@ impl From<WriteError> for ApiError {
 /// Looks up what validation needs to know about the divisions named. Codes are folded as
 /// validation folds them (`text::compact_code`, which also drops any control character).
 fn division_facts(conn: &mut DbConnection, raw: &RawSubmission) -> QueryResult<DivisionFacts> {
-    let township = match raw.township_code.as_deref().map(text::compact_code) {
-        Some(code) if !code.is_empty() => divisions::find(conn, &code)?,
-        _ => None,
+    let township_code = raw.township_code.as_deref().map(text::compact_code);
+    let village_code = raw.village_code.as_deref().map(text::compact_code);
+    let codes: Vec<&str> = [township_code.as_deref(), village_code.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|c| !c.is_empty())
+        .collect();
+    // One round trip for both codes.
+    let found = if codes.is_empty() {
+        Vec::new()
+    } else {
+        divisions::find_many(conn, &codes)?
     };
-    let village = match raw.village_code.as_deref().map(text::compact_code) {
-        Some(code) if !code.is_empty() => divisions::find(conn, &code)?,
-        _ => None,
+    let named = |code: &Option<String>| {
+        code.as_deref()
+            .and_then(|c| found.iter().find(|d| d.code == c))
     };
     Ok(DivisionFacts {
-        township_exists: township.is_some_and(|t| t.level == "township"),
-        village_parent: village
+        township_exists: named(&township_code).is_some_and(|t| t.level == "township"),
+        village_parent: named(&village_code)
             .filter(|v| v.level == "village")
-            .map(|v| v.parent_code),
+            .map(|v| v.parent_code.clone()),
     })
 }
 
