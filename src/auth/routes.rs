@@ -13,7 +13,7 @@ use super::models::{CredentialChanges, CredentialsRow, SessionUserRow, TotpRow};
 use super::throttle::{Attempt, Refusal};
 use super::tokens::{self, RefreshOutcome};
 use super::{totp, AuthState};
-use crate::audit::{self, now_micros, Actor};
+use crate::audit::{self, Actor};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::password_policy;
@@ -146,6 +146,7 @@ async fn record_failure(
     let user_id = user.map(|u| u.id.clone());
     let email = user.and_then(|u| u.email.clone());
     let lock_minutes = auth.settings.lockout_minutes;
+    let now = auth.clock.now_naive();
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let entity_id = user_id.clone().unwrap_or_else(|| "unknown".into());
@@ -156,6 +157,7 @@ async fn record_failure(
             }
             audit::record(
                 conn,
+                now,
                 &Actor::System,
                 "auth.login_failed",
                 "user",
@@ -164,12 +166,13 @@ async fn record_failure(
             )?;
             if locked_now {
                 if let Some(id) = &user_id {
-                    let until = now_micros() + chrono::Duration::minutes(lock_minutes as i64);
+                    let until = now + chrono::Duration::minutes(lock_minutes as i64);
                     diesel::update(users::table.find(id))
                         .set(users::locked_until.eq(Some(until)))
                         .execute(conn)?;
                     audit::record(
                         conn,
+                        now,
                         &Actor::System,
                         "auth.account_locked",
                         "user",
@@ -221,14 +224,14 @@ pub async fn login(
     let source = req.peer_addr().map(|a| a.ip());
     // The attempt is counted before its password is checked, in one step with the decision,
     // so a burst cannot get more attempts evaluated than the throttle allows.
-    let attempt = match auth.throttle.reserve(&username, source) {
+    let attempt = match auth.throttle.reserve(&username, source, auth.clock.now()) {
         Ok(attempt) => attempt,
         Err(Refusal::Wait(wait)) => return Err(throttled(wait)),
         Err(Refusal::Locked(wait)) => return Err(locked(wait)),
     };
     let lookup = username.clone();
     let user = db::run(&pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
-    let now = now_micros();
+    let now = auth.clock.now_naive();
     if let Some(until) = user.as_ref().and_then(|u| u.locked_until) {
         if until > now {
             let wait = (until - now).to_std().unwrap_or_default();
@@ -268,7 +271,7 @@ pub async fn login(
             .as_ref()
             .and_then(|s| auth.data_key.decrypt(s, &totp_aad(&user.id)).ok())
             .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("TOTP secret unreadable")))?;
-        let now_unix = chrono::Utc::now().timestamp() as u64;
+        let now_unix = auth.clock.now().timestamp() as u64;
         match totp::verify(&secret, &username, &code, now_unix, user.totp_last_step) {
             Some(step) => accepted_step = Some(step),
             None => {
@@ -281,6 +284,7 @@ pub async fn login(
     let enrolment_only = auth.requires_totp(&user.roles) && !user.totp_enabled;
     let refresh_ttl = auth.settings.refresh_token_ttl_secs;
     let user_id = user.id.clone();
+    let now = auth.clock.now_naive();
     let issued = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(step) = accepted_step {
@@ -297,10 +301,11 @@ pub async fn login(
                     ..CredentialChanges::default()
                 })
                 .execute(conn)?;
-            let family = tokens::start_session(conn, &user_id)?;
-            let token = tokens::issue_refresh(conn, &user_id, &family, refresh_ttl)?;
+            let family = tokens::start_session(conn, now, &user_id)?;
+            let token = tokens::issue_refresh(conn, now, &user_id, &family, refresh_ttl)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "auth.login_succeeded",
                 "user",
@@ -318,6 +323,7 @@ pub async fn login(
     auth.throttle.record_success(&username, source);
     let ttl = auth.settings.access_token_ttl_secs;
     let access_token = auth.keys.issue(
+        auth.clock.now(),
         &user.id,
         &session_id,
         role_names(&user.roles),
@@ -396,13 +402,15 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let ttl = auth.settings.refresh_token_ttl_secs;
+    let now = auth.clock.now_naive();
     let result = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let (user_id, family_id) = match tokens::spend_refresh(conn, &presented)? {
+            let (user_id, family_id) = match tokens::spend_refresh(conn, now, &presented)? {
                 RefreshOutcome::Rotated { user_id, family_id } => (user_id, family_id),
                 RefreshOutcome::Reused { user_id, family_id } => {
                     audit::record(
                         conn,
+                        now,
                         &Actor::User(user_id.clone()),
                         "auth.refresh_reuse_detected",
                         "user",
@@ -426,16 +434,16 @@ pub async fn refresh(
                 .filter(|u| u.active)
                 .map(|u| (u.token_version, u.totp_enabled))
             else {
-                tokens::revoke_family(conn, &family_id)?;
+                tokens::revoke_family(conn, now, &family_id)?;
                 return Ok(RefreshResult::Refused("The account is not active."));
             };
             if !tokens::session_is_live(conn, &family_id)? {
-                tokens::revoke_family(conn, &family_id)?;
+                tokens::revoke_family(conn, now, &family_id)?;
                 return Ok(RefreshResult::Refused(
                     "This sign-in has ended; sign in again.",
                 ));
             }
-            let refresh_token = tokens::issue_refresh(conn, &user_id, &family_id, ttl)?;
+            let refresh_token = tokens::issue_refresh(conn, now, &user_id, &family_id, ttl)?;
             let roles = roles_of(conn, &user_id)?;
             Ok::<_, ApiError>(RefreshResult::Issued {
                 user_id,
@@ -463,6 +471,7 @@ pub async fn refresh(
             let enrolment_only = auth.requires_totp(&roles) && !totp_enabled;
             let expires_in = auth.settings.access_token_ttl_secs;
             let access_token = auth.keys.issue(
+                auth.clock.now(),
                 &user_id,
                 &session_id,
                 role_names(&roles),
@@ -511,6 +520,7 @@ pub struct LogoutRequest {
 pub async fn logout(
     signed_in: SignedIn,
     body: web::Bytes,
+    auth: web::Data<AuthState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -533,6 +543,7 @@ pub async fn logout(
     };
     let session_id = signed_in.session_id.clone();
     let user_id = signed_in.user_id.clone();
+    let now = auth.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(presented) = &request.refresh_token {
@@ -545,9 +556,10 @@ pub async fn logout(
                     )]));
                 }
             }
-            tokens::revoke_family(conn, &session_id)?;
+            tokens::revoke_family(conn, now, &session_id)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "auth.logout",
                 "user",
@@ -657,6 +669,7 @@ pub async fn start_totp(
     let (base32, uri) = totp::enrolment(&secret, &who.username)?;
     let sealed = auth.data_key.encrypt(&secret, &totp_aad(&who.user_id));
     let user_id = who.user_id.clone();
+    let now = auth.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let enabled: bool = users::table
@@ -671,6 +684,7 @@ pub async fn start_totp(
                 .execute(conn)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "user.totp_enrolment_started",
                 "user",
@@ -713,6 +727,7 @@ pub async fn confirm_totp(
     let user_id = who.user_id.clone();
     let username = who.username.clone();
     let auth = auth.into_inner();
+    let now = auth.clock.now();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let totp_state: TotpRow = users::table
@@ -735,7 +750,7 @@ pub async fn confirm_totp(
                         "Start enrolment with POST /me/totp first.",
                     )
                 })?;
-            let now_unix = chrono::Utc::now().timestamp() as u64;
+            let now_unix = now.timestamp() as u64;
             let wrong_code = || {
                 ApiError::validation(vec![FieldError::new(
                     "code",
@@ -761,7 +776,7 @@ pub async fn confirm_totp(
             .set((
                 users::totp_enabled.eq(true),
                 users::totp_last_step.eq(Some(step)),
-                users::updated_at.eq(now_micros()),
+                users::updated_at.eq(now.naive_utc()),
             ))
             .execute(conn)?;
             if enabled_now != 1 {
@@ -775,9 +790,10 @@ pub async fn confirm_totp(
                     wrong_code()
                 });
             }
-            tokens::end_all_sessions(conn, &user_id)?;
+            tokens::end_all_sessions(conn, now.naive_utc(), &user_id)?;
             audit::record(
                 conn,
+                now.naive_utc(),
                 &Actor::User(user_id.clone()),
                 "user.totp_enabled",
                 "user",
@@ -840,18 +856,20 @@ pub async fn change_password(
     }
     let hash = auth.hash_password(new_password).await?;
     let user_id = who.user_id.clone();
+    let now = auth.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::update(users::table.find(&user_id))
                 .set(&CredentialChanges {
                     password_hash: Some(hash.clone()),
-                    updated_at: Some(now_micros()),
+                    updated_at: Some(now),
                     ..CredentialChanges::default()
                 })
                 .execute(conn)?;
-            tokens::end_all_sessions(conn, &user_id)?;
+            tokens::end_all_sessions(conn, now, &user_id)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "user.password_changed",
                 "user",

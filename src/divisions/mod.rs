@@ -18,6 +18,7 @@ pub mod routes;
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -107,8 +108,11 @@ pub struct NewDivision {
 
 /// Inserts a division and records `division.created`. Call inside `db::write_tx`, after the
 /// checks in `rules` (the parent must exist).
+///
+/// `now` is the entry's time (the caller's clock). Errors: any database error.
 pub fn insert(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     new: &NewDivision,
     via: &str,
@@ -124,6 +128,7 @@ pub fn insert(
         .execute(conn)?;
     audit::record(
         conn,
+        now,
         actor,
         "division.created",
         "division",
@@ -141,8 +146,11 @@ pub fn insert(
 
 /// Renames a division (and, when `clear_demo`, marks it as real data) and records
 /// `division.updated`. Call inside `db::write_tx`.
+///
+/// `now` is the entry's time (the caller's clock). Errors: any database error.
 pub fn rename(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     current: &Division,
     name: &str,
@@ -158,6 +166,7 @@ pub fn rename(
         .execute(conn)?;
     audit::record(
         conn,
+        now,
         actor,
         "division.updated",
         "division",
@@ -194,15 +203,19 @@ pub enum ImportError {
 /// Imports a divisions CSV file (see [`import`]) in one transaction: every row or none.
 /// New codes are inserted; existing codes are renamed to the file's name. Data imported this
 /// way is real data: it clears the `demo` flag of the rows it names.
+///
+/// `now` stamps the audit entries (the caller's clock). Errors: [`ImportError::Invalid`] with
+/// every bad line (nothing written), or a database error.
 pub fn import_csv(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     text: &str,
 ) -> Result<ImportCounts, ImportError> {
     db::write_tx(conn, |conn| {
         let existing = all_by_code(conn)?;
         let rows = import::plan(text, &existing).map_err(ImportError::Invalid)?;
-        Ok(apply(conn, actor, &rows, false)?)
+        Ok(apply(conn, now, actor, &rows, false)?)
     })
 }
 
@@ -210,6 +223,7 @@ pub fn import_csv(
 /// are; otherwise they take the file's name and lose the demo flag.
 fn apply(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     rows: &[PlannedRow],
     demo: bool,
@@ -226,7 +240,7 @@ fn apply(
                     parent_code: row.parent_code.clone(),
                     demo,
                 };
-                insert(conn, actor, &new, via)?;
+                insert(conn, now, actor, &new, via)?;
                 counts.inserted += 1;
             }
             Action::Existing {
@@ -240,7 +254,7 @@ fn apply(
                     parent_code: row.parent_code.clone(),
                     demo: *was_demo,
                 };
-                rename(conn, actor, &current, &row.name, true, via)?;
+                rename(conn, now, actor, &current, &row.name, true, via)?;
                 counts.updated += 1;
             }
             Action::Existing { .. } => counts.unchanged += 1,

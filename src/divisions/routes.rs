@@ -14,6 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::officials::{self, NewOfficial, Official, OfficialChange};
 use super::{Division, ImportCounts, ImportError, NewDivision};
 use crate::auth::extract::Staff;
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::divisions::{self as rules, Level, Violation};
 use crate::domain::permissions::Permission;
@@ -158,6 +159,7 @@ pub async fn create_division(
     staff: Staff,
     body: web::Json<CreateDivisionRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
@@ -173,6 +175,7 @@ pub async fn create_division(
         rules::check_division(&code, &name, req.level.trim(), parent.as_deref());
     let check_parent = !found.iter().any(|v| v.field == "parent_code");
     let actor = staff.actor();
+    let now = clock.now_naive();
     let division = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let (Some(l), Some(p), true) = (level, &parent, check_parent) {
@@ -198,7 +201,7 @@ pub async fn create_division(
                 parent_code: parent,
                 demo: false,
             };
-            super::insert(conn, &actor, &new, "api")?;
+            super::insert(conn, now, &actor, &new, "api")?;
             super::find(conn, &code)?.ok_or_else(no_division)
         })
     })
@@ -231,6 +234,7 @@ pub async fn update_division(
     code: web::Path<String>,
     body: web::Json<UpdateDivisionRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let code = text::compact_code(&code.into_inner());
@@ -239,13 +243,14 @@ pub async fn update_division(
         return Err(validation(vec![v]));
     }
     let actor = staff.actor();
+    let now = clock.now_naive();
     let division = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let current = super::find(conn, &code)?.ok_or_else(no_division)?;
             if current.name == name {
                 return Ok(current);
             }
-            super::rename(conn, &actor, &current, &name, false, "api")?;
+            super::rename(conn, now, &actor, &current, &name, false, "api")?;
             super::find(conn, &code)?.ok_or_else(no_division)
         })
     })
@@ -302,6 +307,7 @@ pub async fn import_divisions(
     req: HttpRequest,
     mut payload: web::Payload,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     check_csv_content_type(&req)?;
@@ -330,8 +336,9 @@ pub async fn import_divisions(
         )
     })?;
     let actor = staff.actor();
+    let now = clock.now_naive();
     let counts = db::run(&pool, move |conn| {
-        super::import_csv(conn, &actor, &text).map_err(|e| match e {
+        super::import_csv(conn, now, &actor, &text).map_err(|e| match e {
             ImportError::Invalid(errors) => {
                 let mut api = ApiError::validation(errors.iter().map(FieldError::from).collect());
                 api.detail = format!(
@@ -460,6 +467,7 @@ pub async fn create_official(
     staff: Staff,
     body: web::Json<CreateOfficialRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
@@ -468,6 +476,7 @@ pub async fn create_official(
     let division_code = text::compact_code(&req.division_code);
     let (level, mut found) = rules::check_official(&name, &post, req.level.trim());
     let actor = staff.actor();
+    let now = clock.now_naive();
     let official = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let division = super::find(conn, &division_code)?;
@@ -496,7 +505,7 @@ pub async fn create_official(
                 division_code,
                 active: req.active.unwrap_or(true),
             };
-            let id = officials::insert(conn, &actor, &new, "api")?;
+            let id = officials::insert(conn, now, &actor, &new, "api")?;
             officials::find(conn, &id)?.ok_or_else(|| ApiError::not_found("official vanished"))
         })
     })
@@ -568,6 +577,7 @@ pub async fn update_official(
     id: web::Path<String>,
     body: web::Json<UpdateOfficialRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let id = id.into_inner();
@@ -592,6 +602,7 @@ pub async fn update_official(
     let level_given = req.level.is_some();
     let division_code = req.division_code.map(|d| text::compact_code(&d));
     let actor = staff.actor();
+    let now = clock.now_naive();
     let official = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let current = officials::find(conn, &id)?.ok_or_else(no_official)?;
@@ -629,7 +640,7 @@ pub async fn update_official(
                 division_code,
                 active: req.active,
             };
-            officials::update(conn, &actor, &current, &change)?;
+            officials::update(conn, now, &actor, &current, &change)?;
             officials::find(conn, &id)?.ok_or_else(no_official)
         })
     })

@@ -278,6 +278,7 @@ pub async fn add_message(
                 .execute(conn)?;
             audit::record(
                 conn,
+                now,
                 &Actor::Reporter,
                 "report.reporter_message",
                 "report",
@@ -314,6 +315,7 @@ pub async fn add_evidence(
             }
             audit::record(
                 conn,
+                uploaded_at.naive_utc(),
                 &Actor::Reporter,
                 "report.reporter_evidence",
                 "report",

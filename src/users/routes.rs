@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::models::{UserChanges, UserRoleRow};
 use super::{create_user, valid_username, CreateUserError, NewUser};
-use crate::audit::{self, now_micros};
+use crate::audit;
 use crate::auth::accounts::{list_user_views, load_user_view, UserView};
 use crate::auth::extract::Staff;
 use crate::auth::{tokens, AuthState};
@@ -165,8 +165,9 @@ pub async fn create(
         roles,
     };
     let actor = staff.actor();
+    let now = auth.clock.now_naive();
     let view = db::run(&pool, move |conn| {
-        let id = create_user(conn, &actor, &new_user, &hash).map_err(|e| match e {
+        let id = create_user(conn, now, &actor, &new_user, &hash).map_err(|e| match e {
             CreateUserError::UsernameTaken(_) => {
                 ApiError::conflict(ErrorCode::UsernameTaken, e.to_string())
             }
@@ -270,10 +271,10 @@ pub async fn update_user(
         None => None,
     };
     let actor = staff.actor();
+    let now = auth.clock.now_naive();
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let mut changed: Vec<&str> = Vec::new();
-            let now = now_micros();
             let mut changes = UserChanges {
                 updated_at: Some(now),
                 ..UserChanges::default()
@@ -317,13 +318,14 @@ pub async fn update_user(
                 .set(&changes)
                 .execute(conn)?;
             if ends_sessions {
-                tokens::end_all_sessions(conn, &id)?;
+                tokens::end_all_sessions(conn, now, &id)?;
             }
             let role_names: Option<Vec<&str>> = roles
                 .as_ref()
                 .map(|r| r.iter().map(|x| x.as_str()).collect());
             audit::record(
                 conn,
+                now,
                 &actor,
                 "user.updated",
                 "user",

@@ -50,7 +50,7 @@ fn csrf_ok(req: &HttpRequest, state: &ReportsState, fields: &Fields) -> bool {
             &state.csrf_key(),
             fields.get(csrf::FIELD),
             csrf::cookie_nonce(req).as_deref(),
-            super::now(),
+            super::now(state),
         )
         .is_ok()
 }
@@ -78,7 +78,7 @@ fn clear_session(response: &mut HttpResponse, secure: bool) {
 /// The report the request's session cookie opens, if it is valid.
 fn session(req: &HttpRequest, state: &ReportsState) -> Option<String> {
     req.cookie(SESSION_COOKIE)
-        .and_then(|c| state.sessions.verify(c.value()))
+        .and_then(|c| state.sessions.verify(c.value(), state.clock.now()))
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -170,7 +170,7 @@ pub async fn open(
         Ok(report_id) => {
             let mut response = see_other("/follow-up/report");
             let _ = response.add_cookie(&session_cookie(
-                state.sessions.issue(&report_id),
+                state.sessions.issue(&report_id, state.clock.now()),
                 state.sessions.minutes,
                 super::is_https(&req),
             ));
@@ -380,7 +380,7 @@ pub async fn add_evidence(
     }
     let multipart = Multipart::new(req.headers(), payload.into_inner());
     let cookie = csrf::cookie_nonce(&req);
-    let posted = match form::read(&state, multipart, cookie.as_deref(), super::now()).await {
+    let posted = match form::read(&state, multipart, cookie.as_deref(), super::now(&state)).await {
         Ok(posted) => posted,
         Err(ReadError::Csrf(_)) => return super::csrf_refused("/follow-up/report"),
         Err(_) => {
