@@ -93,34 +93,71 @@ pub fn roles_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Role>
     Ok(names.iter().filter_map(|r| r.parse().ok()).collect())
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("The username or password is wrong.")
-        .with_code(ErrorCode::InvalidCredentials)
+/// Why a sign-in was refused. Mapped to `ApiError` at the HTTP edge (`From` below).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user, wrong password or inactive account: one answer for all three.
+    #[error("the username or password is wrong")]
+    InvalidCredentials,
+    /// The account signs in with TOTP and no code was sent.
+    #[error("this account needs a TOTP code")]
+    TotpRequired,
+    /// The TOTP code is wrong or its time step was already used.
+    #[error("the TOTP code is wrong or already used")]
+    InvalidTotp,
+    /// Too many recent failures (of the account or the source): try again after this long.
+    #[error("too many failed sign-ins")]
+    Throttled(std::time::Duration),
+    /// The account is locked for this long.
+    #[error("the account is locked")]
+    Locked(std::time::Duration),
+    /// The Argon2 pool is full (503), the database or the server failed; already an `ApiError`.
+    #[error(transparent)]
+    Failed(#[from] ApiError),
 }
 
-fn retry_after(error: ApiError, wait: std::time::Duration) -> ApiError {
-    error.with_header(header::RETRY_AFTER, wait.as_secs().max(1).to_string())
+impl From<diesel::result::Error> for LoginError {
+    fn from(e: diesel::result::Error) -> LoginError {
+        LoginError::Failed(e.into())
+    }
 }
 
-fn throttled(wait: std::time::Duration) -> ApiError {
-    retry_after(
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::LoginThrottled,
-            "Too many failed sign-ins; wait before trying again (see Retry-After).",
-        ),
-        wait,
-    )
-}
-
-fn locked(wait: std::time::Duration) -> ApiError {
-    retry_after(
-        ApiError::unauthorized(
-            "This account is locked after repeated failed sign-ins; try again later.",
-        )
-        .with_code(ErrorCode::AccountLocked),
-        wait,
-    )
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> ApiError {
+        let retry_after = |error: ApiError, wait: std::time::Duration| {
+            error.with_header(header::RETRY_AFTER, wait.as_secs().max(1).to_string())
+        };
+        match e {
+            LoginError::InvalidCredentials => {
+                ApiError::unauthorized("The username or password is wrong.")
+                    .with_code(ErrorCode::InvalidCredentials)
+            }
+            LoginError::TotpRequired => {
+                ApiError::unauthorized("This account signs in with a TOTP code: send it as `totp`.")
+                    .with_code(ErrorCode::TotpRequired)
+            }
+            LoginError::InvalidTotp => {
+                ApiError::unauthorized("The TOTP code is wrong or already used.")
+                    .with_code(ErrorCode::InvalidTotp)
+            }
+            LoginError::Throttled(wait) => retry_after(
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::LoginThrottled,
+                    "Too many failed sign-ins; wait before trying again (see Retry-After).",
+                ),
+                wait,
+            ),
+            LoginError::Locked(wait) => retry_after(
+                ApiError::unauthorized(
+                    "This account is locked after repeated failed sign-ins; try again later.",
+                )
+                .with_code(ErrorCode::AccountLocked),
+                wait,
+            ),
+            LoginError::Failed(e) => e,
+        }
+    }
 }
 
 fn role_names(roles: &[Role]) -> Vec<String> {
@@ -213,29 +250,45 @@ pub async fn login(
     auth: web::Data<AuthState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
+    // The peer address is used in memory for throttling only: never stored, never logged.
+    let source = req.peer_addr().map(|a| a.ip());
+    let pair = sign_in(&auth, &pool, body.into_inner(), source).await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Signs `request`'s user in from `source` (for throttling, in memory only): checks the
+/// throttle, the account lock, the password and the TOTP code, then starts a session and
+/// returns its token pair. Every failure is counted, audited and (at the lock) emailed.
+///
+/// Errors: [`LoginError`]: invalid credentials, a missing or wrong TOTP code, throttled, locked;
+/// `Failed` for a full Argon2 pool (503) or a database error.
+pub async fn sign_in(
+    auth: &AuthState,
+    pool: &DbPool,
+    request: LoginRequest,
+    source: Option<std::net::IpAddr>,
+) -> Result<TokenPair, LoginError> {
     let LoginRequest {
         username,
         password,
         totp: totp_code,
-    } = body.into_inner();
+    } = request;
     // The same folding as at creation (domain::text): full-width forms read as ASCII.
     let username = crate::domain::text::fold_code(&username).to_lowercase();
-    // The peer address is used in memory for throttling only: never stored, never logged.
-    let source = req.peer_addr().map(|a| a.ip());
     // The attempt is counted before its password is checked, in one step with the decision,
     // so a burst cannot get more attempts evaluated than the throttle allows.
     let attempt = match auth.throttle.reserve(&username, source, auth.clock.now()) {
         Ok(attempt) => attempt,
-        Err(Refusal::Wait(wait)) => return Err(throttled(wait)),
-        Err(Refusal::Locked(wait)) => return Err(locked(wait)),
+        Err(Refusal::Wait(wait)) => return Err(LoginError::Throttled(wait)),
+        Err(Refusal::Locked(wait)) => return Err(LoginError::Locked(wait)),
     };
     let lookup = username.clone();
-    let user = db::run(&pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
+    let user = db::run(pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
     let now = auth.clock.now_naive();
     if let Some(until) = user.as_ref().and_then(|u| u.locked_until) {
         if until > now {
             let wait = (until - now).to_std().unwrap_or_default();
-            return Err(locked(wait));
+            return Err(LoginError::Locked(wait));
         }
     }
     let password_ok = auth
@@ -244,27 +297,16 @@ pub async fn login(
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
-            record_failure(&auth, &pool, &username, attempt, other.as_ref(), "password").await?;
-            return Err(invalid_credentials());
+            record_failure(auth, pool, &username, attempt, other.as_ref(), "password").await?;
+            return Err(LoginError::InvalidCredentials);
         }
     };
 
     let mut accepted_step = None;
     if user.totp_enabled {
         let Some(code) = totp_code.filter(|c| !c.trim().is_empty()) else {
-            record_failure(
-                &auth,
-                &pool,
-                &username,
-                attempt,
-                Some(&user),
-                "totp_missing",
-            )
-            .await?;
-            return Err(ApiError::unauthorized(
-                "This account signs in with a TOTP code: send it as `totp`.",
-            )
-            .with_code(ErrorCode::TotpRequired));
+            record_failure(auth, pool, &username, attempt, Some(&user), "totp_missing").await?;
+            return Err(LoginError::TotpRequired);
         };
         let secret = user
             .totp_secret
@@ -275,8 +317,8 @@ pub async fn login(
         match totp::verify(&secret, &username, &code, now_unix, user.totp_last_step) {
             Some(step) => accepted_step = Some(step),
             None => {
-                record_failure(&auth, &pool, &username, attempt, Some(&user), "totp").await?;
-                return Err(invalid_totp());
+                record_failure(auth, pool, &username, attempt, Some(&user), "totp").await?;
+                return Err(LoginError::InvalidTotp);
             }
         }
     }
@@ -285,7 +327,7 @@ pub async fn login(
     let refresh_ttl = auth.settings.refresh_token_ttl_secs;
     let user_id = user.id.clone();
     let now = auth.clock.now_naive();
-    let issued = db::run(&pool, move |conn| {
+    let issued = db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(step) = accepted_step {
                 // Exactly one sign-in per code and time step: whoever records the step first
@@ -317,32 +359,30 @@ pub async fn login(
     })
     .await?;
     let Some((session_id, refresh_token)) = issued else {
-        record_failure(&auth, &pool, &username, attempt, Some(&user), "totp_replay").await?;
-        return Err(invalid_totp());
+        record_failure(auth, pool, &username, attempt, Some(&user), "totp_replay").await?;
+        return Err(LoginError::InvalidTotp);
     };
     auth.throttle.record_success(&username, source);
     let ttl = auth.settings.access_token_ttl_secs;
-    let access_token = auth.keys.issue(
-        auth.clock.now(),
-        &user.id,
-        &session_id,
-        role_names(&user.roles),
-        user.token_version,
-        ttl,
-        enrolment_only,
-    )?;
-    Ok(HttpResponse::Ok().json(TokenPair {
+    let access_token = auth
+        .keys
+        .issue(
+            auth.clock.now(),
+            &user.id,
+            &session_id,
+            role_names(&user.roles),
+            user.token_version,
+            ttl,
+            enrolment_only,
+        )
+        .map_err(ApiError::from)?;
+    Ok(TokenPair {
         access_token,
         refresh_token,
         token_type: "Bearer",
         expires_in: ttl,
         totp_enrolment_required: enrolment_only,
-    }))
-}
-
-fn invalid_totp() -> ApiError {
-    ApiError::unauthorized("The TOTP code is wrong or already used.")
-        .with_code(ErrorCode::InvalidTotp)
+    })
 }
 
 /// Records `step` as the user's last accepted TOTP time step, only if it is newer than the one

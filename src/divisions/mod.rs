@@ -25,10 +25,13 @@ use utoipa::ToSchema;
 
 use self::import::{Action, LineError, PlannedRow};
 use self::models::{DivisionChanges, NewDivisionRow};
+use actix_web::http::StatusCode;
+
 use crate::audit::{self, Actor};
 use crate::db::schema::divisions;
 use crate::db::{self, DbConnection};
 use crate::domain::divisions::Level;
+use crate::error::{ApiError, ErrorCode, FieldError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = divisions)]
@@ -191,13 +194,61 @@ pub struct ImportCounts {
     pub unchanged: usize,
 }
 
+/// Why a divisions import wrote nothing. Mapped to `ApiError` at the HTTP edge (`From` below);
+/// the CLI prints the lines.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// One entry per bad line; nothing was written.
+    /// The upload is not declared as UTF-8 CSV; says what to send instead (415).
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// The upload broke off before its end (400).
+    #[error("the body could not be read: {0}")]
+    Unreadable(String),
+    /// The upload is larger than this many bytes (413).
+    #[error("the file is larger than the {0} bytes accepted")]
+    TooLarge(usize),
+    /// The upload is not UTF-8 text (422).
+    #[error("the file is not UTF-8 text")]
+    NotUtf8,
+    /// One entry per bad line; nothing was written (422).
     #[error("the file has errors; nothing was imported")]
     Invalid(Vec<LineError>),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> ApiError {
+        match e {
+            ImportError::UnsupportedMediaType(detail) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                detail,
+            ),
+            ImportError::Unreadable(why) => ApiError::bad_request(
+                ErrorCode::BadBody,
+                format!("The body could not be read: {why}"),
+            ),
+            ImportError::TooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                format!("The file is larger than the {limit} bytes accepted."),
+            ),
+            ImportError::NotUtf8 => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidEncoding,
+                "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and send it again.",
+            ),
+            ImportError::Invalid(errors) => {
+                let lines = errors.len();
+                let mut api = ApiError::validation(errors.iter().map(FieldError::from).collect());
+                api.detail =
+                    format!("Nothing was imported: {lines} line(s) have errors; see `errors`.");
+                api
+            }
+            ImportError::Database(d) => d.into(),
+        }
+    }
 }
 
 /// Imports a divisions CSV file (see [`import`]) in one transaction: every row or none.

@@ -4,7 +4,6 @@
 //! `POST /divisions`, `PATCH /divisions/{code}`, `POST /divisions/import` (text/csv),
 //! `GET/POST /officials`, `GET/PATCH /officials/{id}`. Nothing is ever deleted.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -259,26 +258,42 @@ pub async fn update_division(
 }
 
 /// Is the request's body declared as UTF-8 CSV?
-fn check_csv_content_type(req: &HttpRequest) -> Result<(), ApiError> {
-    let unsupported = |detail: &str| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::UnsupportedMediaType,
-            detail,
-        )
-    };
+///
+/// Errors: [`ImportError::UnsupportedMediaType`] saying what to send instead.
+fn check_csv_content_type(req: &HttpRequest) -> Result<(), ImportError> {
     let mime = req
         .mime_type()
         .ok()
         .flatten()
         .filter(|m| m.essence_str() == "text/csv")
-        .ok_or_else(|| unsupported("Send the file as `Content-Type: text/csv`."))?;
+        .ok_or(ImportError::UnsupportedMediaType(
+            "Send the file as `Content-Type: text/csv`.",
+        ))?;
     match mime.get_param(actix_web::mime::CHARSET) {
-        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => Err(unsupported(
-            "Send the file as UTF-8 (`Content-Type: text/csv; charset=utf-8`).",
-        )),
+        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => {
+            Err(ImportError::UnsupportedMediaType(
+                "Send the file as UTF-8 (`Content-Type: text/csv; charset=utf-8`).",
+            ))
+        }
         _ => Ok(()),
     }
+}
+
+/// Reads a CSV upload of at most [`IMPORT_BODY_LIMIT`] bytes as UTF-8 text.
+///
+/// Errors: [`ImportError::UnsupportedMediaType`], `Unreadable` (the body broke off),
+/// `TooLarge`, `NotUtf8`.
+async fn read_csv(req: &HttpRequest, mut payload: web::Payload) -> Result<String, ImportError> {
+    check_csv_content_type(req)?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ImportError::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > IMPORT_BODY_LIMIT {
+            return Err(ImportError::TooLarge(IMPORT_BODY_LIMIT));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| ImportError::NotUtf8)
 }
 
 /// Import divisions from CSV (admin): header `code,name,level,parent_code`, UTF-8. New codes
@@ -305,52 +320,18 @@ fn check_csv_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 pub async fn import_divisions(
     staff: Staff,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     pool: web::Data<DbPool>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
-    check_csv_content_type(&req)?;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(
-                ErrorCode::BadBody,
-                format!("The body could not be read: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > IMPORT_BODY_LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::PayloadTooLarge,
-                format!("The file is larger than the {IMPORT_BODY_LIMIT} bytes accepted."),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let text = String::from_utf8(body.to_vec()).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::InvalidEncoding,
-            "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and send it again.",
-        )
-    })?;
+    let text = read_csv(&req, payload).await?;
     let actor = staff.actor();
     let now = clock.now_naive();
     let counts = db::run(&pool, move |conn| {
-        super::import_csv(conn, now, &actor, &text).map_err(|e| match e {
-            ImportError::Invalid(errors) => {
-                let mut api = ApiError::validation(errors.iter().map(FieldError::from).collect());
-                api.detail = format!(
-                    "Nothing was imported: {} line(s) have errors; see `errors`.",
-                    errors.len()
-                );
-                api
-            }
-            ImportError::Database(d) => d.into(),
-        })
+        Ok(super::import_csv(conn, now, &actor, &text))
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::Ok().json(counts))
 }
 
