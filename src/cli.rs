@@ -249,7 +249,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 Err(divisions::ImportError::Invalid(errors)) => {
                     for e in &errors {
-                        eprintln!("{}: {e}", file.display());
+                        eprintln!("{}: {}: {}", file.display(), e.field, e.message);
                     }
                     eprintln!("nothing was imported: {} line(s) have errors", errors.len());
                     return Ok(ExitCode::from(1));

@@ -72,7 +72,10 @@ pub fn load(
     db::write_tx(conn, |conn| {
         let existing = super::all_by_code(conn)?;
         let rows = super::import::plan(DIVISIONS_CSV, &existing).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
             anyhow!(
                 "the demo divisions do not fit this database: {}",
                 lines.join("; ")

@@ -23,7 +23,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use self::import::{Action, LineError, PlannedRow};
+use self::import::{Action, PlannedRow};
 use self::models::{DivisionChanges, NewDivisionRow};
 use actix_web::http::StatusCode;
 
@@ -31,7 +31,7 @@ use crate::audit::{self, Actor};
 use crate::db::schema::divisions;
 use crate::db::{self, DbConnection};
 use crate::domain::divisions::Level;
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{ApiError, ErrorCode, FieldViolation};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = divisions)]
@@ -212,7 +212,7 @@ pub enum ImportError {
     NotUtf8,
     /// One entry per bad line; nothing was written (422).
     #[error("the file has errors; nothing was imported")]
-    Invalid(Vec<LineError>),
+    Invalid(Vec<FieldViolation>),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -241,7 +241,7 @@ impl From<ImportError> for ApiError {
             ),
             ImportError::Invalid(errors) => {
                 let lines = errors.len();
-                let mut api = ApiError::validation(errors.iter().map(FieldError::from).collect());
+                let mut api = ApiError::validation(errors);
                 api.detail =
                     format!("Nothing was imported: {lines} line(s) have errors; see `errors`.");
                 api

@@ -15,11 +15,11 @@ use super::{Division, ImportCounts, ImportError, NewDivision};
 use crate::auth::extract::Staff;
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::divisions::{self as rules, Level, Violation};
+use crate::domain::divisions::{self as rules, Level};
 use crate::domain::permissions::Permission;
 use crate::domain::text;
 use crate::error::ErrorCode;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError, FieldViolation, Problem};
 use crate::http::pagination::{page, Page, PageQuery, MAX_LIMIT};
 
 /// Mounted under `/api/v1`.
@@ -38,8 +38,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The largest divisions CSV accepted, in bytes (a whole province fits).
 pub const IMPORT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
-fn validation(found: Vec<Violation>) -> ApiError {
-    ApiError::validation(found.into_iter().map(FieldError::from).collect())
+fn validation(found: Vec<FieldViolation>) -> ApiError {
+    ApiError::validation(found)
 }
 
 fn no_division() -> ApiError {
@@ -396,7 +396,7 @@ pub async fn list_officials(
     };
     let level = match trimmed(query.level).map(|l| rules::check_level(&l)) {
         Some(Err(v)) => {
-            errors.push(v.into());
+            errors.push(v);
             None
         }
         Some(Ok(l)) => Some(l),
@@ -469,7 +469,7 @@ pub async fn create_official(
                     division_level,
                     "level",
                 )),
-                None if division.is_none() => found.push(Violation::new(
+                None if division.is_none() => found.push(FieldViolation::new(
                     "division_code",
                     ErrorCode::UnknownDivision,
                     format!("no division has code {division_code}"),
