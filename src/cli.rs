@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use crate::audit::{self, Actor};
+use crate::clock::Clock;
 use crate::domain::roles::Role;
 use crate::settings::Settings;
 use crate::startup::{open_database, Application};
@@ -163,7 +164,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 roles,
             };
             let id = with_connection(&settings, move |conn| {
-                Ok(users::create_user(conn, &Actor::Cli, &new_user, &hash)?)
+                Ok(users::create_user(
+                    conn,
+                    Clock::system().now_naive(),
+                    &Actor::Cli,
+                    &new_user,
+                    &hash,
+                )?)
             })
             .await?;
             println!("created user {id}");
@@ -204,6 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     )?;
                     audit::record(
                         conn,
+                        Clock::system().now_naive(),
                         &Actor::Cli,
                         "mail.test_queued",
                         "outbox",
@@ -226,7 +234,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
             })?;
             let outcome = with_connection(&settings, move |conn| {
-                Ok(divisions::import_csv(conn, &Actor::Cli, &text))
+                Ok(divisions::import_csv(
+                    conn,
+                    Clock::system().now_naive(),
+                    &Actor::Cli,
+                    &text,
+                ))
             })
             .await?;
             match outcome {
@@ -236,7 +249,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 Err(divisions::ImportError::Invalid(errors)) => {
                     for e in &errors {
-                        eprintln!("{}: {e}", file.display());
+                        eprintln!("{}: {}: {}", file.display(), e.field, e.message);
                     }
                     eprintln!("nothing was imported: {} line(s) have errors", errors.len());
                     return Ok(ExitCode::from(1));
@@ -245,8 +258,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::DemoData => {
-            let c =
-                with_connection(&settings, |conn| divisions::demo::load(conn, &Actor::Cli)).await?;
+            let c = with_connection(&settings, |conn| {
+                divisions::demo::load(conn, Clock::system().now_naive(), &Actor::Cli)
+            })
+            .await?;
             println!(
                 "demo data: {} divisions and {} officials added (existing ones are kept)",
                 c.divisions_added, c.officials_added

@@ -187,7 +187,7 @@ impl Application {
             settings.argon2.workers,
             settings.argon2.queue_capacity,
         ));
-        let auth_state = web::Data::new(AuthState::new(&settings, hashing.clone())?);
+        let auth_state = web::Data::new(AuthState::new(&settings, hashing.clone(), clock.clone())?);
         let reports_state = web::Data::new(ReportsState::new(
             &settings,
             pool.clone(),

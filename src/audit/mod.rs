@@ -7,7 +7,7 @@
 pub mod models;
 pub mod routes;
 
-use chrono::{NaiveDateTime, Timelike, Utc};
+use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -39,17 +39,15 @@ impl Actor {
     }
 }
 
-/// Time truncated to microseconds: what both backends store exactly, so hashes recompute.
-pub fn now_micros() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now)
-}
-
-/// Appends one entry. Call inside `db::write_tx`. Returns the entry's sequence number.
+/// Appends one entry that happened `at` (the caller's [`crate::clock::Clock::now_naive`]; it is
+/// truncated to microseconds here too, what both backends store exactly, so hashes recompute).
+/// Call inside `db::write_tx`. Returns the entry's sequence number.
 /// `details` must never contain a reporter's identity, a password or a token.
+///
+/// Errors: any database error (the caller's transaction then rolls back).
 pub fn record(
     conn: &mut DbConnection,
+    at: NaiveDateTime,
     actor: &Actor,
     action: &str,
     entity_type: &str,
@@ -61,7 +59,9 @@ pub fn record(
     let actor = actor.as_text();
     let entry = EntryContent {
         seq: last_seq + 1,
-        occurred_at: now_micros(),
+        occurred_at: at
+            .with_nanosecond(at.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(at),
         actor: &actor,
         action,
         entity_type,

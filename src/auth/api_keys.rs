@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use super::extract::{Staff, API_KEY_PREFIX};
 use super::models::{ApiKeyRow, NewApiKey};
 use super::tokens::hash_token;
-use crate::audit::{self, now_micros};
+use crate::audit;
+use crate::clock::Clock;
 use crate::db::schema::api_keys;
 use crate::db::{self, DbPool};
 use crate::domain::ids::ApiKeyId;
@@ -77,6 +78,7 @@ pub async fn create(
     staff: Staff,
     body: web::Json<CreateApiKey>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
@@ -124,6 +126,7 @@ pub async fn create(
     let actor = staff.actor();
     let created_by = staff.user_id().to_string();
     let key_id = id.clone();
+    let now = clock.now_naive();
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::insert_into(api_keys::table)
@@ -133,11 +136,12 @@ pub async fn create(
                     secret_hash: hash_token(&secret_part),
                     scopes: scopes.join(","),
                     created_by: &created_by,
-                    created_at: now_micros(),
+                    created_at: now,
                 })
                 .execute(conn)?;
             audit::record(
                 conn,
+                now,
                 &actor,
                 "api_key.created",
                 "api_key",
@@ -181,10 +185,12 @@ pub async fn revoke(
     staff: Staff,
     id: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let id = id.into_inner();
     let actor = staff.actor();
+    let now = clock.now_naive();
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let updated = diesel::update(
@@ -192,13 +198,14 @@ pub async fn revoke(
                     .find(&id)
                     .filter(api_keys::revoked_at.is_null()),
             )
-            .set(api_keys::revoked_at.eq(Some(now_micros())))
+            .set(api_keys::revoked_at.eq(Some(now)))
             .execute(conn)?;
             let view =
                 load(conn, &id)?.ok_or_else(|| ApiError::not_found("No API key has this id."))?;
             if updated > 0 {
                 audit::record(
                     conn,
+                    now,
                     &actor,
                     "api_key.revoked",
                     "api_key",

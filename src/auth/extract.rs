@@ -17,7 +17,8 @@ use subtle::ConstantTimeEq;
 
 use super::models::{ApiKeyRow, SessionUserRow};
 use super::AuthState;
-use crate::audit::{now_micros, Actor};
+use crate::audit::Actor;
+use crate::clock::Clock;
 use crate::db::schema::{api_keys, staff_sessions, user_roles, users};
 use crate::db::{self, DbPool};
 use crate::domain::permissions::{allows, scope_permission, Permission};
@@ -152,7 +153,7 @@ async fn authenticate_user(
 ) -> Result<SignedIn, ApiError> {
     let claims = auth
         .keys
-        .verify(token)
+        .verify(token, auth.clock.now())
         .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired."))?;
     let user_id = claims.sub.clone();
     let session_id = claims.sid.clone();
@@ -195,10 +196,15 @@ pub fn parse_api_key(key: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
 }
 
-async fn authenticate_key(pool: &DbPool, key: &str) -> Result<ServiceKey, ApiError> {
+/// The service key `key` names, if its secret matches and it is not revoked; marks it used
+/// (at most once a minute) at `clock`'s now.
+///
+/// Errors: 401 when the key is malformed, unknown, wrong or revoked; database errors.
+async fn authenticate_key(pool: &DbPool, clock: &Clock, key: &str) -> Result<ServiceKey, ApiError> {
     let invalid = || ApiError::unauthorized("The API key is invalid or revoked.");
     let (id, secret) = parse_api_key(key).ok_or_else(invalid)?;
     let (id, secret_hash) = (id.to_string(), super::tokens::hash_token(secret));
+    let now = clock.now_naive();
     let found = db::run(pool, move |conn| {
         let row: Option<ApiKeyRow> = api_keys::table
             .find(&id)
@@ -210,7 +216,6 @@ async fn authenticate_key(pool: &DbPool, key: &str) -> Result<ServiceKey, ApiErr
         if !bool::from(row.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())) {
             return Ok(None);
         }
-        let now = now_micros();
         diesel::update(
             api_keys::table.find(&row.id).filter(
                 api_keys::last_used_at
@@ -246,9 +251,9 @@ impl FromRequest for Principal {
                 Some(Credential::Bearer(token)) => Ok(Principal::Staff(
                     authenticate_user(&auth, &pool, &token).await?,
                 )),
-                Some(Credential::ApiKey(key)) => {
-                    Ok(Principal::Service(authenticate_key(&pool, &key).await?))
-                }
+                Some(Credential::ApiKey(key)) => Ok(Principal::Service(
+                    authenticate_key(&pool, &auth.clock, &key).await?,
+                )),
             }
         })
     }

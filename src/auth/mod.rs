@@ -14,6 +14,7 @@ pub mod totp;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::crypto::DataKey;
 use crate::domain::login_throttle::ThrottlePolicy;
 use crate::domain::roles::Role;
@@ -27,6 +28,8 @@ pub struct AuthState {
     pub keys: tokens::JwtKeys,
     pub data_key: DataKey,
     pub throttle: throttle::LoginThrottle,
+    /// The application's clock: token times, sessions, lockouts, TOTP steps.
+    pub clock: Clock,
     /// The process's bounded Argon2 pool: one reused memory block per core, a bounded queue.
     hashing: Arc<HashPool>,
     /// Verified against when the username is unknown, so the answer costs the same work.
@@ -34,9 +37,14 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    /// The sign-in state for `settings`, hashing on `hashing`. Errors if a role named in
-    /// `auth.require_totp_for` is unknown.
-    pub fn new(settings: &Settings, pool: Arc<HashPool>) -> anyhow::Result<AuthState> {
+    /// The sign-in state for `settings`, hashing on `pool` and reading time from `clock`.
+    ///
+    /// Errors: a role named in `auth.require_totp_for` is unknown, or the dummy hash fails.
+    pub fn new(
+        settings: &Settings,
+        pool: Arc<HashPool>,
+        clock: Clock,
+    ) -> anyhow::Result<AuthState> {
         let auth = settings.auth.clone();
         for role in &auth.require_totp_for {
             role.parse::<Role>()?;
@@ -63,6 +71,7 @@ impl AuthState {
             })?,
             hashing: pool,
             settings: auth,
+            clock,
         })
     }
 

@@ -13,7 +13,7 @@ use super::models::{CredentialChanges, CredentialsRow, SessionUserRow, TotpRow};
 use super::throttle::{Attempt, Refusal};
 use super::tokens::{self, RefreshOutcome};
 use super::{totp, AuthState};
-use crate::audit::{self, now_micros, Actor};
+use crate::audit::{self, Actor};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::password_policy;
@@ -93,34 +93,71 @@ pub fn roles_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Role>
     Ok(names.iter().filter_map(|r| r.parse().ok()).collect())
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("The username or password is wrong.")
-        .with_code(ErrorCode::InvalidCredentials)
+/// Why a sign-in was refused. Mapped to `ApiError` at the HTTP edge (`From` below).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user, wrong password or inactive account: one answer for all three.
+    #[error("the username or password is wrong")]
+    InvalidCredentials,
+    /// The account signs in with TOTP and no code was sent.
+    #[error("this account needs a TOTP code")]
+    TotpRequired,
+    /// The TOTP code is wrong or its time step was already used.
+    #[error("the TOTP code is wrong or already used")]
+    InvalidTotp,
+    /// Too many recent failures (of the account or the source): try again after this long.
+    #[error("too many failed sign-ins")]
+    Throttled(std::time::Duration),
+    /// The account is locked for this long.
+    #[error("the account is locked")]
+    Locked(std::time::Duration),
+    /// The Argon2 pool is full (503), the database or the server failed; already an `ApiError`.
+    #[error(transparent)]
+    Failed(#[from] ApiError),
 }
 
-fn retry_after(error: ApiError, wait: std::time::Duration) -> ApiError {
-    error.with_header(header::RETRY_AFTER, wait.as_secs().max(1).to_string())
+impl From<diesel::result::Error> for LoginError {
+    fn from(e: diesel::result::Error) -> LoginError {
+        LoginError::Failed(e.into())
+    }
 }
 
-fn throttled(wait: std::time::Duration) -> ApiError {
-    retry_after(
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::LoginThrottled,
-            "Too many failed sign-ins; wait before trying again (see Retry-After).",
-        ),
-        wait,
-    )
-}
-
-fn locked(wait: std::time::Duration) -> ApiError {
-    retry_after(
-        ApiError::unauthorized(
-            "This account is locked after repeated failed sign-ins; try again later.",
-        )
-        .with_code(ErrorCode::AccountLocked),
-        wait,
-    )
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> ApiError {
+        let retry_after = |error: ApiError, wait: std::time::Duration| {
+            error.with_header(header::RETRY_AFTER, wait.as_secs().max(1).to_string())
+        };
+        match e {
+            LoginError::InvalidCredentials => {
+                ApiError::unauthorized("The username or password is wrong.")
+                    .with_code(ErrorCode::InvalidCredentials)
+            }
+            LoginError::TotpRequired => {
+                ApiError::unauthorized("This account signs in with a TOTP code: send it as `totp`.")
+                    .with_code(ErrorCode::TotpRequired)
+            }
+            LoginError::InvalidTotp => {
+                ApiError::unauthorized("The TOTP code is wrong or already used.")
+                    .with_code(ErrorCode::InvalidTotp)
+            }
+            LoginError::Throttled(wait) => retry_after(
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::LoginThrottled,
+                    "Too many failed sign-ins; wait before trying again (see Retry-After).",
+                ),
+                wait,
+            ),
+            LoginError::Locked(wait) => retry_after(
+                ApiError::unauthorized(
+                    "This account is locked after repeated failed sign-ins; try again later.",
+                )
+                .with_code(ErrorCode::AccountLocked),
+                wait,
+            ),
+            LoginError::Failed(e) => e,
+        }
+    }
 }
 
 fn role_names(roles: &[Role]) -> Vec<String> {
@@ -146,6 +183,7 @@ async fn record_failure(
     let user_id = user.map(|u| u.id.clone());
     let email = user.and_then(|u| u.email.clone());
     let lock_minutes = auth.settings.lockout_minutes;
+    let now = auth.clock.now_naive();
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let entity_id = user_id.clone().unwrap_or_else(|| "unknown".into());
@@ -156,6 +194,7 @@ async fn record_failure(
             }
             audit::record(
                 conn,
+                now,
                 &Actor::System,
                 "auth.login_failed",
                 "user",
@@ -164,12 +203,13 @@ async fn record_failure(
             )?;
             if locked_now {
                 if let Some(id) = &user_id {
-                    let until = now_micros() + chrono::Duration::minutes(lock_minutes as i64);
+                    let until = now + chrono::Duration::minutes(lock_minutes as i64);
                     diesel::update(users::table.find(id))
                         .set(users::locked_until.eq(Some(until)))
                         .execute(conn)?;
                     audit::record(
                         conn,
+                        now,
                         &Actor::System,
                         "auth.account_locked",
                         "user",
@@ -210,29 +250,45 @@ pub async fn login(
     auth: web::Data<AuthState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
+    // The peer address is used in memory for throttling only: never stored, never logged.
+    let source = req.peer_addr().map(|a| a.ip());
+    let pair = sign_in(&auth, &pool, body.into_inner(), source).await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Signs `request`'s user in from `source` (for throttling, in memory only): checks the
+/// throttle, the account lock, the password and the TOTP code, then starts a session and
+/// returns its token pair. Every failure is counted, audited and (at the lock) emailed.
+///
+/// Errors: [`LoginError`]: invalid credentials, a missing or wrong TOTP code, throttled, locked;
+/// `Failed` for a full Argon2 pool (503) or a database error.
+pub async fn sign_in(
+    auth: &AuthState,
+    pool: &DbPool,
+    request: LoginRequest,
+    source: Option<std::net::IpAddr>,
+) -> Result<TokenPair, LoginError> {
     let LoginRequest {
         username,
         password,
         totp: totp_code,
-    } = body.into_inner();
+    } = request;
     // The same folding as at creation (domain::text): full-width forms read as ASCII.
     let username = crate::domain::text::fold_code(&username).to_lowercase();
-    // The peer address is used in memory for throttling only: never stored, never logged.
-    let source = req.peer_addr().map(|a| a.ip());
     // The attempt is counted before its password is checked, in one step with the decision,
     // so a burst cannot get more attempts evaluated than the throttle allows.
-    let attempt = match auth.throttle.reserve(&username, source) {
+    let attempt = match auth.throttle.reserve(&username, source, auth.clock.now()) {
         Ok(attempt) => attempt,
-        Err(Refusal::Wait(wait)) => return Err(throttled(wait)),
-        Err(Refusal::Locked(wait)) => return Err(locked(wait)),
+        Err(Refusal::Wait(wait)) => return Err(LoginError::Throttled(wait)),
+        Err(Refusal::Locked(wait)) => return Err(LoginError::Locked(wait)),
     };
     let lookup = username.clone();
-    let user = db::run(&pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
-    let now = now_micros();
+    let user = db::run(pool, move |conn| Ok(load_login_user(conn, &lookup)?)).await?;
+    let now = auth.clock.now_naive();
     if let Some(until) = user.as_ref().and_then(|u| u.locked_until) {
         if until > now {
             let wait = (until - now).to_std().unwrap_or_default();
-            return Err(locked(wait));
+            return Err(LoginError::Locked(wait));
         }
     }
     let password_ok = auth
@@ -241,39 +297,28 @@ pub async fn login(
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
-            record_failure(&auth, &pool, &username, attempt, other.as_ref(), "password").await?;
-            return Err(invalid_credentials());
+            record_failure(auth, pool, &username, attempt, other.as_ref(), "password").await?;
+            return Err(LoginError::InvalidCredentials);
         }
     };
 
     let mut accepted_step = None;
     if user.totp_enabled {
         let Some(code) = totp_code.filter(|c| !c.trim().is_empty()) else {
-            record_failure(
-                &auth,
-                &pool,
-                &username,
-                attempt,
-                Some(&user),
-                "totp_missing",
-            )
-            .await?;
-            return Err(ApiError::unauthorized(
-                "This account signs in with a TOTP code: send it as `totp`.",
-            )
-            .with_code(ErrorCode::TotpRequired));
+            record_failure(auth, pool, &username, attempt, Some(&user), "totp_missing").await?;
+            return Err(LoginError::TotpRequired);
         };
         let secret = user
             .totp_secret
             .as_ref()
             .and_then(|s| auth.data_key.decrypt(s, &totp_aad(&user.id)).ok())
             .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("TOTP secret unreadable")))?;
-        let now_unix = chrono::Utc::now().timestamp() as u64;
+        let now_unix = auth.clock.now().timestamp() as u64;
         match totp::verify(&secret, &username, &code, now_unix, user.totp_last_step) {
             Some(step) => accepted_step = Some(step),
             None => {
-                record_failure(&auth, &pool, &username, attempt, Some(&user), "totp").await?;
-                return Err(invalid_totp());
+                record_failure(auth, pool, &username, attempt, Some(&user), "totp").await?;
+                return Err(LoginError::InvalidTotp);
             }
         }
     }
@@ -281,7 +326,8 @@ pub async fn login(
     let enrolment_only = auth.requires_totp(&user.roles) && !user.totp_enabled;
     let refresh_ttl = auth.settings.refresh_token_ttl_secs;
     let user_id = user.id.clone();
-    let issued = db::run(&pool, move |conn| {
+    let now = auth.clock.now_naive();
+    let issued = db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(step) = accepted_step {
                 // Exactly one sign-in per code and time step: whoever records the step first
@@ -297,10 +343,11 @@ pub async fn login(
                     ..CredentialChanges::default()
                 })
                 .execute(conn)?;
-            let family = tokens::start_session(conn, &user_id)?;
-            let token = tokens::issue_refresh(conn, &user_id, &family, refresh_ttl)?;
+            let family = tokens::start_session(conn, now, &user_id)?;
+            let token = tokens::issue_refresh(conn, now, &user_id, &family, refresh_ttl)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "auth.login_succeeded",
                 "user",
@@ -312,31 +359,30 @@ pub async fn login(
     })
     .await?;
     let Some((session_id, refresh_token)) = issued else {
-        record_failure(&auth, &pool, &username, attempt, Some(&user), "totp_replay").await?;
-        return Err(invalid_totp());
+        record_failure(auth, pool, &username, attempt, Some(&user), "totp_replay").await?;
+        return Err(LoginError::InvalidTotp);
     };
     auth.throttle.record_success(&username, source);
     let ttl = auth.settings.access_token_ttl_secs;
-    let access_token = auth.keys.issue(
-        &user.id,
-        &session_id,
-        role_names(&user.roles),
-        user.token_version,
-        ttl,
-        enrolment_only,
-    )?;
-    Ok(HttpResponse::Ok().json(TokenPair {
+    let access_token = auth
+        .keys
+        .issue(
+            auth.clock.now(),
+            &user.id,
+            &session_id,
+            role_names(&user.roles),
+            user.token_version,
+            ttl,
+            enrolment_only,
+        )
+        .map_err(ApiError::from)?;
+    Ok(TokenPair {
         access_token,
         refresh_token,
         token_type: "Bearer",
         expires_in: ttl,
         totp_enrolment_required: enrolment_only,
-    }))
-}
-
-fn invalid_totp() -> ApiError {
-    ApiError::unauthorized("The TOTP code is wrong or already used.")
-        .with_code(ErrorCode::InvalidTotp)
+    })
 }
 
 /// Records `step` as the user's last accepted TOTP time step, only if it is newer than the one
@@ -396,13 +442,15 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let ttl = auth.settings.refresh_token_ttl_secs;
+    let now = auth.clock.now_naive();
     let result = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let (user_id, family_id) = match tokens::spend_refresh(conn, &presented)? {
+            let (user_id, family_id) = match tokens::spend_refresh(conn, now, &presented)? {
                 RefreshOutcome::Rotated { user_id, family_id } => (user_id, family_id),
                 RefreshOutcome::Reused { user_id, family_id } => {
                     audit::record(
                         conn,
+                        now,
                         &Actor::User(user_id.clone()),
                         "auth.refresh_reuse_detected",
                         "user",
@@ -426,16 +474,16 @@ pub async fn refresh(
                 .filter(|u| u.active)
                 .map(|u| (u.token_version, u.totp_enabled))
             else {
-                tokens::revoke_family(conn, &family_id)?;
+                tokens::revoke_family(conn, now, &family_id)?;
                 return Ok(RefreshResult::Refused("The account is not active."));
             };
             if !tokens::session_is_live(conn, &family_id)? {
-                tokens::revoke_family(conn, &family_id)?;
+                tokens::revoke_family(conn, now, &family_id)?;
                 return Ok(RefreshResult::Refused(
                     "This sign-in has ended; sign in again.",
                 ));
             }
-            let refresh_token = tokens::issue_refresh(conn, &user_id, &family_id, ttl)?;
+            let refresh_token = tokens::issue_refresh(conn, now, &user_id, &family_id, ttl)?;
             let roles = roles_of(conn, &user_id)?;
             Ok::<_, ApiError>(RefreshResult::Issued {
                 user_id,
@@ -463,6 +511,7 @@ pub async fn refresh(
             let enrolment_only = auth.requires_totp(&roles) && !totp_enabled;
             let expires_in = auth.settings.access_token_ttl_secs;
             let access_token = auth.keys.issue(
+                auth.clock.now(),
                 &user_id,
                 &session_id,
                 role_names(&roles),
@@ -511,6 +560,7 @@ pub struct LogoutRequest {
 pub async fn logout(
     signed_in: SignedIn,
     body: web::Bytes,
+    auth: web::Data<AuthState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -533,6 +583,7 @@ pub async fn logout(
     };
     let session_id = signed_in.session_id.clone();
     let user_id = signed_in.user_id.clone();
+    let now = auth.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(presented) = &request.refresh_token {
@@ -545,9 +596,10 @@ pub async fn logout(
                     )]));
                 }
             }
-            tokens::revoke_family(conn, &session_id)?;
+            tokens::revoke_family(conn, now, &session_id)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "auth.logout",
                 "user",
@@ -657,6 +709,7 @@ pub async fn start_totp(
     let (base32, uri) = totp::enrolment(&secret, &who.username)?;
     let sealed = auth.data_key.encrypt(&secret, &totp_aad(&who.user_id));
     let user_id = who.user_id.clone();
+    let now = auth.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let enabled: bool = users::table
@@ -671,6 +724,7 @@ pub async fn start_totp(
                 .execute(conn)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "user.totp_enrolment_started",
                 "user",
@@ -713,6 +767,7 @@ pub async fn confirm_totp(
     let user_id = who.user_id.clone();
     let username = who.username.clone();
     let auth = auth.into_inner();
+    let now = auth.clock.now();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let totp_state: TotpRow = users::table
@@ -735,7 +790,7 @@ pub async fn confirm_totp(
                         "Start enrolment with POST /me/totp first.",
                     )
                 })?;
-            let now_unix = chrono::Utc::now().timestamp() as u64;
+            let now_unix = now.timestamp() as u64;
             let wrong_code = || {
                 ApiError::validation(vec![FieldError::new(
                     "code",
@@ -761,7 +816,7 @@ pub async fn confirm_totp(
             .set((
                 users::totp_enabled.eq(true),
                 users::totp_last_step.eq(Some(step)),
-                users::updated_at.eq(now_micros()),
+                users::updated_at.eq(now.naive_utc()),
             ))
             .execute(conn)?;
             if enabled_now != 1 {
@@ -775,9 +830,10 @@ pub async fn confirm_totp(
                     wrong_code()
                 });
             }
-            tokens::end_all_sessions(conn, &user_id)?;
+            tokens::end_all_sessions(conn, now.naive_utc(), &user_id)?;
             audit::record(
                 conn,
+                now.naive_utc(),
                 &Actor::User(user_id.clone()),
                 "user.totp_enabled",
                 "user",
@@ -840,18 +896,20 @@ pub async fn change_password(
     }
     let hash = auth.hash_password(new_password).await?;
     let user_id = who.user_id.clone();
+    let now = auth.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::update(users::table.find(&user_id))
                 .set(&CredentialChanges {
                     password_hash: Some(hash.clone()),
-                    updated_at: Some(now_micros()),
+                    updated_at: Some(now),
                     ..CredentialChanges::default()
                 })
                 .execute(conn)?;
-            tokens::end_all_sessions(conn, &user_id)?;
+            tokens::end_all_sessions(conn, now, &user_id)?;
             audit::record(
                 conn,
+                now,
                 &Actor::User(user_id.clone()),
                 "user.password_changed",
                 "user",

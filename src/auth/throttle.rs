@@ -7,15 +7,17 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::login_throttle::ThrottlePolicy;
 
 #[derive(Debug, Clone, Copy)]
 struct Failures {
     count: u32,
-    last: Instant,
-    locked_until: Option<Instant>,
+    last: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
 }
 
 /// Why a sign-in attempt was refused before its password was looked at.
@@ -63,9 +65,14 @@ impl LoginThrottle {
     /// the counts with [`LoginThrottle::record_success`]; a failure needs nothing more.
     ///
     /// Returns the reserved [`Attempt`], or the [`Refusal`] (a source is never locked; it
-    /// waits). Rule: issue 7, fault 4 (the gate must not be check-then-act).
-    pub fn reserve(&self, account: &str, source: Option<IpAddr>) -> Result<Attempt, Refusal> {
-        let now = Instant::now();
+    /// waits). Rule: issue 7, fault 4 (the gate must not be check-then-act). `now` is the
+    /// application's clock, so waits and locks end when a test moves a frozen clock past them.
+    pub fn reserve(
+        &self,
+        account: &str,
+        source: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, Refusal> {
         let account = account.to_lowercase();
         // Lock order: accounts, then sources.
         let mut accounts = self.accounts.lock().unwrap();
@@ -103,30 +110,30 @@ impl LoginThrottle {
         &self,
         map: &HashMap<K, Failures>,
         key: &K,
-        now: Instant,
+        now: DateTime<Utc>,
     ) -> Option<Refusal> {
         let f = map.get(key)?;
         if let Some(until) = f.locked_until {
             if until > now {
-                return Some(Refusal::Locked(until - now));
+                return Some(Refusal::Locked(between(now, until)));
             }
             // A lock that has run out: the next reservation starts the count afresh.
             return None;
         }
-        let ready_at = f.last + self.policy.delay(f.count);
-        (ready_at > now).then(|| Refusal::Wait(ready_at - now))
+        let ready_at = later(f.last, self.policy.delay(f.count));
+        (ready_at > now).then(|| Refusal::Wait(between(now, ready_at)))
     }
 
     fn bump<K: Eq + Hash>(
         &self,
         map: &mut HashMap<K, Failures>,
         key: K,
-        now: Instant,
+        now: DateTime<Utc>,
         may_lock: bool,
     ) -> (u32, bool) {
         if map.len() > MAX_ENTRIES {
             let horizon = self.lockout.max(self.policy.max_delay);
-            map.retain(|_, f| now.duration_since(f.last) < horizon);
+            map.retain(|_, f| between(f.last, now) < horizon);
         }
         let entry = map.entry(key).or_insert(Failures {
             count: 0,
@@ -145,15 +152,33 @@ impl LoginThrottle {
         entry.last = now;
         let locked_now = may_lock && entry.locked_until.is_none() && self.policy.locks(entry.count);
         if locked_now {
-            entry.locked_until = Some(now + self.lockout);
+            entry.locked_until = Some(later(now, self.lockout));
         }
         (entry.count, locked_now)
     }
 }
 
+/// `at` plus `by`, saturating at the latest representable time.
+fn later(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|by| at.checked_add_signed(by))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// How long from `from` to `to`; zero if `to` is not later (a clock set back).
+fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+    (to - from).to_std().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn now() -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+    }
 
     fn throttle() -> LoginThrottle {
         LoginThrottle::new(
@@ -172,7 +197,7 @@ mod tests {
         let t = throttle();
         for i in 1..=5 {
             assert_eq!(
-                t.reserve("Alice", None),
+                t.reserve("Alice", None, now()),
                 Ok(Attempt {
                     failures: i,
                     locked_now: false
@@ -180,10 +205,13 @@ mod tests {
             );
         }
         // The sixth is refused before it is evaluated, whatever its password.
-        assert!(matches!(t.reserve("alice", None), Err(Refusal::Wait(_))));
-        assert!(t.reserve("bob", None).is_ok());
+        assert!(matches!(
+            t.reserve("alice", None, now()),
+            Err(Refusal::Wait(_))
+        ));
+        assert!(t.reserve("bob", None, now()).is_ok());
         t.record_success("ALICE", None);
-        assert!(t.reserve("alice", None).is_ok());
+        assert!(t.reserve("alice", None, now()).is_ok());
     }
 
     #[test]
@@ -198,11 +226,23 @@ mod tests {
             Duration::from_secs(900),
         );
         let locks: Vec<bool> = (0..10)
-            .map(|_| t.reserve("alice", None).unwrap().locked_now)
+            .map(|_| t.reserve("alice", None, now()).unwrap().locked_now)
             .collect();
         assert_eq!(locks.iter().filter(|l| **l).count(), 1);
         assert!(locks[9]);
-        assert!(matches!(t.reserve("alice", None), Err(Refusal::Locked(_))));
+        assert!(matches!(
+            t.reserve("alice", None, now()),
+            Err(Refusal::Locked(_))
+        ));
+        // The lock follows the time passed in: it ends once that passes the lockout.
+        let after = now() + chrono::Duration::seconds(901);
+        assert_eq!(
+            t.reserve("alice", None, after),
+            Ok(Attempt {
+                failures: 1,
+                locked_now: false
+            })
+        );
     }
 
     #[test]
@@ -211,7 +251,7 @@ mod tests {
         let handles: Vec<_> = (0..30)
             .map(|_| {
                 let t = t.clone();
-                std::thread::spawn(move || t.reserve("carol", None).is_ok())
+                std::thread::spawn(move || t.reserve("carol", None, now()).is_ok())
             })
             .collect();
         let allowed = handles
@@ -227,15 +267,15 @@ mod tests {
         let t = throttle();
         let ip: IpAddr = [10, 0, 0, 1].into();
         for i in 0..5 {
-            assert!(t.reserve(&format!("user{i}"), Some(ip)).is_ok());
+            assert!(t.reserve(&format!("user{i}"), Some(ip), now()).is_ok());
         }
         assert!(matches!(
-            t.reserve("someone-else", Some(ip)),
+            t.reserve("someone-else", Some(ip), now()),
             Err(Refusal::Wait(_))
         ));
         // A refused attempt counts against nobody.
-        assert!(t.reserve("someone-else", None).is_ok());
+        assert!(t.reserve("someone-else", None, now()).is_ok());
         t.record_success("someone-else", Some(ip));
-        assert!(t.reserve("someone-else", Some(ip)).is_ok());
+        assert!(t.reserve("someone-else", Some(ip), now()).is_ok());
     }
 }

@@ -1,6 +1,7 @@
 //! Access tokens (JWT, HS256 pinned) and refresh tokens (256-bit random, stored as SHA-256,
 //! single use, rotated within a family; reuse of a spent token revokes the family).
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
@@ -8,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::models::{NewRefreshToken, RefreshTokenRow};
-use crate::audit::now_micros;
 use crate::db::schema::{refresh_tokens, staff_sessions};
 use crate::db::DbConnection;
 use crate::domain::ids::RefreshTokenId;
@@ -34,6 +34,16 @@ pub struct AccessClaims {
     pub sid: String,
 }
 
+/// Seconds of clock skew allowed when checking a token's `exp`.
+pub const EXPIRY_LEEWAY_SECS: i64 = 5;
+
+/// Whether a token with expiry `exp` (Unix seconds) is still good `now` (the application's
+/// clock), allowing [`EXPIRY_LEEWAY_SECS`]. Used for staff and reporter tokens alike; the
+/// library's own expiry check (system clock) is turned off.
+pub fn unexpired(exp: i64, now: DateTime<Utc>) -> bool {
+    exp + EXPIRY_LEEWAY_SECS >= now.timestamp()
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -49,7 +59,8 @@ impl JwtKeys {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        // Expiry is checked against the application's clock in `verify`, not the system clock.
+        validation.validate_exp = false;
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -59,9 +70,14 @@ impl JwtKeys {
         }
     }
 
-    /// Signs an access token for `user_id` in session `session_id` (see [`start_session`]).
+    /// Signs an access token for `user_id` in session `session_id` (see [`start_session`]),
+    /// issued `now` and valid for `ttl_secs`.
+    ///
+    /// Errors: only if signing fails.
+    #[allow(clippy::too_many_arguments)]
     pub fn issue(
         &self,
+        now: DateTime<Utc>,
         user_id: &str,
         session_id: &str,
         roles: Vec<String>,
@@ -69,7 +85,7 @@ impl JwtKeys {
         ttl_secs: u64,
         totp_enrolment_only: bool,
     ) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().timestamp();
+        let now = now.timestamp();
         let claims = AccessClaims {
             sub: user_id.to_string(),
             roles,
@@ -89,11 +105,13 @@ impl JwtKeys {
         )?)
     }
 
-    /// Checks signature (HS256 only), expiry, issuer and audience.
-    pub fn verify(&self, token: &str) -> Option<AccessClaims> {
+    /// Checks signature (HS256 only), issuer, audience and expiry (against `now`, the
+    /// application's clock). Returns the claims, or `None` when any check fails.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
         jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|data| data.claims)
+            .filter(|claims| unexpired(claims.exp, now))
     }
 }
 
@@ -108,15 +126,18 @@ fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Stores a new refresh token in `family_id` and returns it (the only time it exists in clear).
+/// Stores a new refresh token in `family_id`, issued `now` and good for `ttl_secs`, and returns
+/// it (the only time it exists in clear).
+///
+/// Errors: any database error.
 pub fn issue_refresh(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     user_id: &str,
     family_id: &str,
     ttl_secs: u64,
 ) -> QueryResult<String> {
     let token = random_token();
-    let now = now_micros();
     diesel::insert_into(refresh_tokens::table)
         .values(NewRefreshToken {
             id: RefreshTokenId::generate(),
@@ -146,9 +167,15 @@ pub enum RefreshOutcome {
     Expired,
 }
 
-/// Spends a refresh token. Call inside a write transaction. The spend is a conditional update,
-/// so two concurrent uses of one token cannot both succeed.
-pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<RefreshOutcome> {
+/// Spends a refresh token `now`. Call inside a write transaction. The spend is a conditional
+/// update, so two concurrent uses of one token cannot both succeed.
+///
+/// Errors: any database error.
+pub fn spend_refresh(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+) -> QueryResult<RefreshOutcome> {
     let hash = hash_token(token);
     let row: Option<RefreshTokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))
@@ -164,7 +191,6 @@ pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<Refres
         row.family_id,
         row.expires_at,
     );
-    let now = now_micros();
     let spent = diesel::update(
         refresh_tokens::table
             .find(&id)
@@ -174,7 +200,7 @@ pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<Refres
     .set(refresh_tokens::used_at.eq(Some(now)))
     .execute(conn)?;
     if spent == 0 {
-        revoke_family(conn, &family_id)?;
+        revoke_family(conn, now, &family_id)?;
         return Ok(RefreshOutcome::Reused { user_id, family_id });
     }
     if expires_at <= now {
@@ -183,15 +209,22 @@ pub fn spend_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<Refres
     Ok(RefreshOutcome::Rotated { user_id, family_id })
 }
 
-/// Starts a session (one sign-in) for `user_id` and returns its id, which is also the id of
-/// its refresh-token family and the `sid` of its access tokens. Call inside a write transaction.
-pub fn start_session(conn: &mut DbConnection, user_id: &str) -> QueryResult<String> {
+/// Starts a session (one sign-in) for `user_id` at `now` and returns its id, which is also the
+/// id of its refresh-token family and the `sid` of its access tokens. Call inside a write
+/// transaction.
+///
+/// Errors: any database error.
+pub fn start_session(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user_id: &str,
+) -> QueryResult<String> {
     let id = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(staff_sessions::table)
         .values((
             staff_sessions::id.eq(&id),
             staff_sessions::user_id.eq(user_id),
-            staff_sessions::created_at.eq(now_micros()),
+            staff_sessions::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(id)
@@ -208,21 +241,27 @@ pub fn session_is_live(conn: &mut DbConnection, session_id: &str) -> QueryResult
 }
 
 /// Ends one sign-in: its session (so its access tokens stop working on their next request)
-/// and every refresh token of its family. For logout and refresh-token reuse.
-pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> QueryResult<usize> {
+/// and every refresh token of its family, as of `now`. For logout and refresh-token reuse.
+///
+/// Errors: any database error.
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    family_id: &str,
+) -> QueryResult<usize> {
     diesel::update(
         staff_sessions::table
             .find(family_id)
             .filter(staff_sessions::ended_at.is_null()),
     )
-    .set(staff_sessions::ended_at.eq(Some(now_micros())))
+    .set(staff_sessions::ended_at.eq(Some(now)))
     .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(Some(now_micros())))
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
     .execute(conn)
 }
 
@@ -238,31 +277,43 @@ pub fn family_of(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(St
 
 /// Ends every session of a user at once: bumps `token_version` and ends every session row, so
 /// issued access tokens stop working on their next request, and revokes every refresh token. For password changes,
-/// role changes, deactivation and TOTP enrolment.
-pub fn end_all_sessions(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+/// role changes, deactivation and TOTP enrolment. `now` is when they end.
+///
+/// Errors: any database error.
+pub fn end_all_sessions(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user_id: &str,
+) -> QueryResult<()> {
     use crate::db::schema::users;
     diesel::update(users::table.find(user_id))
         .set(users::token_version.eq(users::token_version + 1))
         .execute(conn)?;
-    revoke_all_for_user(conn, user_id)?;
+    revoke_all_for_user(conn, now, user_id)?;
     Ok(())
 }
 
-/// Ends every session of a user and revokes every refresh token.
-pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+/// Ends every session of a user and revokes every refresh token, as of `now`.
+///
+/// Errors: any database error.
+pub fn revoke_all_for_user(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user_id: &str,
+) -> QueryResult<usize> {
     diesel::update(
         staff_sessions::table
             .filter(staff_sessions::user_id.eq(user_id))
             .filter(staff_sessions::ended_at.is_null()),
     )
-    .set(staff_sessions::ended_at.eq(Some(now_micros())))
+    .set(staff_sessions::ended_at.eq(Some(now)))
     .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(Some(now_micros())))
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
     .execute(conn)
 }
 
@@ -273,28 +324,36 @@ mod tests {
     #[test]
     fn tokens_verify_only_with_the_right_key_issuer_and_audience() {
         let keys = JwtKeys::new(&[1u8; 32], "probity", "probity-api");
+        let now = crate::clock::Clock::system().now();
         let token = keys
-            .issue("u1", "s1", vec!["admin".into()], 3, 900, false)
+            .issue(now, "u1", "s1", vec!["admin".into()], 3, 900, false)
             .unwrap();
-        let claims = keys.verify(&token).unwrap();
+        let claims = keys.verify(&token, now).unwrap();
         assert_eq!(claims.sub, "u1");
         assert_eq!(claims.tv, 3);
         assert_eq!(claims.sid, "s1");
         assert!(JwtKeys::new(&[2u8; 32], "probity", "probity-api")
-            .verify(&token)
+            .verify(&token, now)
             .is_none());
         assert!(JwtKeys::new(&[1u8; 32], "other", "probity-api")
-            .verify(&token)
+            .verify(&token, now)
             .is_none());
         assert!(JwtKeys::new(&[1u8; 32], "probity", "other")
-            .verify(&token)
+            .verify(&token, now)
             .is_none());
         // Expiry beyond the 5-second leeway is refused.
-        let mut claims = keys.verify(&token).unwrap();
-        claims.exp = chrono::Utc::now().timestamp() - 60;
+        let mut claims = keys.verify(&token, now).unwrap();
+        claims.exp = now.timestamp() - 60;
         let expired =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
-        assert!(keys.verify(&expired).is_none());
+        assert!(keys.verify(&expired, now).is_none());
+        // Expiry follows the clock passed in, not the system clock.
+        assert!(keys
+            .verify(&token, now + chrono::Duration::seconds(900))
+            .is_some());
+        assert!(keys
+            .verify(&token, now + chrono::Duration::seconds(906))
+            .is_none());
     }
 
     #[test]

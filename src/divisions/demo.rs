@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{anyhow, Context};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -58,19 +59,29 @@ pub fn officials() -> anyhow::Result<Vec<NewOfficial>> {
 
 /// Loads the demo county, idempotently, in one transaction. Divisions that already exist are
 /// left as they are (real data wins). A demo official is added only where nobody holds that
-/// post in that division yet, active or not. Every insert is audited.
-pub fn load(conn: &mut DbConnection, actor: &Actor) -> anyhow::Result<DemoCounts> {
+/// post in that division yet, active or not. Every insert is audited, stamped `now` (the
+/// caller's clock).
+///
+/// Errors: the demo files do not fit this database, or a database error.
+pub fn load(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+) -> anyhow::Result<DemoCounts> {
     let officials = officials()?;
     db::write_tx(conn, |conn| {
         let existing = super::all_by_code(conn)?;
         let rows = super::import::plan(DIVISIONS_CSV, &existing).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
             anyhow!(
                 "the demo divisions do not fit this database: {}",
                 lines.join("; ")
             )
         })?;
-        let divisions = super::apply(conn, actor, &rows, true)?;
+        let divisions = super::apply(conn, now, actor, &rows, true)?;
         let mut held: HashSet<(String, String)> = officials_table::table
             .select(super::models::OfficialPostRow::as_select())
             .load(conn)?
@@ -93,7 +104,7 @@ pub fn load(conn: &mut DbConnection, actor: &Actor) -> anyhow::Result<DemoCounts
                 return Err(anyhow!("demo official {}: {}", official.name, v.message));
             }
             if held.insert((official.division_code.clone(), official.post.clone())) {
-                officials::insert(conn, actor, official, "demo-data")?;
+                officials::insert(conn, now, actor, official, "demo-data")?;
                 officials_added += 1;
             }
         }

@@ -3,54 +3,24 @@
 //! The file is UTF-8 with the header `code,name,level,parent_code` (any column order). A row
 //! may name as its parent a division earlier in the file or one already in the database. A
 //! code already in the database keeps its level and parent: an import can only rename it.
-//! [`plan`] either accepts every row or returns one [`LineError`] per bad row, so an import is
+//! [`plan`] either accepts every row or returns one [`FieldViolation`] per bad row (its field names the line), so an import is
 //! all or nothing.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use super::Division;
-use crate::domain::divisions::{self as rules, Level, Violation};
-use crate::error::ErrorCode;
-use crate::error::FieldError;
+use crate::domain::divisions::{self as rules, Level};
+use crate::domain::violation::general_zh;
+use crate::error::{ErrorCode, FieldViolation};
 
 pub const HEADER: [&str; 4] = ["code", "name", "level", "parent_code"];
 
-/// What is wrong with one line of the file (1-based; the header is line 1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineError {
-    pub line: u64,
-    /// The stable code of the first problem on the line, e.g. `wrong_length`.
-    pub code: ErrorCode,
-    /// Every problem on the line, in words.
-    pub message: String,
-}
-
-impl LineError {
-    fn new(line: u64, code: ErrorCode, message: impl Into<String>) -> Self {
-        LineError {
-            line,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// `line 7`: how the API names the line in `errors[].field`.
-    pub fn field(&self) -> String {
-        format!("line {}", self.line)
-    }
-}
-
-impl fmt::Display for LineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
-impl From<&LineError> for FieldError {
-    fn from(e: &LineError) -> FieldError {
-        FieldError::new(e.field(), e.code, e.message.clone())
-    }
+/// What is wrong with one line of the file (1-based; the header is line 1): a violation whose
+/// field names the line (`line 7`, as the API shows it in `errors[].field`), with the code of
+/// the line's first problem and every problem in words.
+fn line_violation(line: u64, code: ErrorCode, message: impl Into<String>) -> FieldViolation {
+    FieldViolation::new(format!("line {line}"), code, message)
+        .zh(format!("第{line}行有误：{}", general_zh(code)))
 }
 
 /// One accepted row of the file.
@@ -98,7 +68,7 @@ fn start_line(text: &str, position: &csv::Position) -> u64 {
 pub fn plan(
     text: &str,
     existing: &HashMap<String, Division>,
-) -> Result<Vec<PlannedRow>, Vec<LineError>> {
+) -> Result<Vec<PlannedRow>, Vec<FieldViolation>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -108,7 +78,7 @@ pub fn plan(
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
         Err(e) => {
-            return Err(vec![LineError::new(
+            return Err(vec![line_violation(
                 1,
                 ErrorCode::Unreadable,
                 e.to_string(),
@@ -116,7 +86,7 @@ pub fn plan(
         }
     };
     if header.iter().all(String::is_empty) {
-        return Err(vec![LineError::new(
+        return Err(vec![line_violation(
             1,
             ErrorCode::MissingHeader,
             "the file is empty; its first line must be the header code,name,level,parent_code",
@@ -127,7 +97,7 @@ pub fn plan(
     let mut wanted = HEADER.map(str::to_string).to_vec();
     wanted.sort();
     if sorted != wanted {
-        return Err(vec![LineError::new(
+        return Err(vec![line_violation(
             1,
             ErrorCode::BadHeader,
             format!(
@@ -155,12 +125,15 @@ pub fn plan(
                     continue;
                 }
                 if record.len() != HEADER.len() {
-                    errors.push(LineError::new(
+                    errors.push((
                         line,
-                        ErrorCode::WrongFieldCount,
-                        format!(
-                            "expected 4 fields (code,name,level,parent_code), found {}",
-                            record.len()
+                        line_violation(
+                            line,
+                            ErrorCode::WrongFieldCount,
+                            format!(
+                                "expected 4 fields (code,name,level,parent_code), found {}",
+                                record.len()
+                            ),
                         ),
                     ));
                     continue;
@@ -176,12 +149,15 @@ pub fn plan(
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| start_line(text, p));
-                errors.push(LineError::new(line, ErrorCode::Unreadable, e.to_string()));
+                errors.push((
+                    line,
+                    line_violation(line, ErrorCode::Unreadable, e.to_string()),
+                ));
             }
         }
     }
     if records.is_empty() && errors.is_empty() {
-        return Err(vec![LineError::new(
+        return Err(vec![line_violation(
             1,
             ErrorCode::NoRows,
             "the file has a header but no rows",
@@ -199,7 +175,7 @@ pub fn plan(
     for (line, code, name, level, parent) in &records {
         let (level, mut found) = rules::check_division(code, name, level, parent.as_deref());
         if let Some((first, _)) = seen.get(code.as_str()) {
-            found.push(Violation::new(
+            found.push(FieldViolation::new(
                 "code",
                 ErrorCode::DuplicateCode,
                 format!("code {code} is already on line {first}"),
@@ -214,7 +190,7 @@ pub fn plan(
                 None => match existing.get(p) {
                     Some(d) => found.extend(rules::check_parent(l, p, Level::parse(&d.level))),
                     None => match first_line.get(p.as_str()) {
-                        Some(later) => found.push(Violation::new(
+                        Some(later) => found.push(FieldViolation::new(
                             "parent_code",
                             ErrorCode::ParentLaterInFile,
                             format!(
@@ -222,7 +198,7 @@ pub fn plan(
                                  each parent before its children"
                             ),
                         )),
-                        None => found.push(Violation::new(
+                        None => found.push(FieldViolation::new(
                             "parent_code",
                             ErrorCode::UnknownParent,
                             format!(
@@ -238,7 +214,7 @@ pub fn plan(
             Some(d) => {
                 if let Some(l) = level {
                     if d.level != l.as_str() || d.parent_code.as_ref() != parent.as_ref() {
-                        found.push(Violation::new(
+                        found.push(FieldViolation::new(
                             "code",
                             ErrorCode::ConflictsExisting,
                             format!(
@@ -268,28 +244,35 @@ pub fn plan(
                 },
                 action,
             }),
-            _ => errors.push(LineError::new(
+            _ => errors.push((
                 *line,
-                found[0].code,
-                found
-                    .iter()
-                    .map(|v| v.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                line_violation(
+                    *line,
+                    found[0].code,
+                    found
+                        .iter()
+                        .map(|v| v.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             )),
         }
     }
     if errors.is_empty() {
         Ok(planned)
     } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
+        errors.sort_by_key(|(line, _)| *line);
+        Err(errors.into_iter().map(|(_, e)| e).collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line_of(e: &FieldViolation) -> u64 {
+        e.field.strip_prefix("line ").unwrap().parse().unwrap()
+    }
 
     const GOOD: &str = "code,name,level,parent_code
 360734,寻乌县,county,
@@ -319,7 +302,7 @@ mod tests {
             .collect()
     }
 
-    fn bad(text: &str, existing: &HashMap<String, Division>) -> Vec<LineError> {
+    fn bad(text: &str, existing: &HashMap<String, Division>) -> Vec<FieldViolation> {
         plan(text, existing).expect_err("the file should be refused")
     }
 
@@ -341,7 +324,7 @@ mod tests {
                     360734100,长宁镇,township,360734\r\n  \r\n3607341,x,township,360734\r\n";
         let rows = plan(&text.replace("3607341,x,township,360734\r\n", ""), &none()).unwrap();
         assert_eq!(rows.iter().map(|r| r.row.line).collect::<Vec<_>>(), [3, 6]);
-        assert_eq!(bad(text, &none())[0].line, 8);
+        assert_eq!(line_of(&bad(text, &none())[0]), 8);
     }
 
     #[test]
@@ -376,10 +359,10 @@ mod tests {
         let text = format!("{GOOD}36073410,南桥镇,township,360734\n");
         let errors = bad(&text, &none());
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].line, 6);
-        assert_eq!(errors[0].field(), "line 6");
+        assert_eq!(line_of(&errors[0]), 6);
+        assert_eq!(errors[0].field, "line 6");
         assert_eq!(errors[0].code, ErrorCode::WrongLength);
-        assert!(errors[0].message.contains("9 digits"), "{}", errors[0]);
+        assert!(errors[0].message.contains("9 digits"), "{:?}", errors[0]);
     }
 
     #[test]
@@ -387,10 +370,10 @@ mod tests {
         let text = format!("{GOOD}360734101201,沙坝村,village,360734100\n");
         let errors = bad(&text, &none());
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (6, ErrorCode::NotUnderParent)
         );
-        assert!(errors[0].message.contains("360734100"), "{}", errors[0]);
+        assert!(errors[0].message.contains("360734100"), "{:?}", errors[0]);
     }
 
     #[test]
@@ -398,7 +381,7 @@ mod tests {
         let text = format!("{GOOD}360734102,留车镇,town,360734\n");
         let errors = bad(&text, &none());
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (6, ErrorCode::UnknownLevel)
         );
     }
@@ -408,7 +391,7 @@ mod tests {
         let text = format!("{GOOD}360734105201,大坝村,village,360734105\n");
         let errors = bad(&text, &none());
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (6, ErrorCode::UnknownParent)
         );
         // …and a parent listed after its child is explained as such.
@@ -416,10 +399,10 @@ mod tests {
                     360734,寻乌县,county,\n";
         let errors = bad(text, &none());
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (2, ErrorCode::ParentLaterInFile)
         );
-        assert!(errors[0].message.contains("line 3"), "{}", errors[0]);
+        assert!(errors[0].message.contains("line 3"), "{:?}", errors[0]);
     }
 
     #[test]
@@ -428,10 +411,10 @@ mod tests {
         let errors = bad(&text, &none());
         assert_eq!(errors.len(), 1);
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (6, ErrorCode::DuplicateCode)
         );
-        assert!(errors[0].message.contains("line 3"), "{}", errors[0]);
+        assert!(errors[0].message.contains("line 3"), "{:?}", errors[0]);
     }
 
     #[test]
@@ -446,11 +429,11 @@ mod tests {
 ,,,
 ";
         let errors = bad(text, &none());
-        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        let lines: Vec<u64> = errors.iter().map(line_of).collect();
         assert_eq!(lines, [3, 6, 7]);
         // Several problems on one line are all told, in one message.
-        assert!(errors[0].message.contains("digits only"), "{}", errors[0]);
-        assert!(errors[0].message.contains("name"), "{}", errors[0]);
+        assert!(errors[0].message.contains("digits only"), "{:?}", errors[0]);
+        assert!(errors[0].message.contains("name"), "{:?}", errors[0]);
         assert_eq!(errors[1].code, ErrorCode::WrongParentLevel);
         assert_eq!(errors[2].code, ErrorCode::WrongFieldCount);
     }
@@ -465,21 +448,28 @@ mod tests {
         let text = "code,name,level,parent_code\n360734100,长宁镇,township,360734\n";
         let errors = bad(text, &existing);
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (2, ErrorCode::ConflictsExisting)
         );
-        assert!(errors[0].message.contains("only its name"), "{}", errors[0]);
+        assert!(
+            errors[0].message.contains("only its name"),
+            "{:?}",
+            errors[0]
+        );
     }
 
     #[test]
     fn header_must_be_right() {
         let errors = bad("", &none());
         assert_eq!(
-            (errors[0].line, errors[0].code),
+            (line_of(&errors[0]), errors[0].code),
             (1, ErrorCode::MissingHeader)
         );
         let errors = bad("code,name,level\n360734,寻乌县,county\n", &none());
-        assert_eq!((errors[0].line, errors[0].code), (1, ErrorCode::BadHeader));
+        assert_eq!(
+            (line_of(&errors[0]), errors[0].code),
+            (1, ErrorCode::BadHeader)
+        );
         let errors = bad("code,name,level,parent_code\n", &none());
         assert_eq!(errors[0].code, ErrorCode::NoRows);
     }

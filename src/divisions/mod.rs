@@ -18,16 +18,20 @@ pub mod routes;
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use self::import::{Action, LineError, PlannedRow};
+use self::import::{Action, PlannedRow};
 use self::models::{DivisionChanges, NewDivisionRow};
+use actix_web::http::StatusCode;
+
 use crate::audit::{self, Actor};
 use crate::db::schema::divisions;
 use crate::db::{self, DbConnection};
 use crate::domain::divisions::Level;
+use crate::error::{ApiError, ErrorCode, FieldViolation};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = divisions)]
@@ -115,8 +119,11 @@ pub struct NewDivision {
 
 /// Inserts a division and records `division.created`. Call inside `db::write_tx`, after the
 /// checks in `rules` (the parent must exist).
+///
+/// `now` is the entry's time (the caller's clock). Errors: any database error.
 pub fn insert(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     new: &NewDivision,
     via: &str,
@@ -132,6 +139,7 @@ pub fn insert(
         .execute(conn)?;
     audit::record(
         conn,
+        now,
         actor,
         "division.created",
         "division",
@@ -149,8 +157,11 @@ pub fn insert(
 
 /// Renames a division (and, when `clear_demo`, marks it as real data) and records
 /// `division.updated`. Call inside `db::write_tx`.
+///
+/// `now` is the entry's time (the caller's clock). Errors: any database error.
 pub fn rename(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     current: &Division,
     name: &str,
@@ -166,6 +177,7 @@ pub fn rename(
         .execute(conn)?;
     audit::record(
         conn,
+        now,
         actor,
         "division.updated",
         "division",
@@ -190,27 +202,79 @@ pub struct ImportCounts {
     pub unchanged: usize,
 }
 
+/// Why a divisions import wrote nothing. Mapped to `ApiError` at the HTTP edge (`From` below);
+/// the CLI prints the lines.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// One entry per bad line; nothing was written.
+    /// The upload is not declared as UTF-8 CSV; says what to send instead (415).
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// The upload broke off before its end (400).
+    #[error("the body could not be read: {0}")]
+    Unreadable(String),
+    /// The upload is larger than this many bytes (413).
+    #[error("the file is larger than the {0} bytes accepted")]
+    TooLarge(usize),
+    /// The upload is not UTF-8 text (422).
+    #[error("the file is not UTF-8 text")]
+    NotUtf8,
+    /// One entry per bad line; nothing was written (422).
     #[error("the file has errors; nothing was imported")]
-    Invalid(Vec<LineError>),
+    Invalid(Vec<FieldViolation>),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> ApiError {
+        match e {
+            ImportError::UnsupportedMediaType(detail) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                detail,
+            ),
+            ImportError::Unreadable(why) => ApiError::bad_request(
+                ErrorCode::BadBody,
+                format!("The body could not be read: {why}"),
+            ),
+            ImportError::TooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                format!("The file is larger than the {limit} bytes accepted."),
+            ),
+            ImportError::NotUtf8 => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidEncoding,
+                "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and send it again.",
+            ),
+            ImportError::Invalid(errors) => {
+                let lines = errors.len();
+                let mut api = ApiError::validation(errors);
+                api.detail =
+                    format!("Nothing was imported: {lines} line(s) have errors; see `errors`.");
+                api
+            }
+            ImportError::Database(d) => d.into(),
+        }
+    }
 }
 
 /// Imports a divisions CSV file (see [`import`]) in one transaction: every row or none.
 /// New codes are inserted; existing codes are renamed to the file's name. Data imported this
 /// way is real data: it clears the `demo` flag of the rows it names.
+///
+/// `now` stamps the audit entries (the caller's clock). Errors: [`ImportError::Invalid`] with
+/// every bad line (nothing written), or a database error.
 pub fn import_csv(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     text: &str,
 ) -> Result<ImportCounts, ImportError> {
     db::write_tx(conn, |conn| {
         let existing = all_by_code(conn)?;
         let rows = import::plan(text, &existing).map_err(ImportError::Invalid)?;
-        Ok(apply(conn, actor, &rows, false)?)
+        Ok(apply(conn, now, actor, &rows, false)?)
     })
 }
 
@@ -218,6 +282,7 @@ pub fn import_csv(
 /// are; otherwise they take the file's name and lose the demo flag.
 fn apply(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     rows: &[PlannedRow],
     demo: bool,
@@ -234,7 +299,7 @@ fn apply(
                     parent_code: row.parent_code.clone(),
                     demo,
                 };
-                insert(conn, actor, &new, via)?;
+                insert(conn, now, actor, &new, via)?;
                 counts.inserted += 1;
             }
             Action::Existing {
@@ -248,7 +313,7 @@ fn apply(
                     parent_code: row.parent_code.clone(),
                     demo: *was_demo,
                 };
-                rename(conn, actor, &current, &row.name, true, via)?;
+                rename(conn, now, actor, &current, &row.name, true, via)?;
                 counts.updated += 1;
             }
             Action::Existing { .. } => counts.unchanged += 1,

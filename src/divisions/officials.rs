@@ -1,13 +1,13 @@
 //! Officials: the people who hold posts in a division (村支书, 乡镇党委书记, …). Accused persons
 //! and approval signers point to them. They are never deleted; `active = false` retires one.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::models::{NewOfficialRow, OfficialChanges, OfficialRow};
-use crate::audit::{self, now_micros, Actor};
+use crate::audit::{self, Actor};
 use crate::db::schema::{divisions, officials};
 use crate::db::DbConnection;
 use crate::domain::divisions::Level;
@@ -119,8 +119,12 @@ pub struct NewOfficial {
 
 /// Inserts an official and records `official.created`. Call inside `db::write_tx`, after
 /// checking the division exists at the official's level.
+///
+/// `now` is its creation time (the caller's clock). Returns the new id. Errors: any database
+/// error.
 pub fn insert(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     new: &NewOfficial,
     via: &str,
@@ -135,11 +139,12 @@ pub fn insert(
             level: new.level,
             division_code: &new.division_code,
             active: new.active,
-            created_at: now_micros(),
+            created_at: now,
         })
         .execute(conn)?;
     audit::record(
         conn,
+        now,
         actor,
         "official.created",
         "official",
@@ -168,8 +173,10 @@ pub struct OfficialChange {
 
 /// Applies a checked change and records `official.updated` with what changed, from and to.
 /// Fields equal to the current value are not changes. Returns the changed fields' names.
+/// `now` is the audit entry's time (the caller's clock). Errors: any database error.
 pub fn update(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     current: &Official,
     change: &OfficialChange,
@@ -220,6 +227,7 @@ pub fn update(
         .execute(conn)?;
     audit::record(
         conn,
+        now,
         actor,
         "official.updated",
         "official",

@@ -4,7 +4,6 @@
 //! `POST /divisions`, `PATCH /divisions/{code}`, `POST /divisions/import` (text/csv),
 //! `GET/POST /officials`, `GET/PATCH /officials/{id}`. Nothing is ever deleted.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -14,12 +13,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::officials::{self, NewOfficial, Official, OfficialChange};
 use super::{Division, ImportCounts, ImportError, NewDivision};
 use crate::auth::extract::Staff;
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::divisions::{self as rules, Level, Violation};
+use crate::domain::divisions::{self as rules, Level};
 use crate::domain::permissions::Permission;
 use crate::domain::text;
 use crate::error::ErrorCode;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError, FieldViolation, Problem};
 use crate::http::pagination::{page, Page, PageQuery, MAX_LIMIT};
 
 /// Mounted under `/api/v1`.
@@ -38,8 +38,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The largest divisions CSV accepted, in bytes (a whole province fits).
 pub const IMPORT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
-fn validation(found: Vec<Violation>) -> ApiError {
-    ApiError::validation(found.into_iter().map(FieldError::from).collect())
+fn validation(found: Vec<FieldViolation>) -> ApiError {
+    ApiError::validation(found)
 }
 
 fn no_division() -> ApiError {
@@ -158,6 +158,7 @@ pub async fn create_division(
     staff: Staff,
     body: web::Json<CreateDivisionRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
@@ -173,6 +174,7 @@ pub async fn create_division(
         rules::check_division(&code, &name, req.level.trim(), parent.as_deref());
     let check_parent = !found.iter().any(|v| v.field == "parent_code");
     let actor = staff.actor();
+    let now = clock.now_naive();
     let division = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let (Some(l), Some(p), true) = (level, &parent, check_parent) {
@@ -198,7 +200,7 @@ pub async fn create_division(
                 parent_code: parent,
                 demo: false,
             };
-            super::insert(conn, &actor, &new, "api")?;
+            super::insert(conn, now, &actor, &new, "api")?;
             super::find(conn, &code)?.ok_or_else(no_division)
         })
     })
@@ -231,6 +233,7 @@ pub async fn update_division(
     code: web::Path<String>,
     body: web::Json<UpdateDivisionRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let code = text::compact_code(&code.into_inner());
@@ -239,13 +242,14 @@ pub async fn update_division(
         return Err(validation(vec![v]));
     }
     let actor = staff.actor();
+    let now = clock.now_naive();
     let division = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let current = super::find(conn, &code)?.ok_or_else(no_division)?;
             if current.name == name {
                 return Ok(current);
             }
-            super::rename(conn, &actor, &current, &name, false, "api")?;
+            super::rename(conn, now, &actor, &current, &name, false, "api")?;
             super::find(conn, &code)?.ok_or_else(no_division)
         })
     })
@@ -254,26 +258,42 @@ pub async fn update_division(
 }
 
 /// Is the request's body declared as UTF-8 CSV?
-fn check_csv_content_type(req: &HttpRequest) -> Result<(), ApiError> {
-    let unsupported = |detail: &str| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::UnsupportedMediaType,
-            detail,
-        )
-    };
+///
+/// Errors: [`ImportError::UnsupportedMediaType`] saying what to send instead.
+fn check_csv_content_type(req: &HttpRequest) -> Result<(), ImportError> {
     let mime = req
         .mime_type()
         .ok()
         .flatten()
         .filter(|m| m.essence_str() == "text/csv")
-        .ok_or_else(|| unsupported("Send the file as `Content-Type: text/csv`."))?;
+        .ok_or(ImportError::UnsupportedMediaType(
+            "Send the file as `Content-Type: text/csv`.",
+        ))?;
     match mime.get_param(actix_web::mime::CHARSET) {
-        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => Err(unsupported(
-            "Send the file as UTF-8 (`Content-Type: text/csv; charset=utf-8`).",
-        )),
+        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => {
+            Err(ImportError::UnsupportedMediaType(
+                "Send the file as UTF-8 (`Content-Type: text/csv; charset=utf-8`).",
+            ))
+        }
         _ => Ok(()),
     }
+}
+
+/// Reads a CSV upload of at most [`IMPORT_BODY_LIMIT`] bytes as UTF-8 text.
+///
+/// Errors: [`ImportError::UnsupportedMediaType`], `Unreadable` (the body broke off),
+/// `TooLarge`, `NotUtf8`.
+async fn read_csv(req: &HttpRequest, mut payload: web::Payload) -> Result<String, ImportError> {
+    check_csv_content_type(req)?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ImportError::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > IMPORT_BODY_LIMIT {
+            return Err(ImportError::TooLarge(IMPORT_BODY_LIMIT));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| ImportError::NotUtf8)
 }
 
 /// Import divisions from CSV (admin): header `code,name,level,parent_code`, UTF-8. New codes
@@ -300,50 +320,18 @@ fn check_csv_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 pub async fn import_divisions(
     staff: Staff,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
-    check_csv_content_type(&req)?;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(
-                ErrorCode::BadBody,
-                format!("The body could not be read: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > IMPORT_BODY_LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::PayloadTooLarge,
-                format!("The file is larger than the {IMPORT_BODY_LIMIT} bytes accepted."),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let text = String::from_utf8(body.to_vec()).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::InvalidEncoding,
-            "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and send it again.",
-        )
-    })?;
+    let text = read_csv(&req, payload).await?;
     let actor = staff.actor();
+    let now = clock.now_naive();
     let counts = db::run(&pool, move |conn| {
-        super::import_csv(conn, &actor, &text).map_err(|e| match e {
-            ImportError::Invalid(errors) => {
-                let mut api = ApiError::validation(errors.iter().map(FieldError::from).collect());
-                api.detail = format!(
-                    "Nothing was imported: {} line(s) have errors; see `errors`.",
-                    errors.len()
-                );
-                api
-            }
-            ImportError::Database(d) => d.into(),
-        })
+        Ok(super::import_csv(conn, now, &actor, &text))
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::Ok().json(counts))
 }
 
@@ -408,7 +396,7 @@ pub async fn list_officials(
     };
     let level = match trimmed(query.level).map(|l| rules::check_level(&l)) {
         Some(Err(v)) => {
-            errors.push(v.into());
+            errors.push(v);
             None
         }
         Some(Ok(l)) => Some(l),
@@ -460,6 +448,7 @@ pub async fn create_official(
     staff: Staff,
     body: web::Json<CreateOfficialRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
@@ -468,6 +457,7 @@ pub async fn create_official(
     let division_code = text::compact_code(&req.division_code);
     let (level, mut found) = rules::check_official(&name, &post, req.level.trim());
     let actor = staff.actor();
+    let now = clock.now_naive();
     let official = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let division = super::find(conn, &division_code)?;
@@ -479,7 +469,7 @@ pub async fn create_official(
                     division_level,
                     "level",
                 )),
-                None if division.is_none() => found.push(Violation::new(
+                None if division.is_none() => found.push(FieldViolation::new(
                     "division_code",
                     ErrorCode::UnknownDivision,
                     format!("no division has code {division_code}"),
@@ -496,7 +486,7 @@ pub async fn create_official(
                 division_code,
                 active: req.active.unwrap_or(true),
             };
-            let id = officials::insert(conn, &actor, &new, "api")?;
+            let id = officials::insert(conn, now, &actor, &new, "api")?;
             officials::find(conn, &id)?.ok_or_else(|| ApiError::not_found("official vanished"))
         })
     })
@@ -568,6 +558,7 @@ pub async fn update_official(
     id: web::Path<String>,
     body: web::Json<UpdateOfficialRequest>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let id = id.into_inner();
@@ -592,6 +583,7 @@ pub async fn update_official(
     let level_given = req.level.is_some();
     let division_code = req.division_code.map(|d| text::compact_code(&d));
     let actor = staff.actor();
+    let now = clock.now_naive();
     let official = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let current = officials::find(conn, &id)?.ok_or_else(no_official)?;
@@ -629,7 +621,7 @@ pub async fn update_official(
                 division_code,
                 active: req.active,
             };
-            officials::update(conn, &actor, &current, &change)?;
+            officials::update(conn, now, &actor, &current, &change)?;
             officials::find(conn, &id)?.ok_or_else(no_official)
         })
     })

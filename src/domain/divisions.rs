@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::violation::FieldViolation as FieldError;
+use super::violation::FieldViolation;
 use crate::domain::error_code::ErrorCode;
 
 /// County (县), township (乡镇) or village (村).
@@ -69,48 +69,28 @@ impl fmt::Display for Level {
 /// The longest name of a division, an official or a post, in characters.
 pub const NAME_MAX: usize = 50;
 
-/// One broken rule, for the named field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub field: &'static str,
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl Violation {
-    pub fn new(field: &'static str, code: ErrorCode, message: impl Into<String>) -> Self {
-        Violation {
-            field,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Violation> for FieldError {
-    fn from(v: Violation) -> FieldError {
-        FieldError::new(v.field, v.code, v.message)
-    }
-}
-
 fn all_digits(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A name of 1–50 characters (after trimming; at least one visible, see `domain::text`) without
 /// control characters.
-pub fn check_name(field: &'static str, name: &str) -> Option<Violation> {
+pub fn check_name(field: &'static str, name: &str) -> Option<FieldViolation> {
     let name = super::text::clean(name);
     let len = name.chars().count();
     if super::text::check_length(&name, 1, NAME_MAX).is_some() {
-        return Some(Violation::new(
-            field,
-            ErrorCode::InvalidLength,
-            format!("{field} must have 1–{NAME_MAX} characters; it has {len}"),
-        ));
+        return Some(
+            FieldViolation::new(
+                field,
+                ErrorCode::InvalidLength,
+                format!("{field} must have 1–{NAME_MAX} characters; it has {len}"),
+            )
+            .limit(NAME_MAX)
+            .zh(format!("长度须为1–{NAME_MAX}个字，现在是{len}个字。")),
+        );
     }
     if name.chars().any(char::is_control) {
-        return Some(Violation::new(
+        return Some(FieldViolation::new(
             field,
             ErrorCode::InvalidCharacters,
             format!("{field} must not contain line breaks or other control characters"),
@@ -120,9 +100,9 @@ pub fn check_name(field: &'static str, name: &str) -> Option<Violation> {
 }
 
 /// `village`, `township` or `county`.
-pub fn check_level(level: &str) -> Result<Level, Violation> {
+pub fn check_level(level: &str) -> Result<Level, FieldViolation> {
     Level::parse(level).ok_or_else(|| {
-        Violation::new(
+        FieldViolation::new(
             "level",
             ErrorCode::UnknownLevel,
             format!("level {level:?} is not one of county, township, village"),
@@ -138,7 +118,7 @@ pub fn check_division(
     name: &str,
     level: &str,
     parent_code: Option<&str>,
-) -> (Option<Level>, Vec<Violation>) {
+) -> (Option<Level>, Vec<FieldViolation>) {
     let mut found = Vec::new();
     let level = match check_level(level) {
         Ok(l) => Some(l),
@@ -149,14 +129,14 @@ pub fn check_division(
     };
     let mut code_ok = false;
     if !all_digits(code) {
-        found.push(Violation::new(
+        found.push(FieldViolation::new(
             "code",
             ErrorCode::NotDigits,
             format!("code {code:?} must be digits only"),
         ));
     } else {
         match level {
-            Some(l) if code.len() != l.code_len() => found.push(Violation::new(
+            Some(l) if code.len() != l.code_len() => found.push(FieldViolation::new(
                 "code",
                 ErrorCode::WrongLength,
                 format!(
@@ -165,16 +145,18 @@ pub fn check_division(
                     code.len()
                 ),
             )),
-            Some(l) if l != Level::County && code.ends_with("000") => found.push(Violation::new(
-                "code",
-                ErrorCode::ReservedCode,
-                format!(
+            Some(l) if l != Level::County && code.ends_with("000") => {
+                found.push(FieldViolation::new(
+                    "code",
+                    ErrorCode::ReservedCode,
+                    format!(
                     "{code} ends in 000, which stands for its parent itself; a {l} code cannot \
                      end in 000"
                 ),
-            )),
+                ))
+            }
             Some(_) => code_ok = true,
-            None if ![6, 9, 12].contains(&code.len()) => found.push(Violation::new(
+            None if ![6, 9, 12].contains(&code.len()) => found.push(FieldViolation::new(
                 "code",
                 ErrorCode::WrongLength,
                 format!(
@@ -189,14 +171,14 @@ pub fn check_division(
         found.push(v);
     }
     match (level, parent_code) {
-        (Some(Level::County), Some(p)) => found.push(Violation::new(
+        (Some(Level::County), Some(p)) => found.push(FieldViolation::new(
             "parent_code",
             ErrorCode::NotAllowed,
             format!("a county has no parent; leave parent_code empty (got {p})"),
         )),
         (Some(l), None) if l != Level::County => {
             let pl = l.parent().expect("below county");
-            found.push(Violation::new(
+            found.push(FieldViolation::new(
                 "parent_code",
                 ErrorCode::Required,
                 format!("a {l} needs parent_code: the code of its {pl}"),
@@ -205,7 +187,7 @@ pub fn check_division(
         (Some(l), Some(p)) => {
             let pl = l.parent().expect("below county");
             if !all_digits(p) || p.len() != pl.code_len() {
-                found.push(Violation::new(
+                found.push(FieldViolation::new(
                     "parent_code",
                     ErrorCode::WrongParentLevel,
                     format!(
@@ -214,7 +196,7 @@ pub fn check_division(
                     ),
                 ));
             } else if code_ok && !code.starts_with(p) {
-                found.push(Violation::new(
+                found.push(FieldViolation::new(
                     "code",
                     ErrorCode::NotUnderParent,
                     format!(
@@ -229,15 +211,19 @@ pub fn check_division(
 }
 
 /// Checks the parent that was found (`None`: no division has that code).
-pub fn check_parent(level: Level, parent_code: &str, found: Option<Level>) -> Option<Violation> {
+pub fn check_parent(
+    level: Level,
+    parent_code: &str,
+    found: Option<Level>,
+) -> Option<FieldViolation> {
     let wanted = level.parent()?;
     match found {
-        None => Some(Violation::new(
+        None => Some(FieldViolation::new(
             "parent_code",
             ErrorCode::UnknownParent,
             format!("no division has code {parent_code}; the parent must exist first"),
         )),
-        Some(f) if f != wanted => Some(Violation::new(
+        Some(f) if f != wanted => Some(FieldViolation::new(
             "parent_code",
             ErrorCode::WrongParentLevel,
             format!("{parent_code} is a {f}; the parent of a {level} must be a {wanted}"),
@@ -247,7 +233,7 @@ pub fn check_parent(level: Level, parent_code: &str, found: Option<Level>) -> Op
 }
 
 /// Checks an official's name, post and level on their own.
-pub fn check_official(name: &str, post: &str, level: &str) -> (Option<Level>, Vec<Violation>) {
+pub fn check_official(name: &str, post: &str, level: &str) -> (Option<Level>, Vec<FieldViolation>) {
     let mut found = Vec::new();
     found.extend(check_name("name", name));
     found.extend(check_name("post", post));
@@ -268,14 +254,14 @@ pub fn check_official_division(
     division_code: &str,
     division: Option<Level>,
     field: &'static str,
-) -> Option<Violation> {
+) -> Option<FieldViolation> {
     match division {
-        None => Some(Violation::new(
+        None => Some(FieldViolation::new(
             "division_code",
             ErrorCode::UnknownDivision,
             format!("no division has code {division_code}"),
         )),
-        Some(d) if d != level => Some(Violation::new(
+        Some(d) if d != level => Some(FieldViolation::new(
             field,
             ErrorCode::LevelMismatch,
             format!("{division_code} is a {d}; a {level} official must serve in a {level}"),
@@ -288,7 +274,7 @@ pub fn check_official_division(
 mod tests {
     use super::*;
 
-    fn codes(found: &[Violation]) -> Vec<ErrorCode> {
+    fn codes(found: &[FieldViolation]) -> Vec<ErrorCode> {
         found.iter().map(|v| v.code).collect()
     }
 
@@ -377,7 +363,10 @@ mod tests {
         let v =
             check_official_division(Level::Village, "360734100", Some(Level::Township), "level")
                 .unwrap();
-        assert_eq!((v.field, v.code), ("level", ErrorCode::LevelMismatch));
+        assert_eq!(
+            (v.field.as_str(), v.code),
+            ("level", ErrorCode::LevelMismatch)
+        );
         assert_eq!(
             check_official_division(Level::Village, "1", None, "level")
                 .unwrap()

@@ -19,21 +19,61 @@ use crate::domain::deadlines::{self, DeadlineKind};
 use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::receipt_code;
 use crate::domain::text;
-use crate::error::ApiError;
-use crate::error::ErrorCode;
+use crate::error::{ApiError, ErrorCode, FieldViolation};
+use crate::hashing::Busy;
 use crate::notify;
 
 pub use crate::domain::report::MESSAGE_MAX;
 
-fn wrong_code() -> ApiError {
-    ApiError::unauthorized("The receipt code is not valid. 回执码无效，请核对后重新输入。")
-        .with_code(ErrorCode::InvalidReceiptCode)
+/// Why a reporter's follow-up request was not done. Mapped to `ApiError` at the HTTP edge
+/// (`From` below) and to Chinese pages in `web::follow_up`.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowUpError {
+    /// The receipt code is malformed, unknown or wrong: one answer for all three.
+    #[error("the receipt code is not valid")]
+    WrongCode,
+    /// The report the session was opened for no longer exists.
+    #[error("the report no longer exists")]
+    ReportGone,
+    /// A reply broke a text rule; each violation names its field.
+    #[error("{} field(s) of the reply are invalid", .0.len())]
+    Invalid(Vec<FieldViolation>),
+    /// The Argon2 pool is full (the receipt code was not checked).
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    /// The database or the server failed; already an `ApiError` (503 or 500).
+    #[error(transparent)]
+    Failed(#[from] ApiError),
+}
+
+impl From<diesel::result::Error> for FollowUpError {
+    fn from(e: diesel::result::Error) -> FollowUpError {
+        FollowUpError::Failed(e.into())
+    }
+}
+
+impl From<FollowUpError> for ApiError {
+    fn from(e: FollowUpError) -> ApiError {
+        match e {
+            FollowUpError::WrongCode => ApiError::unauthorized(
+                "The receipt code is not valid. 回执码无效，请核对后重新输入。",
+            )
+            .with_code(ErrorCode::InvalidReceiptCode),
+            FollowUpError::ReportGone => ApiError::not_found("The report no longer exists."),
+            FollowUpError::Invalid(violations) => ApiError::validation(violations),
+            FollowUpError::Busy(busy) => busy.into(),
+            FollowUpError::Failed(e) => e,
+        }
+    }
 }
 
 /// Checks a receipt code and returns the report id it opens. A malformed code, an unknown code
 /// and a wrong code get the same answer after the same work: the Argon2 hash is always computed,
 /// and the stored hash is compared in constant time.
-pub async fn report_for_code(state: &ReportsState, typed: &str) -> Result<String, ApiError> {
+///
+/// Errors: [`FollowUpError::WrongCode`]; `Busy` when the Argon2 pool is full; `Failed` for
+/// database errors.
+pub async fn report_for_code(state: &ReportsState, typed: &str) -> Result<String, FollowUpError> {
     let normalised = receipt_code::normalise(typed);
     let candidate = normalised
         .clone()
@@ -53,7 +93,7 @@ pub async fn report_for_code(state: &ReportsState, typed: &str) -> Result<String
         (Some(_), Some(row)) if bool::from(row.receipt_hash.as_bytes().ct_eq(hash.as_bytes())) => {
             Ok(row.id.into_string())
         }
-        _ => Err(wrong_code()),
+        _ => Err(FollowUpError::WrongCode),
     }
 }
 
@@ -140,15 +180,20 @@ fn who(kind: &str) -> &'static str {
     }
 }
 
-pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterReportView, ApiError> {
-    #[allow(clippy::type_complexity)]
+/// What a reporter sees of report `report_id`, or `None` when there is no such report.
+///
+/// Errors: any database error.
+pub fn load_view(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> QueryResult<Option<ReporterReportView>> {
     let row: Option<ReporterViewRow> = reports::table
         .find(report_id)
         .select(ReporterViewRow::as_select())
         .first(conn)
         .optional()?;
     let Some(row) = row else {
-        return Err(ApiError::not_found("The report no longer exists."));
+        return Ok(None);
     };
     let status = row.status;
     let (triage_due, acknowledge_by) = (row.triage_due, row.acknowledge_by);
@@ -189,7 +234,7 @@ pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterRep
             metadata_removed: removed_kinds(&a.metadata_removed),
         })
         .collect();
-    Ok(ReporterReportView {
+    Ok(Some(ReporterReportView {
         report_number: row.number,
         programme: row.programme.as_str().to_string(),
         programme_zh: row.programme.label_zh().to_string(),
@@ -203,15 +248,21 @@ pub fn load_view(conn: &mut DbConnection, report_id: &str) -> Result<ReporterRep
         next_deadline,
         messages,
         evidence,
-    })
+    }))
 }
 
+/// The reporter's view of `report_id`.
+///
+/// Errors: [`FollowUpError::ReportGone`] when the report no longer exists; `Failed` for
+/// database errors.
 pub async fn reporter_view(
     state: &ReportsState,
     report_id: &str,
-) -> Result<ReporterReportView, ApiError> {
+) -> Result<ReporterReportView, FollowUpError> {
     let id = report_id.to_string();
-    db::run(&state.pool, move |conn| load_view(conn, &id)).await
+    db::run(&state.pool, move |conn| Ok(load_view(conn, &id)?))
+        .await?
+        .ok_or(FollowUpError::ReportGone)
 }
 
 /// Staff to tell about reporter activity on a report: until cases are assigned, the intake
@@ -242,15 +293,19 @@ fn tell_staff_of_reporter_activity(conn: &mut DbConnection, number: &str) -> Res
 }
 
 /// A reply from the reporter. Staff are told by email that there is one — never its content.
+/// Returns the message as the thread shows it.
+///
+/// Errors: [`FollowUpError::Invalid`] naming `body` (controls, length); `Failed` for database
+/// errors.
 pub async fn add_message(
     state: &ReportsState,
     report_id: &str,
     body: &str,
-) -> Result<ThreadMessage, ApiError> {
+) -> Result<ThreadMessage, FollowUpError> {
     // The text rules (domain::text): no controls, LF line breaks, visible characters required.
-    text::check_controls("body", body).map_err(|e| ApiError::validation(vec![e]))?;
+    text::check_controls("body", body).map_err(|e| FollowUpError::Invalid(vec![e]))?;
     let body = text::clean(body);
-    crate::domain::report::check_message(&body).map_err(|e| ApiError::validation(vec![e]))?;
+    crate::domain::report::check_message(&body).map_err(|e| FollowUpError::Invalid(vec![e]))?;
     let id = uuid::Uuid::new_v4().to_string();
     let report_id = report_id.to_string();
     let now = state.clock.now_naive();
@@ -278,6 +333,7 @@ pub async fn add_message(
                 .execute(conn)?;
             audit::record(
                 conn,
+                now,
                 &Actor::Reporter,
                 "report.reporter_message",
                 "report",
@@ -292,12 +348,15 @@ pub async fn add_message(
     Ok(message)
 }
 
-/// Evidence added by the reporter after submitting.
+/// Evidence added by the reporter after submitting (already staged; kept only if the
+/// transaction commits). Returns the new evidence as the reporter sees it.
+///
+/// Errors: `Failed` for database errors (the staged files are then deleted).
 pub async fn add_evidence(
     state: &ReportsState,
     report_id: &str,
     files: StagedFiles,
-) -> Result<Vec<EvidenceView>, ApiError> {
+) -> Result<Vec<EvidenceView>, FollowUpError> {
     let report_id = report_id.to_string();
     let staged = files;
     let uploaded_at = state.clock.now();
@@ -314,6 +373,7 @@ pub async fn add_evidence(
             }
             audit::record(
                 conn,
+                uploaded_at.naive_utc(),
                 &Actor::Reporter,
                 "report.reporter_evidence",
                 "report",

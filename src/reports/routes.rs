@@ -63,7 +63,7 @@ impl FromRequest for Reporter {
         Box::pin(async move {
             let state = state.expect("ReportsState is registered");
             token
-                .and_then(|t| state.sessions.verify(&t))
+                .and_then(|t| state.sessions.verify(&t, state.clock.now()))
                 .map(|report_id| Reporter { report_id })
                 .ok_or_else(|| {
                     ApiError::unauthorized(
@@ -317,7 +317,7 @@ pub async fn open_session(
     state.receipt_limit.check(source(&req))?;
     let report_id = follow_up::report_for_code(&state, &body.receipt_code).await?;
     Ok(HttpResponse::Ok().json(ReporterSession {
-        token: state.sessions.issue(&report_id),
+        token: state.sessions.issue(&report_id, state.clock.now()),
         expires_in: state.sessions.minutes * 60,
     }))
 }
@@ -437,10 +437,12 @@ pub async fn download_attachment(
     );
     let actor = staff.actor();
     let audit_id = id.clone();
+    let now = state.clock.now_naive();
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             crate::audit::record(
                 conn,
+                now,
                 &actor,
                 "attachment.downloaded",
                 "report",

@@ -120,7 +120,7 @@ pub fn details(
     let Some((head, content)) = row else {
         return Err(ApiError::not_found("No report has this id."));
     };
-    let thread = load_view(conn, id)?;
+    let thread = load_view(conn, id)?.ok_or(super::follow_up::FollowUpError::ReportGone)?;
     Ok(StaffReportView {
         summary: summary(conn, head, today)?,
         misconduct: content.misconduct.split(',').map(str::to_string).collect(),

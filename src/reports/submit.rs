@@ -312,6 +312,7 @@ fn write_report(
         };
         audit::record(
             conn,
+            now,
             &actor,
             "report.submitted",
             "report",

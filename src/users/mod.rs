@@ -7,7 +7,9 @@ pub mod routes;
 use diesel::prelude::*;
 
 use self::models::{NewUserRow, UserRoleRow};
-use crate::audit::{self, now_micros, Actor};
+use chrono::NaiveDateTime;
+
+use crate::audit::{self, Actor};
 use crate::db::schema::{user_roles, users};
 use crate::db::{self, DbConnection};
 use crate::domain::ids::UserId;
@@ -41,9 +43,13 @@ pub fn valid_username(username: &str) -> bool {
 }
 
 /// Creates a user with an already-computed password hash, its roles and an audit entry, in one
-/// write transaction. Returns the new user's id.
+/// write transaction, all stamped `now` (the caller's clock). Returns the new user's id.
+///
+/// Errors: [`CreateUserError`] for a bad username, no roles, a taken username or a database
+/// error.
 pub fn create_user(
     conn: &mut DbConnection,
+    now: NaiveDateTime,
     actor: &Actor,
     user: &NewUser,
     password_hash: &str,
@@ -64,7 +70,6 @@ pub fn create_user(
         }
         let user_id = UserId::generate();
         let id = user_id.as_str().to_string();
-        let now = now_micros();
         diesel::insert_into(users::table)
             .values(NewUserRow {
                 id: &user_id,
@@ -92,6 +97,7 @@ pub fn create_user(
         }
         audit::record(
             conn,
+            now,
             actor,
             "user.created",
             "user",

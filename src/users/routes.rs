@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::models::{UserChanges, UserRoleRow};
 use super::{create_user, valid_username, CreateUserError, NewUser};
-use crate::audit::{self, now_micros};
+use crate::audit;
 use crate::auth::accounts::{list_user_views, load_user_view, UserView};
 use crate::auth::extract::Staff;
 use crate::auth::{tokens, AuthState};
@@ -19,7 +19,7 @@ use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::domain::text;
 use crate::error::ErrorCode;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError, FieldViolation, Problem};
 use crate::http::pagination::{page, Page, PageQuery};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,6 +42,57 @@ pub struct UpdateUserRequest {
     pub active: Option<bool>,
     /// Sets a new password (reset). Ends the user's sessions.
     pub password: Option<String>,
+}
+
+/// Why an administrator's change to a staff account was not made. Mapped to `ApiError` at the
+/// HTTP edge (`From` below).
+#[derive(Debug, thiserror::Error)]
+pub enum UserAdminError {
+    /// Fields broke their rules; each violation names its field.
+    #[error("{} field(s) of the request are invalid", .0.len())]
+    Invalid(Vec<FieldViolation>),
+    /// Another account has this username.
+    #[error("the username {0:?} is taken")]
+    UsernameTaken(String),
+    /// No account has this id.
+    #[error("no user has this id")]
+    NotFound,
+    /// The Argon2 pool is full (503), the database or the server failed; already an `ApiError`.
+    #[error(transparent)]
+    Failed(#[from] ApiError),
+}
+
+impl From<diesel::result::Error> for UserAdminError {
+    fn from(e: diesel::result::Error) -> UserAdminError {
+        UserAdminError::Failed(e.into())
+    }
+}
+
+impl From<CreateUserError> for UserAdminError {
+    fn from(e: CreateUserError) -> UserAdminError {
+        match e {
+            CreateUserError::UsernameTaken(name) => UserAdminError::UsernameTaken(name),
+            CreateUserError::Database(d) => d.into(),
+            other => UserAdminError::Invalid(vec![FieldError::new(
+                "username",
+                ErrorCode::Invalid,
+                other.to_string(),
+            )]),
+        }
+    }
+}
+
+impl From<UserAdminError> for ApiError {
+    fn from(e: UserAdminError) -> ApiError {
+        match e {
+            UserAdminError::Invalid(violations) => ApiError::validation(violations),
+            UserAdminError::UsernameTaken(_) => {
+                ApiError::conflict(ErrorCode::UsernameTaken, e.to_string())
+            }
+            UserAdminError::NotFound => ApiError::not_found("No user has this id."),
+            UserAdminError::Failed(e) => e,
+        }
+    }
 }
 
 fn parse_roles(names: &[String], errors: &mut Vec<FieldError>) -> Vec<Role> {
@@ -138,7 +189,21 @@ pub async fn create(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
-    let req = body.into_inner();
+    let view = create_account(&staff, body.into_inner(), &auth, &pool).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Creates the account `req` describes, on behalf of `staff` (already allowed to administer),
+/// and returns it as shown.
+///
+/// Errors: [`UserAdminError::Invalid`] listing every bad field; `UsernameTaken`; `Failed` for a
+/// full Argon2 pool (503) or a database error.
+pub async fn create_account(
+    staff: &Staff,
+    req: CreateUserRequest,
+    auth: &AuthState,
+    pool: &DbPool,
+) -> Result<UserView, UserAdminError> {
     // Usernames are code-like: full-width forms fold (domain::text).
     let username = text::fold_code(&req.username).to_lowercase();
     let mut errors = Vec::new();
@@ -155,7 +220,7 @@ pub async fn create(
     let roles = parse_roles(&req.roles, &mut errors);
     check_password(&username, &req.password, &mut errors);
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(UserAdminError::Invalid(errors));
     }
     let hash = auth.hash_password(req.password).await?;
     let new_user = NewUser {
@@ -165,22 +230,19 @@ pub async fn create(
         roles,
     };
     let actor = staff.actor();
-    let view = db::run(&pool, move |conn| {
-        let id = create_user(conn, &actor, &new_user, &hash).map_err(|e| match e {
-            CreateUserError::UsernameTaken(_) => {
-                ApiError::conflict(ErrorCode::UsernameTaken, e.to_string())
-            }
-            CreateUserError::Database(d) => d.into(),
-            other => ApiError::validation(vec![FieldError::new(
-                "username",
-                ErrorCode::Invalid,
-                other.to_string(),
-            )]),
-        })?;
-        load_user_view(conn, &id)?.ok_or_else(|| ApiError::not_found("user vanished"))
+    let now = auth.clock.now_naive();
+    let created = db::run(pool, move |conn| {
+        let id = match create_user(conn, now, &actor, &new_user, &hash) {
+            Ok(id) => id,
+            Err(CreateUserError::Database(d)) => return Err(d.into()),
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let view =
+            load_user_view(conn, &id)?.ok_or_else(|| ApiError::not_found("user vanished"))?;
+        Ok(Ok(view))
     })
     .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(created?)
 }
 
 /// One staff account.
@@ -226,10 +288,25 @@ pub async fn update_user(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
-    let id = id.into_inner();
-    let req = body.into_inner();
+    let view = update_account(&staff, id.into_inner(), body.into_inner(), &auth, &pool).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Applies `req` to account `id` on behalf of `staff` (already allowed to administer) and
+/// returns the account as shown. Changing roles, deactivating or resetting the password ends
+/// the account's sessions.
+///
+/// Errors: [`UserAdminError::NotFound`]; `Invalid` listing every bad field (including
+/// `self_lockout`); `Failed` for a full Argon2 pool (503) or a database error.
+pub async fn update_account(
+    staff: &Staff,
+    id: String,
+    req: UpdateUserRequest,
+    auth: &AuthState,
+    pool: &DbPool,
+) -> Result<UserView, UserAdminError> {
     let lookup = id.clone();
-    let username: String = db::run(&pool, move |conn| {
+    let username: String = db::run(pool, move |conn| {
         Ok(users::table
             .find(&lookup)
             .select(users::username)
@@ -237,7 +314,7 @@ pub async fn update_user(
             .optional()?)
     })
     .await?
-    .ok_or_else(|| ApiError::not_found("No user has this id."))?;
+    .ok_or(UserAdminError::NotFound)?;
 
     let mut errors = Vec::new();
     if let Some(name) = &req.display_name {
@@ -263,17 +340,17 @@ pub async fn update_user(
         ));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(UserAdminError::Invalid(errors));
     }
     let new_hash = match req.password {
         Some(p) => Some(auth.hash_password(p).await?),
         None => None,
     };
     let actor = staff.actor();
-    let view = db::run(&pool, move |conn| {
+    let now = auth.clock.now_naive();
+    let view = db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let mut changed: Vec<&str> = Vec::new();
-            let now = now_micros();
             let mut changes = UserChanges {
                 updated_at: Some(now),
                 ..UserChanges::default()
@@ -317,22 +394,23 @@ pub async fn update_user(
                 .set(&changes)
                 .execute(conn)?;
             if ends_sessions {
-                tokens::end_all_sessions(conn, &id)?;
+                tokens::end_all_sessions(conn, now, &id)?;
             }
             let role_names: Option<Vec<&str>> = roles
                 .as_ref()
                 .map(|r| r.iter().map(|x| x.as_str()).collect());
             audit::record(
                 conn,
+                now,
                 &actor,
                 "user.updated",
                 "user",
                 &id,
                 serde_json::json!({"changed": changed, "roles": role_names, "active": req.active}),
             )?;
-            load_user_view(conn, &id)?.ok_or_else(|| ApiError::not_found("No user has this id."))
+            load_user_view(conn, &id)?.ok_or_else(|| UserAdminError::NotFound.into())
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(view)
 }

@@ -16,7 +16,8 @@ use askama::Template;
 use super::form::{self, ReadError};
 use super::report::Text;
 use super::{csrf, zh};
-use crate::reports::follow_up::{self as reporter, ReporterReportView, MESSAGE_MAX};
+use crate::error::ApiError;
+use crate::reports::follow_up::{self as reporter, FollowUpError, ReporterReportView, MESSAGE_MAX};
 use crate::reports::ReportsState;
 
 /// The session cookie. Its path keeps it away from every other page.
@@ -50,7 +51,7 @@ fn csrf_ok(req: &HttpRequest, state: &ReportsState, fields: &Fields) -> bool {
             &state.csrf_key(),
             fields.get(csrf::FIELD),
             csrf::cookie_nonce(req).as_deref(),
-            super::now(),
+            super::now(state),
         )
         .is_ok()
 }
@@ -78,7 +79,7 @@ fn clear_session(response: &mut HttpResponse, secure: bool) {
 /// The report the request's session cookie opens, if it is valid.
 fn session(req: &HttpRequest, state: &ReportsState) -> Option<String> {
     req.cookie(SESSION_COOKIE)
-        .and_then(|c| state.sessions.verify(c.value()))
+        .and_then(|c| state.sessions.verify(c.value(), state.clock.now()))
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -170,13 +171,13 @@ pub async fn open(
         Ok(report_id) => {
             let mut response = see_other("/follow-up/report");
             let _ = response.add_cookie(&session_cookie(
-                state.sessions.issue(&report_id),
+                state.sessions.issue(&report_id, state.clock.now()),
                 state.sessions.minutes,
                 super::is_https(&req),
             ));
             response
         }
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => code_response(
+        Err(FollowUpError::WrongCode) => code_response(
             &req,
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -184,7 +185,7 @@ pub async fn open(
             Some(zh::WRONG_CODE),
             None,
         ),
-        Err(e) => super::server_error(&e, PATH),
+        Err(e) => super::server_error(&ApiError::from(e), PATH),
     }
 }
 
@@ -239,8 +240,8 @@ async fn report_response(
 ) -> HttpResponse {
     let view: ReporterReportView = match reporter::reporter_view(state, report_id).await {
         Ok(view) => view,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return expired(req),
-        Err(e) => return super::server_error(&e, "/follow-up/report"),
+        Err(FollowUpError::ReportGone) => return expired(req),
+        Err(e) => return super::server_error(&ApiError::from(e), "/follow-up/report"),
     };
     let who = |from: &str| {
         if from == "reporter" {
@@ -340,8 +341,8 @@ pub async fn reply(
     let text = fields.get("body").unwrap_or_default().to_string();
     match reporter::add_message(&state, &report_id, &text).await {
         Ok(_) => see_other("/follow-up/report?done=message#thread"),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let error = e.errors.first().map(|f| f.message_zh.clone());
+        Err(FollowUpError::Invalid(violations)) => {
+            let error = violations.first().map(|f| f.message_zh.clone());
             report_response(
                 &req,
                 &state,
@@ -353,7 +354,7 @@ pub async fn reply(
             )
             .await
         }
-        Err(e) => super::server_error(&e, "/follow-up/report"),
+        Err(e) => super::server_error(&ApiError::from(e), "/follow-up/report"),
     }
 }
 
@@ -380,7 +381,7 @@ pub async fn add_evidence(
     }
     let multipart = Multipart::new(req.headers(), payload.into_inner());
     let cookie = csrf::cookie_nonce(&req);
-    let posted = match form::read(&state, multipart, cookie.as_deref(), super::now()).await {
+    let posted = match form::read(&state, multipart, cookie.as_deref(), super::now(&state)).await {
         Ok(posted) => posted,
         Err(ReadError::Csrf(_)) => return super::csrf_refused("/follow-up/report"),
         Err(_) => {
@@ -415,7 +416,7 @@ pub async fn add_evidence(
     }
     match reporter::add_evidence(&state, &report_id, posted.files).await {
         Ok(_) => see_other("/follow-up/report?done=evidence#evidence"),
-        Err(e) => super::server_error(&e, "/follow-up/report"),
+        Err(e) => super::server_error(&ApiError::from(e), "/follow-up/report"),
     }
 }
 

@@ -187,12 +187,17 @@ pub(crate) fn is_https(req: &HttpRequest) -> bool {
     req.connection_info().scheme() == "https"
 }
 
-pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+/// Now in Unix seconds by the application's clock (`state.clock`), for CSRF tokens.
+pub(crate) fn now(state: &ReportsState) -> i64 {
+    state.clock.now().timestamp()
 }
 
 /// A CSRF token for a page about to be rendered, and the cookie to send with it.
 pub(crate) fn csrf_for(req: &HttpRequest, state: &ReportsState) -> (String, Cookie<'static>) {
-    let issued = csrf::issue(&state.csrf_key(), csrf::cookie_nonce(req).as_deref(), now());
+    let issued = csrf::issue(
+        &state.csrf_key(),
+        csrf::cookie_nonce(req).as_deref(),
+        now(state),
+    );
     (issued.token, csrf::cookie(&issued.nonce, is_https(req)))
 }

@@ -582,7 +582,7 @@ pub async fn submit_form(
     }
     let multipart = Multipart::new(req.headers(), payload.into_inner());
     let cookie = csrf::cookie_nonce(&req);
-    let posted = match form::read(&state, multipart, cookie.as_deref(), super::now()).await {
+    let posted = match form::read(&state, multipart, cookie.as_deref(), super::now(&state)).await {
         Ok(posted) => posted,
         Err(ReadError::Csrf(_)) => return super::csrf_refused("/report"),
         Err(ReadError::TooMuchText) => {

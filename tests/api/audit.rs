@@ -21,6 +21,7 @@ fn record_n(conn: &mut DbConnection, n: usize, actor: &str) {
         db::write_tx(conn, |conn| {
             audit::record(
                 conn,
+                probity::clock::Clock::system().now_naive(),
                 &Actor::User(actor.to_string()),
                 "test.event",
                 "thing",
@@ -186,6 +187,7 @@ async fn a_rolled_back_change_leaves_no_audit_entry(backend: Backend) {
             db::write_tx(conn, |conn| {
                 audit::record(
                     conn,
+                    probity::clock::Clock::system().now_naive(),
                     &Actor::System,
                     "test.event",
                     "thing",

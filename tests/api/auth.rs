@@ -1,7 +1,9 @@
 use std::time::Duration;
 
 use base64::Engine;
+use chrono::TimeZone;
 use diesel::prelude::*;
+use probity::clock::Clock;
 use probity::db::schema::audit_events;
 use probity::db::Backend;
 use probity::domain::roles::Role;
@@ -26,6 +28,8 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         admin_manages_users_with_validation,
         service_api_keys_authenticate_and_can_be_revoked,
         changing_your_own_password_ends_your_sessions,
+        an_access_token_expires_by_the_frozen_clock,
+        a_lockout_ends_when_the_frozen_clock_passes_it,
     ]
 }
 
@@ -699,4 +703,77 @@ async fn changing_your_own_password_ends_your_sessions(backend: Backend) {
             .status(),
         200
     );
+}
+
+/// A frozen clock, years away from the real time, so nothing passes by the system clock.
+fn frozen_clock() -> Clock {
+    Clock::frozen(chrono::Utc.with_ymd_and_hms(2024, 2, 29, 9, 30, 0).unwrap())
+}
+
+async fn an_access_token_expires_by_the_frozen_clock(backend: Backend) {
+    let clock = frozen_clock();
+    let app = app(backend).clock(clock.clone()).spawn().await;
+    let (_, access, refresh_token) = app.signed_in("zhou.lan", &[Role::Intake]).await;
+    // Issued under the frozen clock (in the past by the system clock) and still good.
+    assert_eq!(app.get_as("/api/v1/me", &access).await.status(), 200);
+    // At its 900-second lifetime plus the 5-second leeway it still works…
+    clock.advance(chrono::Duration::seconds(905));
+    assert_eq!(app.get_as("/api/v1/me", &access).await.status(), 200);
+    // …one second later it has expired, without anyone waiting.
+    clock.advance(chrono::Duration::seconds(1));
+    assert_problem(app.get_as("/api/v1/me", &access).await, 401, "unauthorized").await;
+    // The refresh token (12 hours) still works and gives a token good at the clock's time.
+    let response = refresh(&app, &refresh_token).await;
+    assert_eq!(response.status(), 200);
+    let pair = json(response).await;
+    let renewed = pair["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/me", renewed).await.status(), 200);
+    // Past the refresh token's own lifetime, it is refused too.
+    clock.advance(chrono::Duration::hours(13));
+    assert_problem(
+        refresh(&app, pair["refresh_token"].as_str().unwrap()).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+}
+
+async fn a_lockout_ends_when_the_frozen_clock_passes_it(backend: Backend) {
+    let clock = frozen_clock();
+    let locked_at = clock.now();
+    let app = app(backend)
+        .clock(clock.clone())
+        .set("auth.throttle_base_delay_secs", 0)
+        .spawn()
+        .await;
+    app.create_staff("wu.hao", &[Role::Intake], None).await;
+    for i in 0..10 {
+        let r = app.login("wu.hao", "wrong password attempt").await;
+        assert_eq!(r.status(), 401, "failure {i}");
+    }
+    // Locked for 15 minutes by the application's clock.
+    assert_problem(app.login("wu.hao", PASSWORD).await, 401, "account_locked").await;
+    clock.advance(chrono::Duration::minutes(14));
+    let still = app.login("wu.hao", PASSWORD).await;
+    let retry: u64 = still.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(retry, 60, "one minute of the lock left");
+    assert_problem(still, 401, "account_locked").await;
+    // Once the clock passes the lock, the right password signs in.
+    clock.advance(chrono::Duration::minutes(1) + chrono::Duration::seconds(1));
+    assert_eq!(app.login("wu.hao", PASSWORD).await.status(), 200);
+    // The audit entries carry the clock's time, not the system's.
+    let locks: Vec<chrono::NaiveDateTime> = app
+        .db(|conn| {
+            audit_events::table
+                .filter(audit_events::action.eq("auth.account_locked"))
+                .select(audit_events::occurred_at)
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(locks, vec![locked_at.naive_utc()]);
 }

@@ -171,12 +171,13 @@ async fn public_listing_needs_no_sign_in(backend: Backend) {
 async fn demo_data_loads_once_and_lists_the_townships(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = admin(&app).await;
+    let now = app.clock.now_naive();
     let loaded = app
-        .db(|conn| probity::divisions::demo::load(conn, &Actor::Cli).unwrap())
+        .db(move |conn| probity::divisions::demo::load(conn, now, &Actor::Cli).unwrap())
         .await;
     assert_eq!((loaded.divisions_added, loaded.officials_added), (61, 150));
     let again = app
-        .db(|conn| probity::divisions::demo::load(conn, &Actor::Cli).unwrap())
+        .db(move |conn| probity::divisions::demo::load(conn, now, &Actor::Cli).unwrap())
         .await;
     assert_eq!((again.divisions_added, again.officials_added), (0, 0));
     assert_eq!(division_count(&app).await, 61);
@@ -282,7 +283,7 @@ async fn demo_data_loads_once_and_lists_the_townships(backend: Backend) {
     )
     .await;
     assert_eq!(counts, json!({"inserted": 0, "updated": 2, "unchanged": 0}));
-    app.db(|conn| probity::divisions::demo::load(conn, &Actor::Cli).unwrap())
+    app.db(move |conn| probity::divisions::demo::load(conn, now, &Actor::Cli).unwrap())
         .await;
     let townships = json(app.get("/api/v1/divisions?parent=360734").await).await;
     assert_eq!(townships["items"][0]["demo"], false);

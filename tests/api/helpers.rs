@@ -367,10 +367,12 @@ impl TestApp {
             email: email.map(str::to_string),
             roles: roles.to_vec(),
         };
+        let now = self.clock.now_naive();
         self.db(move |conn| {
             let mut memory = probity::hashing::Memory::standalone();
             let hash = probity::hashing::password_hash(&mut memory, PASSWORD).unwrap();
-            probity::users::create_user(conn, &probity::audit::Actor::Cli, &user, &hash).unwrap()
+            probity::users::create_user(conn, now, &probity::audit::Actor::Cli, &user, &hash)
+                .unwrap()
         })
         .await
     }

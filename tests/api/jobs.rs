@@ -39,11 +39,13 @@ impl Job for DailyProbe {
     async fn run(self, _: Arc<()>, ctx: JobContext) -> anyhow::Result<()> {
         let period = ctx.period.clone().unwrap_or_default();
         let pool = ctx.pool.clone();
+        let at = ctx.clock.now_naive();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
             db::write_tx(&mut conn, |conn| {
                 audit::record(
                     conn,
+                    at,
                     &Actor::System,
                     "test.daily_probe_ran",
                     "job_period",

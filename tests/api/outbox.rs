@@ -33,6 +33,7 @@ async fn enqueue(app: &TestApp, recipient: &str) -> String {
             )?;
             audit::record(
                 conn,
+                probity::clock::Clock::system().now_naive(),
                 &Actor::System,
                 "mail.test_queued",
                 "job",

@@ -62,8 +62,19 @@ async fn a_frozen_clock_sets_received_times_numbers_and_overdue(backend: Backend
     // Late on the due date (county time) the report is not overdue yet; the next day it is.
     let due_evening =
         triage_due.and_hms_opt(23, 0, 0).unwrap().and_utc() - chrono::Duration::hours(8);
+    // Access tokens expire by the same clock (15 minutes), so sign in again after each move.
     clock.set(due_evening);
+    let intake = sign_in(&app, "xinfang").await;
     assert_eq!(queue_item(&app, &intake).await["overdue"], false);
     clock.advance(chrono::Duration::hours(2));
+    let intake = sign_in(&app, "xinfang").await;
     assert_eq!(queue_item(&app, &intake).await["overdue"], true);
+}
+
+/// A fresh access token for `username`, issued at the app clock's present time.
+async fn sign_in(app: &crate::helpers::TestApp, username: &str) -> String {
+    let response = app.login(username, crate::helpers::PASSWORD).await;
+    assert_eq!(response.status(), 200, "login of {username}");
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
 }
