@@ -208,6 +208,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    routing_rules (id) {
+        id -> Text,
+        programme -> Nullable<Text>,
+        township_code -> Nullable<Text>,
+        subject_level -> Nullable<Text>,
+        team_id -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    conflict_declarations (id) {
+        id -> Text,
+        user_id -> Text,
+        division_code -> Text,
+        reason -> Text,
+        declared_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
@@ -216,6 +240,8 @@ diesel::joinable!(staff_sessions -> users (user_id));
 diesel::joinable!(officials -> divisions (division_code));
 diesel::joinable!(report_messages -> reports (report_id));
 diesel::joinable!(attachments -> reports (report_id));
+diesel::joinable!(routing_rules -> teams (team_id));
+diesel::joinable!(conflict_declarations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_roles,
@@ -234,4 +260,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_messages,
     attachments,
     idempotency_keys,
+    routing_rules,
+    conflict_declarations,
 );

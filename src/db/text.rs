@@ -20,10 +20,12 @@ use diesel::sqlite::Sqlite;
 use super::MultiBackend;
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
-    ApiKeyId, AttachmentId, MessageId, OfficialId, RefreshTokenId, ReportId, TeamId, UserId,
+    ApiKeyId, AttachmentId, ConflictId, MessageId, OfficialId, RefreshTokenId, ReportId,
+    RoutingRuleId, TeamId, UserId,
 };
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
+use crate::domain::subject_level::SubjectLevel;
 
 /// A value stored as text: how it is written, and how a stored text is read back.
 pub trait TextValue: Sized {
@@ -106,7 +108,7 @@ macro_rules! text_value_by_parse {
     )+};
 }
 
-text_value_by_parse!(ReportStatus, Channel, Programme, Level);
+text_value_by_parse!(ReportStatus, Channel, Programme, Level, SubjectLevel);
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
 macro_rules! text_value_of_id {
@@ -131,6 +133,8 @@ text_value_of_id!(
     TeamId,
     ApiKeyId,
     RefreshTokenId,
+    RoutingRuleId,
+    ConflictId,
 );
 
 impl TextValue for Role {
@@ -156,6 +160,9 @@ stored_as_text!(
     TeamId,
     ApiKeyId,
     RefreshTokenId,
+    SubjectLevel,
+    RoutingRuleId,
+    ConflictId,
 );
 
 #[cfg(test)]

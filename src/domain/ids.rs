@@ -80,6 +80,10 @@ id_type!(
     ApiKeyId,
     /// `refresh_tokens.id`.
     RefreshTokenId,
+    /// `routing_rules.id`.
+    RoutingRuleId,
+    /// `conflict_declarations.id`.
+    ConflictId,
 );
 
 #[cfg(test)]
