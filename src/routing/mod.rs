@@ -66,8 +66,9 @@ pub fn active_rules(conn: &mut DbConnection) -> QueryResult<Vec<RoutingRuleRow>>
 /// person of `subject_level`, goes to: the most specific active rule that matches, by the order
 /// in `domain::routing` (SPEC.md: "the most specific matching rule wins").
 ///
-/// Errors: [`RoutingError::NoDefaultRule`] when no rule matches (so no default rule exists);
-/// a database error.
+/// Errors: [`RoutingError::NoDefaultRule`] when no active default rule (all conditions "any")
+/// exists, even if a more specific rule would match: issue 9 makes the default a precondition of
+/// accepting anything, so that no case can ever fall through the rules; a database error.
 pub fn route(
     conn: &mut DbConnection,
     programme: Programme,
@@ -83,6 +84,9 @@ pub fn route(
             created_at: r.created_at,
         })
         .collect();
+    if !candidates.iter().any(|r| r.conditions.is_default()) {
+        return Err(RoutingError::NoDefaultRule);
+    }
     let case = Case {
         programme,
         township_code,

@@ -343,13 +343,20 @@ async fn without_a_default_rule_routing_says_an_administrator_must_create_one(ba
         json!({ "programme": "dibao", "team_id": team }),
     )
     .await;
+    // A matching specific rule is not enough: the default must exist first (issue 9).
+    assert_eq!(
+        route(&app, Programme::Dibao, "360734100", level).await,
+        Err("no_default_rule".to_string())
+    );
+    let fallback = create_team(&app, &admin, "综合室").await;
+    create_rule(&app, &admin, json!({ "team_id": fallback })).await;
     assert_eq!(
         route(&app, Programme::Dibao, "360734100", level).await,
         Ok(TeamId::from(team.as_str()))
     );
     assert_eq!(
         route(&app, Programme::Other, "360734100", level).await,
-        Err("no_default_rule".to_string())
+        Ok(TeamId::from(fallback.as_str()))
     );
     // The error as an API answer: 422 with a message naming the remedy.
     let api: probity::error::ApiError = RoutingError::NoDefaultRule.into();
