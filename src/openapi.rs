@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "officials", description = "Officials of the divisions (admin; read by intake and case workers)"),
         (name = "reports", description = "Submitting reports (public) and their evidence"),
         (name = "reporter", description = "The reporter's follow-up with a receipt code"),
+        (name = "calendar", description = "The working-day calendar deadlines count on"),
     )
 )]
 pub struct ApiDoc;

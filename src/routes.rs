@@ -12,7 +12,7 @@ use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, divisions, health, reports, users};
+use crate::{audit, auth, calendar, divisions, health, reports, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -35,7 +35,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::api_keys::revoke)
                 .service(audit::routes::verify_chain)
                 .configure(divisions::routes::configure)
-                .configure(reports::routes::configure),
+                .configure(reports::routes::configure)
+                .service(calendar::routes::status)
+                .service(calendar::routes::reload),
         );
 }
 
@@ -60,11 +62,18 @@ pub const CONTRACT: Contract = Contract {
         "POST /api/v1/reporter/session",
     ],
     without_database: &["GET /healthz"],
-    special: &[(
-        "POST /api/v1/reporter/attachments",
-        400,
-        "`bad_multipart`: the multipart body could not be read",
-    )],
+    special: &[
+        (
+            "POST /api/v1/reporter/attachments",
+            400,
+            "`bad_multipart`: the multipart body could not be read",
+        ),
+        (
+            "POST /api/v1/calendar/reload",
+            422,
+            "`calendar_invalid`: a calendar file is bad (named with its line); the calendar in use stays",
+        ),
+    ],
 };
 
 /// The OpenAPI document of everything `configure` mounts, with the answers and security

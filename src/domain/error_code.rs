@@ -119,6 +119,8 @@ error_codes! {
     OfficeDocumentInvalid = "office_document_invalid",
     /// 422: an archive is too large when unpacked.
     ArchiveTooLarge = "archive_too_large",
+    /// 422: a calendar file is bad; the calendar in use stays (`docs/calendar.md`).
+    CalendarInvalid = "calendar_invalid",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
