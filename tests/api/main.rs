@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod auth_hardening;
 mod busy;
+mod calendar;
 mod cli;
 mod cli_exit;
 mod divisions;
@@ -53,6 +54,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("evidence", evidence::tests()),
         ("openapi", openapi::tests()),
         ("review_fixes", review_fixes::tests()),
+        ("calendar", calendar::tests()),
     ]
 }
 
