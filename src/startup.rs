@@ -205,9 +205,7 @@ impl Application {
         ));
         let calendar_data = web::Data::new(calendar.clone());
         #[cfg(unix)]
-        let sighup = Some(tokio::spawn(crate::calendar::reload_on_sighup(
-            calendar.clone(),
-        )));
+        let sighup = crate::calendar::reload_on_sighup(calendar.clone());
         #[cfg(not(unix))]
         let sighup = None;
         let json_limit = settings.server.json_body_limit;

@@ -195,12 +195,13 @@ impl CalendarHandle {
     /// Logs a warning for each year missing on county date `today` (see
     /// [`WorkingCalendar::missing_years`]), at most once per county day per year, however
     /// often it is called (each submission and readiness probe calls it). `today` comes from
-    /// the injected clock.
-    pub fn warn_missing(&self, today: NaiveDate) {
+    /// the injected clock. Returns the years warned about by this call.
+    pub fn warn_missing(&self, today: NaiveDate) -> Vec<i32> {
         let missing = self.current().missing_years(today);
         if missing.is_empty() {
-            return;
+            return missing;
         }
+        let mut now_warned = Vec::new();
         let mut warned = self.0.warned.lock().unwrap_or_else(|e| e.into_inner());
         if warned.0 != Some(today) {
             *warned = (Some(today), BTreeSet::new());
@@ -213,8 +214,10 @@ impl CalendarHandle {
                     "no official holiday calendar for {year}: deadlines in it count weekends only; \
                      add {year}.toml to the calendar folder and reload (docs/calendar.md)"
                 );
+                now_warned.push(year);
             }
         }
+        now_warned
     }
 }
 
@@ -233,22 +236,26 @@ fn log_loaded(dir: &Path, calendar: &WorkingCalendar, source: CalendarSource) {
     }
 }
 
-/// Waits for SIGHUP and reloads `calendar` on each, until the task is aborted. A bad file is
-/// logged and the calendar in use stays. Unix only.
+/// Reloads `calendar` on every SIGHUP from now on, until the returned task is aborted. The
+/// signal is registered before this returns, so a SIGHUP right after start is not lost (nor
+/// fatal). A bad file is logged and the calendar in use stays. Unix only; `None` (logged) when
+/// the signal cannot be registered. Call within the tokio runtime.
 #[cfg(unix)]
-pub async fn reload_on_sighup(calendar: CalendarHandle) {
+pub fn reload_on_sighup(calendar: CalendarHandle) -> Option<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hangups = match signal(SignalKind::hangup()) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot listen for SIGHUP: reload the calendar through the API");
-            return;
+            return None;
         }
     };
-    while hangups.recv().await.is_some() {
-        tracing::info!("SIGHUP: reloading the working-day calendar");
-        let _ = calendar.reload();
-    }
+    Some(tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the working-day calendar");
+            let _ = calendar.reload();
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -304,6 +311,30 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("2028.toml:3"), "{text}");
         assert_eq!(handle.current().years(), vec![2026, 2027]);
+    }
+
+    #[test]
+    fn a_missing_year_is_warned_once_per_county_day() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "2026.toml",
+            include_str!("../../config/calendar/2026.toml"),
+        );
+        let handle = CalendarHandle::open(dir.path()).unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(handle.warn_missing(day("2026-12-28")), vec![2027]);
+        assert_eq!(handle.warn_missing(day("2026-12-28")), Vec::<i32>::new());
+        assert_eq!(
+            handle.clone().warn_missing(day("2026-12-28")),
+            Vec::<i32>::new()
+        );
+        assert_eq!(handle.warn_missing(day("2026-12-29")), vec![2027]);
+        assert_eq!(handle.warn_missing(day("2027-01-04")), vec![2027, 2028]);
+        write(dir.path(), "2027.toml", Y2027);
+        handle.reload().unwrap();
+        assert_eq!(handle.warn_missing(day("2027-01-05")), vec![2028]);
+        assert_eq!(handle.warn_missing(day("2027-01-05")), Vec::<i32>::new());
     }
 
     #[test]

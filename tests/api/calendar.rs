@@ -22,6 +22,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         the_admin_reload_picks_up_a_new_year_and_refuses_a_bad_file,
         a_bad_calendar_file_stops_the_start,
         calendar_check_prints_the_years_and_refuses_a_bad_file,
+        serve_reloads_the_calendar_on_sighup,
     ]
 }
 
@@ -229,4 +230,89 @@ async fn calendar_check_prints_the_years_and_refuses_a_bad_file(backend: Backend
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2027.toml"), "{stderr}");
+}
+
+async fn serve_reloads_the_calendar_on_sighup(backend: Backend) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let db = TestDatabase::create(backend);
+    let dir = folder_with_2026();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+        .arg("serve")
+        .env("PROBITY_ENV", "development")
+        .env("DATABASE_URL", &db.url)
+        .env("PROBITY__DATA__DIR", db.dir())
+        .env("PROBITY__SERVER__PORT", "0")
+        .env("PROBITY__SERVER__WORKERS", "1")
+        .env("PROBITY__LOG__LEVEL", "info")
+        .env("PROBITY__CALENDAR__DIR", dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("probity serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("server logs its address").unwrap();
+        if let Some(rest) = line.split("address=http://127.0.0.1:").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u16>()
+                .unwrap();
+        }
+    };
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    let before: Value = reqwest::get(&readyz).await.unwrap().json().await.unwrap();
+    assert_eq!(before["calendar"]["years"], json!([2026]));
+
+    std::fs::write(dir.path().join("2027.toml"), FILE_2027).unwrap();
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    signal("-HUP");
+    // The reload logs the years it loaded; wait for that line.
+    let mut lines = tokio::task::spawn_blocking(move || {
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if line.contains("working-day calendar loaded") {
+                return lines;
+            }
+        }
+        panic!("the server never logged the reload");
+    })
+    .await
+    .unwrap();
+    let after: Value = reqwest::get(&readyz).await.unwrap().json().await.unwrap();
+    assert_eq!(after["calendar"]["years"], json!([2026, 2027]));
+
+    // A bad file on SIGHUP is logged and the calendar in use stays.
+    std::fs::write(dir.path().join("2028.toml"), "year = 2028\nholidays = [\n").unwrap();
+    signal("-HUP");
+    lines = tokio::task::spawn_blocking(move || {
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if line.contains("calendar not reloaded") {
+                return lines;
+            }
+        }
+        panic!("the server never logged the refused reload");
+    })
+    .await
+    .unwrap();
+    let after: Value = reqwest::get(&readyz).await.unwrap().json().await.unwrap();
+    assert_eq!(after["calendar"]["years"], json!([2026, 2027]));
+
+    signal("-TERM");
+    let _rest: Vec<String> =
+        tokio::task::spawn_blocking(move || lines.map_while(Result::ok).collect())
+            .await
+            .unwrap();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit}");
 }
