@@ -36,8 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(audit::routes::verify_chain)
                 .configure(divisions::routes::configure)
                 .configure(reports::routes::configure)
-                .service(calendar::routes::status)
-                .service(calendar::routes::reload),
+                .service(calendar::routes::calendar_status)
+                .service(calendar::routes::reload_calendar),
         );
 }
 

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::deadlines::today_in_county;
 use crate::domain::permissions::Permission;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 
 impl From<CalendarError> for ApiError {
     fn from(e: CalendarError) -> ApiError {
@@ -30,13 +30,11 @@ impl From<CalendarError> for ApiError {
     tag = "calendar",
     responses(
         (status = 200, description = "The calendar in use", body = CalendarStatus),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 #[get("/calendar")]
-pub async fn status(
+pub async fn calendar_status(
     _staff: Staff,
     calendar: web::Data<CalendarHandle>,
     clock: web::Data<Clock>,
@@ -54,13 +52,11 @@ pub async fn status(
     tag = "calendar",
     responses(
         (status = 200, description = "Reloaded; the calendar now in use", body = CalendarStatus),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 #[post("/calendar/reload")]
-pub async fn reload(
+pub async fn reload_calendar(
     staff: Staff,
     calendar: web::Data<CalendarHandle>,
     pool: web::Data<DbPool>,
