@@ -68,7 +68,8 @@ pub async fn reload_calendar(
     let actor = staff.actor();
     db::run(&pool, move |conn| {
         let (loaded, source) = handle.load().map_err(|e| {
-            tracing::error!(error = %e, "calendar not reloaded: the calendar in use stays");
+            // The administrator gets the reason in the answer; the log keeps a warning.
+            tracing::warn!(error = %e, "calendar not reloaded: the calendar in use stays");
             ApiError::from(e)
         })?;
         let years = loaded.years();
