@@ -1,7 +1,8 @@
 //! The working-day calendar: legal deadlines count 工作日 — weekdays that are not public
 //! holidays, plus the make-up weekend working days (调休上班). Years without a published
 //! calendar count weekends only; the calendar says which years it knows so callers can report
-//! the missing ones (SPEC.md, "Deadlines"; issue 9, item 1).
+//! the missing ones (SPEC.md, "The rules that govern the commission's handling": deadlines are
+//! working days, e.g. triage within 5 under Art 14 and 16; issue 9, item 1).
 //!
 //! One year is one TOML file (`config/calendar/<year>.toml`, see `docs/calendar.md`):
 //! `year`, `holidays` and `makeup_workdays`, dates as `YYYY-MM-DD` in the county's calendar.
