@@ -1,5 +1,5 @@
 //! The command line: `probity [serve]`, `migrate`, `user create`, `audit verify`,
-//! `check-config`, `mail test`, `import-divisions`, `demo-data`.
+//! `check-config`, `mail test`, `import-divisions`, `demo-data`, `calendar check`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::domain::roles::Role;
 use crate::settings::Settings;
 use crate::startup::{open_database, Application};
-use crate::{db, divisions, domain, hashing, notify, telemetry, users};
+use crate::{calendar, db, divisions, domain, hashing, notify, telemetry, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,6 +65,23 @@ pub enum Command {
     },
     /// Load the demo data set (寻乌县: townships, villages, officials); safe to run again.
     DemoData,
+    /// The working-day calendar (config/calendar/<year>.toml).
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Check the calendar files and print the years they hold and the missing ones; exits 1
+    /// naming the file and line of a bad file. A running server reloads on SIGHUP or
+    /// `POST /api/v1/calendar/reload`.
+    Check {
+        /// The folder to check instead of the configured one (`calendar.dir`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +272,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
                 Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Calendar {
+            command: CalendarCommand::Check { dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| settings.calendar_dir());
+            match calendar::load(&dir) {
+                Ok((loaded, source)) => {
+                    let today = domain::deadlines::today_in_county(Clock::system().now());
+                    let years: Vec<String> = loaded.years().iter().map(|y| y.to_string()).collect();
+                    match source {
+                        calendar::CalendarSource::Folder => {
+                            println!("calendar folder: {}", dir.display())
+                        }
+                        calendar::CalendarSource::Shipped => println!(
+                            "calendar folder: {} does not exist; the shipped calendars are used",
+                            dir.display()
+                        ),
+                    }
+                    if years.is_empty() {
+                        println!("years: none");
+                    } else {
+                        println!("years: {}", years.join(", "));
+                    }
+                    for year in loaded.missing_years(today) {
+                        println!("missing: {year} (deadlines in it count weekends only)");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("probity: calendar invalid: {e}");
+                    return Ok(ExitCode::from(1));
+                }
             }
         }
         Command::DemoData => {

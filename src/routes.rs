@@ -12,7 +12,7 @@ use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, conflicts, divisions, health, reports, routing, users};
+use crate::{audit, auth, calendar, conflicts, divisions, health, reports, routing, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -37,7 +37,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(divisions::routes::configure)
                 .configure(reports::routes::configure)
                 .configure(routing::routes::configure)
-                .configure(conflicts::routes::configure),
+                .configure(conflicts::routes::configure)
+                .service(calendar::routes::calendar_status)
+                .service(calendar::routes::reload_calendar),
         );
 }
 
@@ -87,6 +89,11 @@ pub const CONTRACT: Contract = Contract {
             "POST /api/v1/me/conflicts/{id}/withdraw",
             409,
             "`already_retired`: the declaration was withdrawn already",
+        ),
+        (
+            "POST /api/v1/calendar/reload",
+            422,
+            "`calendar_invalid`: a calendar file is bad (named with its line); the calendar in use stays",
         ),
     ],
 };

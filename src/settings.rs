@@ -27,6 +27,8 @@ pub struct Settings {
     #[serde(default)]
     pub argon2: Argon2Settings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub calendar: CalendarSettings,
     /// Secrets generated into the data folder by this load (development only), to be logged
     /// once logging is up.
     #[serde(skip)]
@@ -225,6 +227,15 @@ impl Default for Argon2Settings {
     }
 }
 
+/// Where the working-day calendar is read from (see `docs/calendar.md`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CalendarSettings {
+    /// The folder of `<year>.toml` files; `<config dir>/calendar` when not set (filled in by
+    /// [`Settings::load_with`], so it is always `Some` afterwards). When the folder does not
+    /// exist, the calendars compiled into the binary are used.
+    pub dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LogSettings {
     pub level: String,
@@ -280,12 +291,23 @@ impl Settings {
             .context("reading configuration")?
             .try_deserialize()
             .context("configuration is invalid")?;
+        if settings.calendar.dir.is_none() {
+            settings.calendar.dir = Some(config_dir.join("calendar"));
+        }
         settings.resolve_secrets()?;
         Ok(settings)
     }
 
     pub fn is_production(&self) -> bool {
         self.environment == "production"
+    }
+
+    /// The calendar folder: `calendar.dir`, or `<config dir>/calendar`.
+    pub fn calendar_dir(&self) -> PathBuf {
+        self.calendar
+            .dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("config/calendar"))
     }
 
     pub fn secrets_file(&self) -> PathBuf {

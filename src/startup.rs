@@ -15,6 +15,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::AuthState;
+use crate::calendar::CalendarHandle;
 use crate::clock::Clock;
 use crate::db::{self, Backend, DbPool};
 use crate::domain::schedule::Schedule;
@@ -44,6 +45,9 @@ pub struct Application {
     clock: Clock,
     jobs: Arc<Worker>,
     worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    calendar: CalendarHandle,
+    /// Reloads the calendar on SIGHUP while serving; stopped with the server.
+    sighup: Option<JoinHandle<()>>,
 }
 
 /// How an [`Application`] is put together beyond its settings: the clock (system unless a test
@@ -154,6 +158,10 @@ impl Application {
             extra_routes: extra,
             extra_jobs,
         } = builder;
+        // A bad calendar file stops the start, naming the file and line (issue 9, item 1).
+        let calendar_dir = settings.calendar_dir();
+        let calendar = CalendarHandle::open(&calendar_dir)
+            .with_context(|| format!("loading the calendar from {}", calendar_dir.display()))?;
         let (pool, backend) = open_database(&settings).await?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address).with_context(|| {
@@ -193,7 +201,13 @@ impl Application {
             pool.clone(),
             hashing,
             clock.clone(),
+            calendar.clone(),
         ));
+        let calendar_data = web::Data::new(calendar.clone());
+        #[cfg(unix)]
+        let sighup = crate::calendar::reload_on_sighup(calendar.clone());
+        #[cfg(not(unix))]
+        let sighup = None;
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).
@@ -213,6 +227,7 @@ impl Application {
                 .app_data(known_paths.clone())
                 .app_data(auth_state.clone())
                 .app_data(reports_state.clone())
+                .app_data(calendar_data.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)
@@ -264,7 +279,14 @@ impl Application {
             clock,
             jobs,
             worker,
+            calendar,
+            sighup,
         })
+    }
+
+    /// The shared working-day calendar this instance counts deadlines with.
+    pub fn calendar(&self) -> CalendarHandle {
+        self.calendar.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -296,9 +318,13 @@ impl Application {
 
     /// Serves until a signal or `handle().stop(..)`. SIGTERM (and `stop(true)`) is graceful:
     /// in-flight requests finish first (up to `server.shutdown_timeout_secs`); SIGINT and SIGQUIT
-    /// stop at once. The jobs worker then stops after its current pass.
+    /// stop at once. SIGHUP reloads the working-day calendar (a bad file is logged and the
+    /// calendar in use stays). The jobs worker then stops after its current pass.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if let Some(sighup) = self.sighup {
+            sighup.abort();
+        }
         if let Some((stop, handle)) = self.worker {
             let _ = stop.send(true);
             let _ = handle.await;

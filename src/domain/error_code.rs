@@ -128,6 +128,8 @@ error_codes! {
     TeamExists = "team_exists",
     /// 409: the routing rule is retired already, or the declaration withdrawn already.
     AlreadyRetired = "already_retired",
+    /// 422: a calendar file is bad; the calendar in use stays (`docs/calendar.md`).
+    CalendarInvalid = "calendar_invalid",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.

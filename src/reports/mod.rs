@@ -12,10 +12,10 @@ pub mod staged;
 pub mod storage;
 pub mod submit;
 
+use crate::calendar::CalendarHandle;
 use crate::clock::Clock;
 use crate::crypto::DataKey;
 use crate::db::DbPool;
-use crate::domain::calendar::WorkingCalendar;
 use crate::settings::{ReportSettings, Settings};
 
 /// Everything the reporting endpoints and pages share.
@@ -25,7 +25,8 @@ pub struct ReportsState {
     pub data_key: DataKey,
     pub receipts: receipts::ReceiptHasher,
     pub store: storage::AttachmentStore,
-    pub calendar: WorkingCalendar,
+    /// The shared working-day calendar (swapped on reload): deadlines of new reports.
+    pub calendar: CalendarHandle,
     pub sessions: session::ReporterSessions,
     pub submit_limit: limits::RateLimit,
     pub receipt_limit: limits::RateLimit,
@@ -39,12 +40,13 @@ pub struct ReportsState {
 
 impl ReportsState {
     /// The state for `settings`, using the database `pool`, the process's Argon2 `hashing`
-    /// pool for receipt codes and the application's `clock`.
+    /// pool for receipt codes, the application's `clock` and its shared `calendar`.
     pub fn new(
         settings: &Settings,
         pool: DbPool,
         hashing: std::sync::Arc<crate::hashing::HashPool>,
         clock: Clock,
+        calendar: CalendarHandle,
     ) -> ReportsState {
         let r = settings.reports.clone();
         ReportsState {
@@ -58,7 +60,7 @@ impl ReportsState {
                 &settings.data.dir,
                 settings.secrets.key_bytes("data_key"),
             ),
-            calendar: WorkingCalendar::shipped(),
+            calendar,
             sessions: session::ReporterSessions::new(
                 &settings.secrets.key_bytes("jwt_signing_key"),
                 &settings.auth.issuer,

@@ -182,22 +182,15 @@ pub async fn submit(
 
     let code = receipt_code::generate();
     let receipt_hash = state.receipts.hash(code.clone()).await?;
-    let triage_due = state
-        .calendar
-        .add_working_days(today, state.settings.triage_working_days);
-    let acknowledge_by = valid.reporter.as_ref().map(|_| {
-        state
-            .calendar
-            .add_working_days(today, state.settings.acknowledge_working_days)
-    });
-    if !state
-        .calendar
-        .knows(acknowledge_by.unwrap_or(triage_due).year())
-    {
-        tracing::warn!(
-            "no official holiday calendar for the deadline's year: counting weekends only"
-        );
-    }
+    // One calendar for both deadlines, even if a reload swaps it meanwhile. A year without a
+    // calendar counts weekends only; the handle warns about it once per county day.
+    let calendar = state.calendar.current();
+    let triage_due = calendar.add_working_days(today, state.settings.triage_working_days);
+    let acknowledge_by = valid
+        .reporter
+        .as_ref()
+        .map(|_| calendar.add_working_days(today, state.settings.acknowledge_working_days));
+    state.calendar.warn_missing(today);
 
     // The guard goes into the blocking task, so the files are kept or deleted there, right
     // after the transaction, even if this request is dropped meanwhile.

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod auth_hardening;
 mod busy;
+mod calendar;
 mod cli;
 mod cli_exit;
 mod divisions;
@@ -55,6 +56,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("openapi", openapi::tests()),
         ("review_fixes", review_fixes::tests()),
         ("routing", routing::tests()),
+        ("calendar", calendar::tests()),
     ]
 }
 
