@@ -11,7 +11,8 @@
 #   FUZZ_MAX_EXAMPLES  examples per operation and phase (default 25)
 #   FUZZ_TIMEOUT       seconds each schemathesis run may take before it counts as failed (default 150)
 #   SCHEMATHESIS_HOME  where the pinned schemathesis venv lives (default ~/.cache/probity/...)
-#   FUZZ_PROFILE       release (default, as CI runs it) or debug, for a quicker local build
+#   FUZZ_PROFILE       release (default) or debug: `.ci/run` uses debug, the server `cargo test`
+#                      has just built, to stay inside its time budget
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
