@@ -177,12 +177,3 @@ pub fn enqueue_raw(
         .execute(conn)?;
     Ok(id)
 }
-
-/// Counts of jobs by kind and status, for operators.
-pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, String, i64)>> {
-    jobs::table
-        .group_by((jobs::kind, jobs::status))
-        .select((jobs::kind, jobs::status, diesel::dsl::count_star()))
-        .order((jobs::kind, jobs::status))
-        .load(conn)
-}

@@ -12,7 +12,7 @@ pub mod routes;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use self::models::{RoutingRuleRow, TeamMemberRow, TeamRow};
+use self::models::{RoutingRuleRow, TeamMemberRow, TeamRow, UserActivity};
 use crate::audit::{self, Actor};
 use crate::db::schema::{routing_rules, team_members, teams, users};
 use crate::db::{self, dialect, DbConnection};
@@ -251,25 +251,25 @@ pub fn replace_members(
         if !dialect::lock_team(conn, team)? {
             return Err(TeamsError::NotFound("team"));
         }
-        let found: Vec<(String, bool)> = users::table
+        let found: Vec<UserActivity> = users::table
             .filter(users::id.eq_any(user_ids))
-            .select((users::id, users::active))
+            .select(UserActivity::as_select())
             .load(conn)?;
         let mut violations = Vec::new();
         let mut wanted: Vec<UserId> = Vec::new();
         for (i, id) in user_ids.iter().enumerate() {
-            match found.iter().find(|(f, _)| f == id) {
+            match found.iter().find(|f| &f.id == id).map(|f| f.active) {
                 None => violations.push(FieldViolation::new(
                     format!("user_ids[{i}]"),
                     ErrorCode::UnknownUser,
                     format!("no staff user has the id {id:?}"),
                 )),
-                Some((_, false)) => violations.push(FieldViolation::new(
+                Some(false) => violations.push(FieldViolation::new(
                     format!("user_ids[{i}]"),
                     ErrorCode::InactiveUser,
                     format!("the user {id} is deactivated; only active staff can be members"),
                 )),
-                Some((_, true)) => wanted.push(UserId::from(id.as_str())),
+                Some(true) => wanted.push(UserId::from(id.as_str())),
             }
         }
         if !violations.is_empty() {

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{routing_rules, team_members, teams};
+use crate::db::schema::{routing_rules, team_members, teams, users};
 use crate::domain::ids::{RoutingRuleId, TeamId, UserId};
 use crate::domain::report::Programme;
 use crate::domain::subject_level::SubjectLevel;
@@ -52,4 +52,44 @@ impl RoutingRuleRow {
             subject_level: self.subject_level,
         }
     }
+}
+
+/// One member of a team with the user fields the team views show: a join of `team_members`
+/// and `users`, selected by [`MemberWithUser::columns`].
+#[derive(Debug, Clone, Queryable)]
+pub struct MemberWithUser {
+    pub team_id: TeamId,
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub active: bool,
+}
+
+impl MemberWithUser {
+    /// The columns, in field order, to select from `team_members` joined with `users`.
+    #[allow(clippy::type_complexity)]
+    pub fn columns() -> (
+        team_members::team_id,
+        users::id,
+        users::username,
+        users::display_name,
+        users::active,
+    ) {
+        (
+            team_members::team_id,
+            users::id,
+            users::username,
+            users::display_name,
+            users::active,
+        )
+    }
+}
+
+/// Whether a staff user exists and is active: what replacing a team's members checks.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct UserActivity {
+    pub id: String,
+    pub active: bool,
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::models::{RoutingRuleRow, TeamRow};
+use super::models::{MemberWithUser, RoutingRuleRow, TeamRow};
 use super::{NewRule, TeamsError};
 use crate::auth::extract::Staff;
 use crate::clock::Clock;
@@ -89,29 +89,23 @@ pub struct TeamView {
 
 fn team_views(conn: &mut DbConnection, rows: Vec<TeamRow>) -> QueryResult<Vec<TeamView>> {
     let ids: Vec<&TeamId> = rows.iter().map(|t| &t.id).collect();
-    let all: Vec<(TeamId, String, String, String, bool)> = team_members::table
+    let all: Vec<MemberWithUser> = team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq_any(ids))
         .order(users::username)
-        .select((
-            team_members::team_id,
-            users::id,
-            users::username,
-            users::display_name,
-            users::active,
-        ))
+        .select(MemberWithUser::columns())
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|t| TeamView {
             members: all
                 .iter()
-                .filter(|m| m.0 == t.id)
+                .filter(|m| m.team_id == t.id)
                 .map(|m| TeamMember {
-                    user_id: m.1.clone(),
-                    username: m.2.clone(),
-                    display_name: m.3.clone(),
-                    active: m.4,
+                    user_id: m.user_id.clone(),
+                    username: m.username.clone(),
+                    display_name: m.display_name.clone(),
+                    active: m.active,
                 })
                 .collect(),
             id: t.id.into_string(),
