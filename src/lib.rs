@@ -4,6 +4,7 @@
 pub mod api_contract;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod crypto;

@@ -12,7 +12,7 @@ use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, divisions, health, reports, users};
+use crate::{audit, auth, cases, divisions, health, reports, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -35,7 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::api_keys::revoke)
                 .service(audit::routes::verify_chain)
                 .configure(divisions::routes::configure)
-                .configure(reports::routes::configure),
+                .configure(reports::routes::configure)
+                .configure(cases::routes::configure),
         );
 }
 

@@ -194,6 +194,10 @@ impl Application {
             hashing,
             clock.clone(),
         ));
+        let cases_state = web::Data::new(crate::cases::CasesState {
+            clock: clock.clone(),
+            deadlines: settings.deadlines.clone(),
+        });
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).
@@ -213,6 +217,7 @@ impl Application {
                 .app_data(known_paths.clone())
                 .app_data(auth_state.clone())
                 .app_data(reports_state.clone())
+                .app_data(cases_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

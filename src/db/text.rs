@@ -18,9 +18,10 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
+use crate::domain::case_status::{CaseStatus, Disposition};
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
-    ApiKeyId, AttachmentId, MessageId, OfficialId, RefreshTokenId, ReportId, TeamId, UserId,
+    ApiKeyId, AttachmentId, CaseId, MessageId, OfficialId, RefreshTokenId, ReportId, TeamId, UserId,
 };
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
@@ -106,7 +107,14 @@ macro_rules! text_value_by_parse {
     )+};
 }
 
-text_value_by_parse!(ReportStatus, Channel, Programme, Level);
+text_value_by_parse!(
+    ReportStatus,
+    Channel,
+    Programme,
+    Level,
+    CaseStatus,
+    Disposition
+);
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
 macro_rules! text_value_of_id {
@@ -131,6 +139,7 @@ text_value_of_id!(
     TeamId,
     ApiKeyId,
     RefreshTokenId,
+    CaseId,
 );
 
 impl TextValue for Role {
@@ -156,6 +165,9 @@ stored_as_text!(
     TeamId,
     ApiKeyId,
     RefreshTokenId,
+    CaseStatus,
+    Disposition,
+    CaseId,
 );
 
 #[cfg(test)]

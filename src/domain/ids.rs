@@ -80,6 +80,8 @@ id_type!(
     ApiKeyId,
     /// `refresh_tokens.id`.
     RefreshTokenId,
+    /// `cases.id`.
+    CaseId,
 );
 
 #[cfg(test)]
