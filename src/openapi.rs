@@ -25,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         (name = "officials", description = "Officials of the divisions (admin; read by intake and case workers)"),
         (name = "reports", description = "Submitting reports (public) and their evidence"),
         (name = "reporter", description = "The reporter's follow-up with a receipt code"),
+        (name = "teams", description = "Teams and the routing rules that send cases to them"),
+        (name = "conflicts", description = "Conflict-of-interest declarations of staff"),
     )
 )]
 pub struct ApiDoc;

@@ -12,7 +12,7 @@ use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, cases, divisions, health, reports, users};
+use crate::{audit, auth, cases, conflicts, divisions, health, reports, routing, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -36,6 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(audit::routes::verify_chain)
                 .configure(divisions::routes::configure)
                 .configure(reports::routes::configure)
+                .configure(routing::routes::configure)
+                .configure(conflicts::routes::configure)
                 .configure(cases::routes::configure),
         );
 }
@@ -61,11 +63,33 @@ pub const CONTRACT: Contract = Contract {
         "POST /api/v1/reporter/session",
     ],
     without_database: &["GET /healthz"],
-    special: &[(
-        "POST /api/v1/reporter/attachments",
-        400,
-        "`bad_multipart`: the multipart body could not be read",
-    )],
+    special: &[
+        (
+            "POST /api/v1/reporter/attachments",
+            400,
+            "`bad_multipart`: the multipart body could not be read",
+        ),
+        (
+            "POST /api/v1/teams",
+            409,
+            "`team_exists`: a team has this name",
+        ),
+        (
+            "POST /api/v1/routing-rules",
+            409,
+            "`rule_exists`: an active rule has the same three conditions",
+        ),
+        (
+            "DELETE /api/v1/routing-rules/{id}",
+            409,
+            "`already_retired`: the rule was retired already",
+        ),
+        (
+            "POST /api/v1/me/conflicts/{id}/withdraw",
+            409,
+            "`already_retired`: the declaration was withdrawn already",
+        ),
+    ],
 };
 
 /// The OpenAPI document of everything `configure` mounts, with the answers and security

@@ -244,6 +244,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    routing_rules (id) {
+        id -> Text,
+        programme -> Nullable<Text>,
+        township_code -> Nullable<Text>,
+        subject_level -> Nullable<Text>,
+        team_id -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    conflict_declarations (id) {
+        id -> Text,
+        user_id -> Text,
+        division_code -> Text,
+        reason -> Text,
+        declared_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
@@ -253,6 +277,8 @@ diesel::joinable!(officials -> divisions (division_code));
 diesel::joinable!(report_messages -> reports (report_id));
 diesel::joinable!(attachments -> reports (report_id));
 diesel::joinable!(reports -> cases (case_id));
+diesel::joinable!(routing_rules -> teams (team_id));
+diesel::joinable!(conflict_declarations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_roles,
@@ -272,4 +298,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     idempotency_keys,
     cases,
+    routing_rules,
+    conflict_declarations,
 );

@@ -21,10 +21,12 @@ use super::MultiBackend;
 use crate::domain::case_status::{CaseStatus, Disposition};
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
-    ApiKeyId, AttachmentId, CaseId, MessageId, OfficialId, RefreshTokenId, ReportId, TeamId, UserId,
+    ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, OfficialId, RefreshTokenId, ReportId,
+    RoutingRuleId, TeamId, UserId,
 };
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
+use crate::domain::subject_level::SubjectLevel;
 
 /// A value stored as text: how it is written, and how a stored text is read back.
 pub trait TextValue: Sized {
@@ -112,6 +114,7 @@ text_value_by_parse!(
     Channel,
     Programme,
     Level,
+    SubjectLevel,
     CaseStatus,
     Disposition
 );
@@ -140,6 +143,8 @@ text_value_of_id!(
     ApiKeyId,
     RefreshTokenId,
     CaseId,
+    RoutingRuleId,
+    ConflictId,
 );
 
 impl TextValue for Role {
@@ -168,6 +173,9 @@ stored_as_text!(
     CaseStatus,
     Disposition,
     CaseId,
+    SubjectLevel,
+    RoutingRuleId,
+    ConflictId,
 );
 
 #[cfg(test)]

@@ -131,6 +131,15 @@ error_codes! {
     VersionConflict = "version_conflict",
     /// 409/422: a report can only be merged into an open case.
     CaseNotOpen = "case_not_open",
+    /// 409: an active routing rule has the same three conditions (`routing`).
+    RuleExists = "rule_exists",
+    /// 422: no routing rule matches and there is no default rule; an administrator must create
+    /// one (`routing::route`).
+    NoDefaultRule = "no_default_rule",
+    /// 409: a team has this name already.
+    TeamExists = "team_exists",
+    /// 409: the routing rule is retired already, or the declaration withdrawn already.
+    AlreadyRetired = "already_retired",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
@@ -225,6 +234,12 @@ error_codes! {
     DuplicateCode = "duplicate_code",
     /// An import row that contradicts an existing division.
     ConflictsExisting = "conflicts_existing",
+    /// No team has this id.
+    UnknownTeam = "unknown_team",
+    /// No staff user has this id.
+    UnknownUser = "unknown_user",
+    /// The user's account is deactivated.
+    InactiveUser = "inactive_user",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -82,6 +82,10 @@ id_type!(
     RefreshTokenId,
     /// `cases.id`.
     CaseId,
+    /// `routing_rules.id`.
+    RoutingRuleId,
+    /// `conflict_declarations.id`.
+    ConflictId,
 );
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub mod permissions;
 pub mod receipt_code;
 pub mod report;
 pub mod roles;
+pub mod routing;
 pub mod schedule;
+pub mod subject_level;
 pub mod text;
 pub mod violation;

@@ -1,13 +1,13 @@
 //! The rows of the staff-account tables as diesel sees them: `users` (as the user
-//! administration reads and writes it), `user_roles`, `teams` and `team_members`. Sign-in's own
+//! administration reads and writes it) and `user_roles` (teams are `routing::models`). Sign-in's own
 //! views of `users` (credentials, TOTP, and `UserRow`, the account as shown) are in
 //! `auth::models`, so that `auth` never reaches up into `users`. See docs/architecture.md → "The model layer".
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{team_members, teams, user_roles, users};
-use crate::domain::ids::{TeamId, UserId};
+use crate::db::schema::{user_roles, users};
+use crate::domain::ids::UserId;
 use crate::domain::roles::Role;
 
 /// A new account, with its password already hashed.
@@ -46,21 +46,4 @@ pub struct UserChanges {
 pub struct UserRoleRow {
     pub user_id: UserId,
     pub role: Role,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = teams)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct TeamRow {
-    pub id: TeamId,
-    pub name: String,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = team_members)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-pub struct TeamMemberRow {
-    pub team_id: TeamId,
-    pub user_id: UserId,
 }

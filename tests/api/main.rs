@@ -21,6 +21,7 @@ mod openapi;
 mod outbox;
 mod reports;
 mod review_fixes;
+mod routing;
 mod rules;
 mod staged_files;
 mod text_input;
@@ -53,6 +54,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("evidence", evidence::tests()),
         ("openapi", openapi::tests()),
         ("review_fixes", review_fixes::tests()),
+        ("routing", routing::tests()),
     ]
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE conflict_declarations;
+DROP TABLE routing_rules;
