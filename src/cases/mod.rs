@@ -19,11 +19,12 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::clock::Clock;
-use crate::db::schema::{cases, team_members};
+use crate::db::schema::cases;
 use crate::db::DbConnection;
 use crate::domain::case_status::{
     earliest_open_deadline, CaseDeadlines, CaseStatus, InvalidTransition,
 };
+use crate::domain::ids::{TeamId, UserId};
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::settings::DeadlineSettings;
@@ -46,19 +47,18 @@ pub fn served_due(stored: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// The team of a new case of `programme` in `township_code` about a person of
-/// `subject_level`: where the routing rules of the teams capability plug in.
+/// `subject_level`: `routing::route`, the most specific routing rule.
 ///
-/// Errors: until those rules are merged, every call fails (500); afterwards, 422
-/// `no_default_rule` when no rule matches.
+/// Errors: 422 `no_default_rule` when no rule matches (there is no default rule); database
+/// errors.
 pub fn route_by_rules(
-    _conn: &mut DbConnection,
-    _programme: crate::domain::report::Programme,
-    _township_code: &str,
-    _subject_level: &str,
+    conn: &mut DbConnection,
+    programme: crate::domain::report::Programme,
+    township_code: &str,
+    subject_level: crate::domain::subject_level::SubjectLevel,
 ) -> Result<crate::domain::ids::TeamId, CaseError> {
-    Err(CaseError::Failed(ApiError::unexpected(anyhow::anyhow!(
-        "routing rules are not available in this build"
-    ))))
+    crate::routing::route(conn, programme, township_code, subject_level)
+        .map_err(|e| CaseError::Failed(e.into()))
 }
 
 /// Everything the case endpoints share beside the pool.
@@ -192,14 +192,11 @@ impl Viewer {
     }
 }
 
-/// The teams `user_id` is a member of.
+/// The teams `user_id` is a member of (`routing::teams_of`).
 ///
 /// Errors: any database error.
-pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
-    team_members::table
-        .filter(team_members::user_id.eq(user_id))
-        .select(team_members::team_id)
-        .load(conn)
+pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<TeamId>> {
+    crate::routing::teams_of(conn, &UserId::from(user_id))
 }
 
 /// Case `id`, when it exists and `viewer` may see it.
@@ -217,7 +214,7 @@ pub fn visible_case(
         .first(conn)
         .optional()?
         .ok_or(CaseError::NotFound("case"))?;
-    if !viewer.sees_all() && !teams_of(conn, &viewer.user_id)?.contains(&row.team_id.to_string()) {
+    if !viewer.sees_all() && !teams_of(conn, &viewer.user_id)?.contains(&row.team_id) {
         return Err(CaseError::Forbidden(
             "Investigators see only their own teams' cases.",
         ));

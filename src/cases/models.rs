@@ -9,6 +9,7 @@ use crate::db::schema::{cases, reports};
 use crate::domain::case_status::{CaseStatus, Disposition};
 use crate::domain::ids::{CaseId, ReportId, TeamId, UserId};
 use crate::domain::report::{Programme, ReportStatus};
+use crate::domain::subject_level::SubjectLevel;
 
 /// A case as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,8 +23,8 @@ pub struct CaseRow {
     pub programme: Programme,
     pub township_code: String,
     pub village_code: String,
-    /// `village | township | county`.
-    pub subject_level: String,
+    /// `village | township | county` (never one that must be escalated).
+    pub subject_level: SubjectLevel,
     /// JSON array of official ids.
     pub accused_official_ids: String,
     pub team_id: TeamId,
@@ -56,7 +57,7 @@ pub struct NewCase {
     pub programme: Programme,
     pub township_code: String,
     pub village_code: String,
-    pub subject_level: String,
+    pub subject_level: SubjectLevel,
     pub accused_official_ids: String,
     pub team_id: TeamId,
     pub assignee_id: Option<UserId>,

@@ -13,6 +13,7 @@ use crate::domain::deadlines;
 use crate::domain::ids::TeamId;
 use crate::domain::permissions::Permission;
 use crate::domain::report::Programme;
+use crate::domain::subject_level::SubjectLevel;
 use crate::error::{ApiError, Problem};
 use crate::http::pagination::Page;
 
@@ -38,7 +39,7 @@ fn route_new_case(
     conn: &mut DbConnection,
     programme: Programme,
     township_code: &str,
-    subject_level: &str,
+    subject_level: SubjectLevel,
 ) -> Result<TeamId, CaseError> {
     super::route_by_rules(conn, programme, township_code, subject_level)
 }

@@ -18,7 +18,7 @@ use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
 use crate::db::schema::{cases, report_messages, reports};
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::case_status::{self, CaseStatus};
-use crate::domain::ids::{MessageId, ReportId};
+use crate::domain::ids::{MessageId, ReportId, TeamId};
 use crate::domain::report::Programme;
 use crate::domain::text;
 use crate::error::{ErrorCode, FieldViolation};
@@ -181,7 +181,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
         programme: row.programme.as_str().to_string(),
         township_code: row.township_code,
         village_code: row.village_code,
-        subject_level: row.subject_level,
+        subject_level: row.subject_level.as_str().to_string(),
         accused_official_ids: serde_json::from_str(&row.accused_official_ids).unwrap_or_default(),
         team_id: row.team_id.into_string(),
         assignee_id: row.assignee_id.map(|a| a.into_string()),
@@ -289,7 +289,7 @@ struct Filters {
     programme: Option<Programme>,
     overdue: Option<bool>,
     due_before: Option<NaiveDate>,
-    visible_teams: Option<Vec<String>>,
+    visible_teams: Option<Vec<TeamId>>,
     today: NaiveDate,
 }
 
@@ -507,7 +507,7 @@ pub fn queue(
                 programme: r.programme.as_str().to_string(),
                 township_code: r.township_code,
                 village_code: r.village_code,
-                subject_level: r.subject_level,
+                subject_level: r.subject_level.as_str().to_string(),
                 team_id: r.team_id.into_string(),
                 assignee_id: r.assignee_id.map(|a| a.into_string()),
                 disposition: r.disposition.map(|d| d.as_str().to_string()),
