@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "reporter", description = "The reporter's follow-up with a receipt code"),
         (name = "teams", description = "Teams and the routing rules that send cases to them"),
         (name = "conflicts", description = "Conflict-of-interest declarations of staff"),
+        (name = "cases", description = "Triage of reports, dispositions, filing decisions, the case view and the investigator queue"),
     )
 )]
 pub struct ApiDoc;

@@ -6,10 +6,13 @@
 //! - `triage.rs`: `POST /reports/{id}/triage` and `GET /reports/{id}/similar`
 //! - `disposition.rs`: `POST /cases/{id}/disposition` and `/filing-decision`
 //! - `view.rs`: `GET /cases/{id}` and the queue `GET /cases`
+//! - `notes.rs`: `POST /cases/{id}/notes` (internal notes)
+//! - `similar.rs`: `GET /reports/{id}/similar`
 //! - `routes.rs`: the thin handlers
 
 pub mod disposition;
 pub mod models;
+pub mod notes;
 pub mod routes;
 pub mod similar;
 pub mod triage;

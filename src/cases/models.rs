@@ -5,9 +5,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{cases, reports};
+use crate::db::schema::{case_notes, cases, reports};
 use crate::domain::case_status::{CaseStatus, Disposition};
-use crate::domain::ids::{CaseId, ReportId, TeamId, UserId};
+use crate::domain::ids::{CaseId, NoteId, ReportId, TeamId, UserId};
 use crate::domain::report::{Programme, ReportStatus};
 use crate::domain::subject_level::SubjectLevel;
 
@@ -127,4 +127,16 @@ pub struct TriageOutcomeRow {
     pub triage_action: Option<String>,
     pub triage_to_body: Option<String>,
     pub case_id: Option<CaseId>,
+}
+
+/// An internal note on a case, as read and as written.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_notes)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct NoteRow {
+    pub id: NoteId,
+    pub case_id: CaseId,
+    pub author_id: UserId,
+    pub body: String,
+    pub created_at: NaiveDateTime,
 }

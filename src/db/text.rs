@@ -21,8 +21,8 @@ use super::MultiBackend;
 use crate::domain::case_status::{CaseStatus, Disposition};
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
-    ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, OfficialId, RefreshTokenId, ReportId,
-    RoutingRuleId, TeamId, UserId,
+    ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
+    ReportId, RoutingRuleId, TeamId, UserId,
 };
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
@@ -143,6 +143,7 @@ text_value_of_id!(
     ApiKeyId,
     RefreshTokenId,
     CaseId,
+    NoteId,
     RoutingRuleId,
     ConflictId,
 );
@@ -173,6 +174,7 @@ stored_as_text!(
     CaseStatus,
     Disposition,
     CaseId,
+    NoteId,
     SubjectLevel,
     RoutingRuleId,
     ConflictId,

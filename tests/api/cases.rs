@@ -19,6 +19,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         a_stale_version_is_refused_and_concurrent_changes_have_one_winner,
         investigators_see_only_their_teams_cases,
         queue_filters_counts_and_pages_while_cases_arrive,
+        notes_are_internal_and_the_case_lists_them,
     ]
 }
 
@@ -392,4 +393,52 @@ async fn queue_filters_counts_and_pages_while_cases_arrive(backend: Backend) {
         .await;
     let p = assert_problem(bad, 422, "validation_failed").await;
     assert_eq!(p["errors"].as_array().unwrap().len(), 2);
+}
+
+async fn notes_are_internal_and_the_case_lists_them(backend: Backend) {
+    let w = world(backend, true).await;
+    let (case, code) = new_case(&w).await;
+    let path = format!("/api/v1/cases/{case}/notes");
+    let r = w
+        .app
+        .post_as(
+            &path,
+            &w.inv_a.1,
+            &json!({"body": "已约谈村会计，待核对名单。"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let note = json(r).await;
+    assert_eq!(note["author_id"], w.inv_a.0.as_str());
+    let r = w
+        .app
+        .post_as(&path, &w.inv_a.1, &json!({"body": "  "}))
+        .await;
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "body");
+    let r = w
+        .app
+        .post_as(&path, &w.inv_b.1, &json!({"body": "x"}))
+        .await;
+    assert_problem(r, 403, "forbidden").await;
+    let r = w
+        .app
+        .post_as(&path, &w.auditor, &json!({"body": "x"}))
+        .await;
+    assert_problem(r, 403, "forbidden").await;
+
+    let view = json(
+        w.app
+            .get_as(&format!("/api/v1/cases/{case}"), &w.auditor)
+            .await,
+    )
+    .await;
+    assert_eq!(view["notes"][0]["body"], "已约谈村会计，待核对名单。");
+    assert_eq!(view["notes"][0]["id"], note["id"]);
+    assert_eq!(view["evidence"], json!([]));
+    let reporter = w.reporter_view(&code).await;
+    assert!(
+        !reporter.to_string().contains("村会计"),
+        "notes never reach the reporter"
+    );
 }
