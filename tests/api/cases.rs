@@ -68,6 +68,17 @@ async fn dispositions_and_filing_approval(backend: Backend) {
     let r = dispose(&w, &inv, &case, json!({"disposition": "on_hold"})).await;
     let p = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(p["errors"][0]["field"], "review_on");
+    for bad in ["2026-11-30", "2040-01-01", "next week"] {
+        let r = dispose(
+            &w,
+            &inv,
+            &case,
+            json!({"disposition": "on_hold", "review_on": bad}),
+        )
+        .await;
+        let p = assert_problem(r, 422, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], "review_on", "{bad}");
+    }
     let r = dispose(
         &w,
         &inv,
