@@ -39,6 +39,9 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
     /// Extra headers, e.g. `Retry-After` or `WWW-Authenticate`.
     pub headers: Vec<(header::HeaderName, String)>,
+    /// Members added to the problem document beside the standard ones, e.g. `status` and
+    /// `allowed_actions` of a 409 `invalid_transition`.
+    pub extra: Vec<(&'static str, serde_json::Value)>,
     /// The cause of a 5xx, logged but never sent.
     source: Option<anyhow::Error>,
 }
@@ -63,8 +66,16 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
+            extra: Vec::new(),
             source: None,
         }
+    }
+
+    /// The same answer with one more member `name` in the problem document (it must not be one
+    /// of the standard members).
+    pub fn with_member(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.extra.push((name, value));
+        self
     }
 
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
@@ -194,7 +205,18 @@ impl ResponseError for ApiError {
                 response.insert_header((name.clone(), v));
             }
         }
-        let mut response = response.body(serde_json::to_vec(&self.problem()).unwrap_or_default());
+        let body = if self.extra.is_empty() {
+            serde_json::to_vec(&self.problem()).unwrap_or_default()
+        } else {
+            let mut doc = serde_json::to_value(self.problem()).unwrap_or_default();
+            if let Some(map) = doc.as_object_mut() {
+                for (name, value) in &self.extra {
+                    map.entry(name.to_string()).or_insert_with(|| value.clone());
+                }
+            }
+            serde_json::to_vec(&doc).unwrap_or_default()
+        };
+        let mut response = response.body(body);
         crate::http::headers::apply_security_headers(response.headers_mut(), false);
         response
     }

@@ -5,6 +5,7 @@ pub mod api_contract;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod conflicts;

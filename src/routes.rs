@@ -12,7 +12,7 @@ use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, calendar, conflicts, divisions, health, reports, routing, users};
+use crate::{audit, auth, calendar, cases, conflicts, divisions, health, reports, routing, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -39,7 +39,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(routing::routes::configure)
                 .configure(conflicts::routes::configure)
                 .service(calendar::routes::calendar_status)
-                .service(calendar::routes::reload_calendar),
+                .service(calendar::routes::reload_calendar)
+                .configure(cases::routes::configure),
         );
 }
 

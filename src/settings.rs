@@ -25,6 +25,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub reports: ReportSettings,
     #[serde(default)]
+    pub deadlines: DeadlineSettings,
+    #[serde(default)]
     pub argon2: Argon2Settings,
     pub log: LogSettings,
     #[serde(default)]
@@ -170,6 +172,21 @@ pub struct AuthSettings {
     /// Failures before the account is locked.
     pub lock_after_failures: u32,
     pub lockout_minutes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DeadlineSettings {
+    /// Calendar days for a preliminary verification (初步核实) from the day it is decided
+    /// (SPEC.md: "Preliminary verification defaults to 60 days").
+    pub preliminary_verification_days: u32,
+}
+
+impl Default for DeadlineSettings {
+    fn default() -> DeadlineSettings {
+        DeadlineSettings {
+            preliminary_verification_days: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

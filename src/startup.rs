@@ -208,6 +208,10 @@ impl Application {
         let sighup = crate::calendar::reload_on_sighup(calendar.clone());
         #[cfg(not(unix))]
         let sighup = None;
+        let cases_state = web::Data::new(crate::cases::CasesState {
+            clock: clock.clone(),
+            deadlines: settings.deadlines.clone(),
+        });
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).
@@ -228,6 +232,7 @@ impl Application {
                 .app_data(auth_state.clone())
                 .app_data(reports_state.clone())
                 .app_data(calendar_data.clone())
+                .app_data(cases_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

@@ -169,6 +169,42 @@ diesel::table! {
         triage_due -> Date,
         acknowledge_by -> Nullable<Date>,
         logged_by -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        triage_action -> Nullable<Text>,
+        triage_to_body -> Nullable<Text>,
+        triage_reason -> Nullable<Text>,
+        triaged_at -> Nullable<Timestamp>,
+        triaged_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        number -> Text,
+        status -> Text,
+        version -> Integer,
+        programme -> Text,
+        township_code -> Text,
+        village_code -> Text,
+        subject_level -> Text,
+        accused_official_ids -> Text,
+        team_id -> Text,
+        assignee_id -> Nullable<Text>,
+        disposition -> Nullable<Text>,
+        disposition_reason -> Nullable<Text>,
+        review_on -> Nullable<Date>,
+        verification_due -> Nullable<Date>,
+        filing_decided_by -> Nullable<Text>,
+        filing_decided_at -> Nullable<Timestamp>,
+        filing_decision_reason -> Nullable<Text>,
+        triage_due -> Date,
+        acknowledge_by -> Nullable<Date>,
+        feedback_due -> Nullable<Date>,
+        due_on -> Date,
+        received_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -240,6 +276,18 @@ diesel::joinable!(staff_sessions -> users (user_id));
 diesel::joinable!(officials -> divisions (division_code));
 diesel::joinable!(report_messages -> reports (report_id));
 diesel::joinable!(attachments -> reports (report_id));
+diesel::table! {
+    case_notes (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reports -> cases (case_id));
+diesel::joinable!(case_notes -> cases (case_id));
 diesel::joinable!(routing_rules -> teams (team_id));
 diesel::joinable!(conflict_declarations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -260,6 +308,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_messages,
     attachments,
     idempotency_keys,
+    cases,
+    case_notes,
     routing_rules,
     conflict_declarations,
 );

@@ -18,10 +18,11 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
+use crate::domain::case_status::{CaseStatus, Disposition};
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
-    ApiKeyId, AttachmentId, ConflictId, MessageId, OfficialId, RefreshTokenId, ReportId,
-    RoutingRuleId, TeamId, UserId,
+    ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
+    ReportId, RoutingRuleId, TeamId, UserId,
 };
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
@@ -108,7 +109,15 @@ macro_rules! text_value_by_parse {
     )+};
 }
 
-text_value_by_parse!(ReportStatus, Channel, Programme, Level, SubjectLevel);
+text_value_by_parse!(
+    ReportStatus,
+    Channel,
+    Programme,
+    Level,
+    SubjectLevel,
+    CaseStatus,
+    Disposition
+);
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
 macro_rules! text_value_of_id {
@@ -133,6 +142,8 @@ text_value_of_id!(
     TeamId,
     ApiKeyId,
     RefreshTokenId,
+    CaseId,
+    NoteId,
     RoutingRuleId,
     ConflictId,
 );
@@ -160,6 +171,10 @@ stored_as_text!(
     TeamId,
     ApiKeyId,
     RefreshTokenId,
+    CaseStatus,
+    Disposition,
+    CaseId,
+    NoteId,
     SubjectLevel,
     RoutingRuleId,
     ConflictId,

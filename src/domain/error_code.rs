@@ -119,6 +119,18 @@ error_codes! {
     OfficeDocumentInvalid = "office_document_invalid",
     /// 422: an archive is too large when unpacked.
     ArchiveTooLarge = "archive_too_large",
+    /// 409: the report was already triaged (accepted, transferred, merged or escalated).
+    AlreadyTriaged = "already_triaged",
+    /// 422: a subject above the county or the commission's head is escalated, never accepted
+    /// (Art 15).
+    MustEscalate = "must_escalate",
+    /// 409: the case's status does not allow the action; the problem names `status` and
+    /// `allowed_actions`.
+    InvalidTransition = "invalid_transition",
+    /// 409: the case changed since the `version` sent.
+    VersionConflict = "version_conflict",
+    /// 409/422: a report can only be merged into an open case.
+    CaseNotOpen = "case_not_open",
     /// 409: an active routing rule has the same three conditions (`routing`).
     RuleExists = "rule_exists",
     /// 422: no routing rule matches and there is no default rule; an administrator must create

@@ -80,6 +80,10 @@ id_type!(
     ApiKeyId,
     /// `refresh_tokens.id`.
     RefreshTokenId,
+    /// `cases.id`.
+    CaseId,
+    /// `case_notes.id`.
+    NoteId,
     /// `routing_rules.id`.
     RoutingRuleId,
     /// `conflict_declarations.id`.

@@ -3,6 +3,7 @@
 pub mod audit_chain;
 pub mod backoff;
 pub mod calendar;
+pub mod case_status;
 pub mod deadlines;
 pub mod divisions;
 pub mod email;

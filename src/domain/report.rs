@@ -101,6 +101,34 @@ impl ReportStatus {
     }
 }
 
+/// What the reporter is told became of their report after triage, in plain Chinese (issue 9):
+/// accepted "已受理，正在办理"; transferred "已转交<body>办理"; escalated "已上报<body>办理";
+/// merged "已并入正在办理的案件一并处理"; a case closed without action (Art 17, 予以了结)
+/// "已予以了结". `to_body` is the body named at triage; `closed_without_action` whether the
+/// report's case was closed so. Other statuses keep their label.
+pub fn outcome_zh(
+    status: ReportStatus,
+    to_body: Option<&str>,
+    closed_without_action: bool,
+) -> String {
+    match status {
+        ReportStatus::Accepted | ReportStatus::Merged if closed_without_action => {
+            "已予以了结".to_string()
+        }
+        ReportStatus::Accepted => "已受理，正在办理".to_string(),
+        ReportStatus::Transferred => match to_body {
+            Some(body) => format!("已转交{body}办理"),
+            None => status.label_zh().to_string(),
+        },
+        ReportStatus::Escalated => match to_body {
+            Some(body) => format!("已上报{body}办理"),
+            None => status.label_zh().to_string(),
+        },
+        ReportStatus::Merged => "已并入正在办理的案件一并处理".to_string(),
+        _ => status.label_zh().to_string(),
+    }
+}
+
 /// A person named by the reporter, in free text. Intake links them to officials later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AccusedPerson {
@@ -666,6 +694,26 @@ pub fn too_many_files(max: usize) -> FieldViolation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reporter_is_told_each_triage_outcome_in_plain_chinese() {
+        use ReportStatus as S;
+        assert_eq!(outcome_zh(S::Accepted, None, false), "已受理，正在办理");
+        assert_eq!(
+            outcome_zh(S::Transferred, Some("县民政局"), false),
+            "已转交县民政局办理"
+        );
+        assert_eq!(
+            outcome_zh(S::Escalated, Some("赣州市纪委"), false),
+            "已上报赣州市纪委办理"
+        );
+        assert_eq!(
+            outcome_zh(S::Merged, None, false),
+            "已并入正在办理的案件一并处理"
+        );
+        assert_eq!(outcome_zh(S::Accepted, None, true), "已予以了结");
+        assert_eq!(outcome_zh(S::Received, None, false), S::Received.label_zh());
+    }
 
     fn today() -> NaiveDate {
         "2026-11-29".parse().unwrap()

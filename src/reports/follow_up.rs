@@ -12,12 +12,14 @@ use super::staged::StagedFiles;
 use super::submit::insert_attachment;
 use super::ReportsState;
 use crate::audit::{self, Actor};
-use crate::db::schema::{attachments, report_messages, reports, user_roles, users};
+use crate::db::schema::{attachments, cases, report_messages, reports, user_roles, users};
 use crate::db::{self, DbConnection};
 use crate::divisions;
+use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines::{self, DeadlineKind};
 use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::receipt_code;
+use crate::domain::report as report_rules;
 use crate::domain::text;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::hashing::Busy;
@@ -157,6 +159,9 @@ pub struct ReporterReportView {
     pub status: String,
     pub status_zh: String,
     pub status_explanation_zh: String,
+    /// The reason given when the case was closed without action (予以了结, Art 17); null
+    /// otherwise.
+    pub closing_reason: Option<String>,
     pub next_deadline: Option<NextDeadline>,
     pub messages: Vec<ThreadMessage>,
     pub evidence: Vec<EvidenceView>,
@@ -196,6 +201,22 @@ pub fn load_view(
         return Ok(None);
     };
     let status = row.status;
+    // What triage did, and whether the report's case was closed without action: read from the
+    // tables directly (the cases capability sits above this one).
+    let (to_body, case_id): (Option<String>, Option<String>) = reports::table
+        .find(report_id)
+        .select((reports::triage_to_body, reports::case_id))
+        .first(conn)?;
+    let closing_reason: Option<Option<String>> = match &case_id {
+        Some(case_id) => cases::table
+            .find(case_id)
+            .filter(cases::status.eq(CaseStatus::ClosedWithoutAction))
+            .select(cases::disposition_reason)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let closed_without_action = closing_reason.is_some();
     let (triage_due, acknowledge_by) = (row.triage_due, row.acknowledge_by);
     let next_deadline =
         deadlines::next_deadline(status, triage_due, acknowledge_by).map(|d| NextDeadline {
@@ -243,8 +264,9 @@ pub fn load_view(
         submitted_at: row.submitted_at.and_utc(),
         anonymous: row.anonymous,
         status: status.as_str().to_string(),
-        status_zh: status.label_zh().to_string(),
+        status_zh: report_rules::outcome_zh(status, to_body.as_deref(), closed_without_action),
         status_explanation_zh: status.explanation_zh().to_string(),
+        closing_reason: closing_reason.flatten(),
         next_deadline,
         messages,
         evidence,

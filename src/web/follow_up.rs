@@ -216,6 +216,8 @@ struct ReportView {
     anonymous: bool,
     status_zh: String,
     explanation: String,
+    /// The reason given when the case was closed without action (予以了结).
+    closing_reason: Option<String>,
     deadline: Option<(String, String)>,
     messages: Vec<MessageRow>,
     evidence: Vec<EvidenceRow>,
@@ -262,6 +264,7 @@ async fn report_response(
         anonymous: view.anonymous,
         status_zh: view.status_zh,
         explanation: view.status_explanation_zh,
+        closing_reason: view.closing_reason,
         deadline: view
             .next_deadline
             .map(|d| (d.description_zh.to_string(), zh::date(d.due))),

@@ -9,6 +9,7 @@ mod auth;
 mod auth_hardening;
 mod busy;
 mod calendar;
+mod cases;
 mod cli;
 mod cli_exit;
 mod divisions;
@@ -26,6 +27,7 @@ mod routing;
 mod rules;
 mod staged_files;
 mod text_input;
+mod triage;
 mod web;
 
 use std::panic::AssertUnwindSafe;
@@ -57,6 +59,8 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("review_fixes", review_fixes::tests()),
         ("routing", routing::tests()),
         ("calendar", calendar::tests()),
+        ("triage", triage::tests()),
+        ("cases", cases::tests()),
     ]
 }
 

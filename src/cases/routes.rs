@@ -1,0 +1,273 @@
+//! HTTP endpoints for triage and cases: thin handlers over `triage`, `disposition` and `view`.
+
+use actix_web::{get, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::disposition::{self, ChangeContext, DispositionRequest, FilingDecisionRequest};
+use super::notes::{self, NoteRequest};
+use super::triage::{self, AcceptedReport, TriageOutcome, TriageRequest, Triaged};
+use super::view::CaseNote;
+use super::view::{self, CasePage, CaseQuery, CaseView};
+use super::{similar, CaseError, CasesState, Viewer};
+use crate::auth::extract::Staff;
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::deadlines;
+use crate::domain::ids::TeamId;
+use crate::domain::permissions::Permission;
+use crate::domain::report::Programme;
+use crate::domain::subject_level::SubjectLevel;
+use crate::error::{ApiError, Problem};
+use crate::http::pagination::Page;
+
+/// Mounted under `/api/v1`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(triage_report)
+        .service(similar_cases)
+        .service(list_cases)
+        .service(get_case)
+        .service(dispose_case)
+        .service(decide_filing)
+        .service(add_note);
+}
+
+fn viewer(staff: &Staff) -> Viewer {
+    Viewer {
+        user_id: staff.user_id().to_string(),
+        roles: staff.0.roles.clone(),
+    }
+}
+
+/// The team of a new case, by the routing rules (the most specific rule wins).
+fn route_new_case(
+    conn: &mut DbConnection,
+    programme: Programme,
+    township_code: &str,
+    subject_level: SubjectLevel,
+) -> Result<TeamId, CaseError> {
+    super::route_by_rules(conn, programme, township_code, subject_level)
+}
+
+/// Triage a received report (Art 14–16): `accept` opens a case routed to a team (201),
+/// `transfer` and `escalate` pass it to another body, `merge` joins it to an open case (200).
+/// Intake and supervisors. Every action is audited; the reporter's view shows the outcome.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The report's id")),
+    request_body = TriageRequest,
+    responses(
+        (status = 201, description = "Accepted: the case it opened", body = AcceptedReport),
+        (status = 200, description = "Transferred, escalated or merged", body = TriageOutcome),
+        (status = 409, description = "`already_triaged`; `case_not_open` (merge); `version_conflict` (merge raced a change of the case)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `must_escalate` (Art 15); `no_default_rule`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/reports/{id}/triage")]
+pub async fn triage_report(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<TriageRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::TriageReports)?;
+    let (id, body, actor) = (id.into_inner(), body.into_inner(), staff.actor());
+    let now = state.clock.now_naive();
+    let done = db::run(&pool, move |conn| {
+        Ok(triage::triage(
+            conn,
+            &id,
+            &body,
+            &actor,
+            now,
+            route_new_case,
+        )?)
+    })
+    .await?;
+    Ok(match done {
+        Triaged::Accepted(a) => HttpResponse::Created().json(a),
+        Triaged::Other(o) => HttpResponse::Ok().json(o),
+    })
+}
+
+/// Open cases that may be the same matter as report `id`: same village and programme, opened
+/// in the last 180 days, those naming an accused person the report names first.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The report's id")),
+    responses((status = 200, body = Page<similar::SimilarCase>)),
+    security(("bearer" = []))
+)]
+#[get("/reports/{id}/similar")]
+pub async fn similar_cases(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require_any(&[Permission::TriageReports, Permission::ReadCases])?;
+    let viewer = viewer(&staff);
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let items = db::run(&pool, move |conn| {
+        Ok(similar::similar(conn, &viewer, &id, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// The investigator queue: cases by earliest running deadline (default), received or updated
+/// time, filtered, with keyset pagination and counts per status. Investigators see their teams'
+/// cases; supervisors and auditors all.
+#[utoipa::path(
+    tag = "cases",
+    params(CaseQuery),
+    responses((status = 200, body = CasePage)),
+    security(("bearer" = []))
+)]
+#[get("/cases")]
+pub async fn list_cases(
+    staff: Staff,
+    query: web::Query<CaseQuery>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::ReadCases)?;
+    let viewer = viewer(&staff);
+    let query = query.into_inner();
+    let today = deadlines::today_in_county(state.clock.now());
+    let page = db::run(&pool, move |conn| {
+        Ok(view::queue(conn, &viewer, &query, today)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One case: its reports (never the reporter's identity), deadlines, the thread with the
+/// reporters, notes and disclosures. Investigators of other teams get 403.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path)),
+    responses((status = 200, body = CaseView)),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}")]
+pub async fn get_case(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::ReadCases)?;
+    let viewer = viewer(&staff);
+    let id = id.into_inner();
+    let today = deadlines::today_in_county(state.clock.now());
+    let view = db::run(&pool, move |conn| {
+        let row = super::visible_case(conn, &viewer, &id)?;
+        Ok(view::case_view(conn, row, today)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn context(state: &CasesState) -> ChangeContext {
+    let now = state.clock.now();
+    ChangeContext {
+        today: deadlines::today_in_county(now),
+        now: state.clock.now_naive(),
+        preliminary_verification_days: state.deadlines.preliminary_verification_days,
+    }
+}
+
+/// Give a case its disposition (Art 17): investigators of the case's team and supervisors.
+/// `reason` is required for `close_without_action`, `review_on` for `on_hold`;
+/// `preliminary_verification` starts its deadline; `file` asks a supervisor to file.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path)),
+    request_body = DispositionRequest,
+    responses(
+        (status = 200, description = "The changed case", body = CaseView),
+        (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`) or `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/disposition")]
+pub async fn dispose_case(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<DispositionRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::WorkCases)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
+    let view = db::run(&pool, move |conn| {
+        let row = disposition::dispose(conn, &viewer, &actor, &id, &body, ctx)?;
+        Ok(view::case_view(conn, row, ctx.today)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Decide a filing request (supervisor): approve → `filed`, reject → back to
+/// `preliminary_verification`.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path)),
+    request_body = FilingDecisionRequest,
+    responses(
+        (status = 200, description = "The changed case", body = CaseView),
+        (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`) or `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/filing-decision")]
+pub async fn decide_filing(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<FilingDecisionRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Supervise)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
+    let view = db::run(&pool, move |conn| {
+        let row = disposition::decide_filing(conn, &viewer, &actor, &id, &body, ctx)?;
+        Ok(view::case_view(conn, row, ctx.today)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Add an internal note: investigators of the case's team and supervisors. Never shown to a
+/// reporter.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path)),
+    request_body = NoteRequest,
+    responses((status = 201, body = CaseNote)),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/notes")]
+pub async fn add_note(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<NoteRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::WorkCases)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, now) = (id.into_inner(), body.into_inner(), state.clock.now_naive());
+    let note = db::run(&pool, move |conn| {
+        Ok(notes::add_note(conn, &viewer, &actor, &id, &body, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(note))
+}

@@ -1,0 +1,603 @@
+//! What staff read of cases: one case (`GET /cases/{id}`) and the queue (`GET /cases`). Never
+//! a reporter's identity: the reports are named by id only, and the thread carries no names.
+//!
+//! The queue pages by keyset over a stored sort key and the case number (unique), so no case is
+//! skipped or repeated while new cases arrive between pages.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::models::CaseRow;
+use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
+use crate::db::schema::{attachments, cases, report_messages, reports};
+use crate::db::{DbConnection, MultiBackend};
+use crate::domain::case_status::{self, CaseStatus};
+use crate::domain::ids::{MessageId, ReportId, TeamId};
+use crate::domain::report::Programme;
+use crate::domain::text;
+use crate::error::{ErrorCode, FieldViolation};
+use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::reports::follow_up::removed_kinds;
+use crate::reports::models::AttachmentRow;
+
+/// The deadlines of a case (county dates).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseDeadlinesView {
+    /// When the first report had to be accepted or transferred (5 working days).
+    pub triage_due: NaiveDate,
+    /// A real-name report is acknowledged by this date (15 working days); null when none.
+    pub acknowledge_by: Option<NaiveDate>,
+    /// End of preliminary verification; null unless it was decided.
+    pub verification_due: Option<NaiveDate>,
+    /// The result is fed back by this date; null until the case concludes.
+    pub feedback_due: Option<NaiveDate>,
+    /// The review date of a case on hold; null otherwise.
+    pub review_on: Option<NaiveDate>,
+}
+
+/// A message of the thread of one of the case's reports.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseMessage {
+    pub id: String,
+    pub report_id: String,
+    /// `reporter | staff`.
+    pub from: &'static str,
+    /// `message` for the thread's messages (acknowledgement and feedback kinds come with the
+    /// case lifecycle).
+    pub kind: &'static str,
+    pub body: String,
+    pub sent_at: chrono::DateTime<Utc>,
+}
+
+/// A file sent with one of the case's reports, or added later. Download with
+/// `GET /api/v1/attachments/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseEvidence {
+    pub id: String,
+    pub report_id: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_at: chrono::DateTime<Utc>,
+    /// `reporter | staff`.
+    pub from: &'static str,
+    /// The kinds of identifying metadata removed on intake (never their values).
+    pub metadata_removed: Vec<String>,
+}
+
+/// An internal note (never shown to a reporter).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseNote {
+    pub id: String,
+    pub author_id: String,
+    pub body: String,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// An investigation of the case. None yet: investigations are opened by filing (case
+/// lifecycle).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvestigationSummary {
+    pub id: String,
+    /// `primary | accountability`.
+    pub kind: String,
+    /// `open | concluded`.
+    pub status: String,
+}
+
+/// A disclosure of a reporter's identity to a staff member (custodian workflow). None yet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IdentityDisclosure {
+    pub report_id: String,
+    pub to_user_id: String,
+    pub at: chrono::DateTime<Utc>,
+}
+
+/// A case as staff see it (SPEC.md → "Case").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    /// `AJ-<year>-<6 digits>`.
+    pub number: String,
+    /// `registered | inquiry | preliminary_verification | on_hold | filing_requested | filed |
+    /// concluded | closed | closed_without_action`.
+    pub status: String,
+    /// Send back as `version` with a change; a stale one is 409 `version_conflict`.
+    pub version: i32,
+    pub programme: String,
+    pub township_code: String,
+    pub village_code: String,
+    /// `village | township | county`.
+    pub subject_level: String,
+    pub accused_official_ids: Vec<String>,
+    pub team_id: String,
+    pub assignee_id: Option<String>,
+    /// The reports of the case, the accepted one first, then merged ones.
+    pub report_ids: Vec<String>,
+    /// `inquiry | preliminary_verification | on_hold | close_without_action | file`, once given.
+    pub disposition: Option<String>,
+    /// The reason given with the disposition (the reporter sees it for
+    /// `close_without_action`).
+    pub disposition_reason: Option<String>,
+    pub deadlines: CaseDeadlinesView,
+    /// The earliest running deadline; null when none.
+    pub due_on: Option<NaiveDate>,
+    /// That deadline has passed (county date).
+    pub overdue: bool,
+    /// What the rules allow next: disposition names, `approve_filing`, `reject_filing`, …
+    pub allowed_actions: Vec<String>,
+    pub investigations: Vec<InvestigationSummary>,
+    /// The suspension filing opened; null until then.
+    pub suspension_id: Option<String>,
+    pub messages: Vec<CaseMessage>,
+    /// The evidence of every report of the case, merged ones included.
+    pub evidence: Vec<CaseEvidence>,
+    pub notes: Vec<CaseNote>,
+    pub identity_disclosures: Vec<IdentityDisclosure>,
+    pub received_at: chrono::DateTime<Utc>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = report_messages)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+struct CaseMessageRow {
+    id: MessageId,
+    report_id: ReportId,
+    author_kind: String,
+    body: String,
+    created_at: NaiveDateTime,
+}
+
+/// The ids of the reports of case `case_id`, oldest first.
+///
+/// Errors: any database error.
+pub fn report_ids(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<ReportId>> {
+    reports::table
+        .filter(reports::case_id.eq(case_id))
+        .order((reports::submitted_at.asc(), reports::number.asc()))
+        .select(reports::id)
+        .load(conn)
+}
+
+/// The full view of case `row` on `today` (county date): its reports and their messages.
+///
+/// Errors: any database error.
+pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> QueryResult<CaseView> {
+    let ids = report_ids(conn, row.id.as_str())?;
+    let messages = report_messages::table
+        .filter(report_messages::report_id.eq_any(&ids))
+        .order((report_messages::created_at.asc(), report_messages::id.asc()))
+        .select(CaseMessageRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|m| CaseMessage {
+            id: m.id.into_string(),
+            report_id: m.report_id.into_string(),
+            from: if m.author_kind == "reporter" {
+                "reporter"
+            } else {
+                "staff"
+            },
+            kind: "message",
+            body: m.body,
+            sent_at: m.created_at.and_utc(),
+        })
+        .collect();
+    let evidence = attachments::table
+        .filter(attachments::report_id.eq_any(&ids))
+        .order((attachments::created_at.asc(), attachments::id.asc()))
+        .select(AttachmentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| CaseEvidence {
+            id: a.id.into_string(),
+            report_id: a.report_id.into_string(),
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            uploaded_at: a.created_at.and_utc(),
+            from: if a.uploaded_by == "reporter" {
+                "reporter"
+            } else {
+                "staff"
+            },
+            metadata_removed: removed_kinds(&a.metadata_removed),
+        })
+        .collect();
+    let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row));
+    Ok(CaseView {
+        id: row.id.to_string(),
+        number: row.number,
+        status: row.status.as_str().to_string(),
+        version: row.version,
+        programme: row.programme.as_str().to_string(),
+        township_code: row.township_code,
+        village_code: row.village_code,
+        subject_level: row.subject_level.as_str().to_string(),
+        accused_official_ids: serde_json::from_str(&row.accused_official_ids).unwrap_or_default(),
+        team_id: row.team_id.into_string(),
+        assignee_id: row.assignee_id.map(|a| a.into_string()),
+        report_ids: ids.into_iter().map(ReportId::into_string).collect(),
+        disposition: row.disposition.map(|d| d.as_str().to_string()),
+        disposition_reason: row.disposition_reason,
+        deadlines: CaseDeadlinesView {
+            triage_due: row.triage_due,
+            acknowledge_by: row.acknowledge_by,
+            verification_due: row.verification_due,
+            feedback_due: row.feedback_due,
+            review_on: row.review_on,
+        },
+        due_on: due,
+        overdue: case_status::is_overdue(due, today),
+        allowed_actions: case_status::allowed_actions(row.status)
+            .into_iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
+        investigations: Vec::new(),
+        suspension_id: None,
+        messages,
+        evidence,
+        notes: super::notes::notes_of(conn, row.id.as_str())?,
+        identity_disclosures: Vec::new(),
+        received_at: row.received_at.and_utc(),
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+/// The query of `GET /cases`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+pub struct CaseQuery {
+    /// A case status (see `CaseView.status`).
+    pub status: Option<String>,
+    /// A user id, or `me`.
+    pub assignee: Option<String>,
+    /// A team id.
+    pub team: Option<String>,
+    /// A 9-digit township code.
+    pub township: Option<String>,
+    /// A 12-digit village code.
+    pub village: Option<String>,
+    /// `dibao | house_renovation | poverty_identification | other`.
+    pub programme: Option<String>,
+    /// `true`: only cases past their earliest running deadline; `false`: only the others.
+    pub overdue: Option<bool>,
+    /// `YYYY-MM-DD`: only cases whose earliest running deadline is before this date.
+    pub due_before: Option<String>,
+    /// `due` (default: earliest running deadline first, cases without one last), `received`
+    /// (oldest first) or `updated` (most recently changed first).
+    pub sort: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page (of the same sort).
+    pub cursor: Option<String>,
+}
+
+/// One case in the queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseSummary {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub version: i32,
+    pub programme: String,
+    pub township_code: String,
+    pub village_code: String,
+    pub subject_level: String,
+    pub team_id: String,
+    pub assignee_id: Option<String>,
+    pub disposition: Option<String>,
+    /// The earliest running deadline; null when none.
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    pub received_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+/// A page of the queue, with the number of cases in each status for the same filters (all
+/// filters but `status` and the cursor, so the counts serve as tabs).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// Status → number of cases.
+    pub counts: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Due,
+    Received,
+    Updated,
+}
+
+/// The validated filters of a queue request.
+struct Filters {
+    status: Option<CaseStatus>,
+    assignee: Option<String>,
+    team: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    programme: Option<Programme>,
+    overdue: Option<bool>,
+    due_before: Option<NaiveDate>,
+    visible_teams: Option<Vec<TeamId>>,
+    today: NaiveDate,
+}
+
+fn boxed(f: &Filters) -> cases::BoxedQuery<'static, MultiBackend> {
+    let mut q = cases::table.into_boxed();
+    if let Some(a) = &f.assignee {
+        q = q.filter(cases::assignee_id.eq(a.clone()));
+    }
+    if let Some(t) = &f.team {
+        q = q.filter(cases::team_id.eq(t.clone()));
+    }
+    if let Some(t) = &f.township {
+        q = q.filter(cases::township_code.eq(t.clone()));
+    }
+    if let Some(v) = &f.village {
+        q = q.filter(cases::village_code.eq(v.clone()));
+    }
+    if let Some(p) = f.programme {
+        q = q.filter(cases::programme.eq(p.as_str().to_string()));
+    }
+    // Closed cases keep the "no deadline" date, so a date comparison is the whole rule.
+    match f.overdue {
+        Some(true) => q = q.filter(cases::due_on.lt(f.today)),
+        Some(false) => q = q.filter(cases::due_on.ge(f.today)),
+        None => {}
+    }
+    if let Some(d) = f.due_before {
+        q = q.filter(cases::due_on.lt(d));
+    }
+    if let Some(teams) = &f.visible_teams {
+        q = q.filter(cases::team_id.eq_any(teams.clone()));
+    }
+    q
+}
+
+fn invalid(field: &'static str, code: ErrorCode, message: &str) -> FieldViolation {
+    FieldViolation::new(field, code, message)
+}
+
+/// A stored timestamp as a cursor key (microseconds, which both backends keep exactly).
+fn time_key(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// The queue for `viewer` on `today` (county date), as `query` asks.
+///
+/// Errors: `Invalid` (422) naming each bad filter, `limit` or `cursor`; database errors.
+pub fn queue(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    query: &CaseQuery,
+    today: NaiveDate,
+) -> Result<CasePage, CaseError> {
+    let mut problems = Vec::new();
+    let status = query.status.as_deref().and_then(|s| {
+        CaseStatus::parse(s).or_else(|| {
+            problems.push(invalid(
+                "status",
+                ErrorCode::UnknownValue,
+                "status is a case status",
+            ));
+            None
+        })
+    });
+    let programme = query.programme.as_deref().and_then(|s| {
+        Programme::parse(s).or_else(|| {
+            problems.push(invalid(
+                "programme",
+                ErrorCode::UnknownValue,
+                "programme is one of dibao, house_renovation, poverty_identification, other",
+            ));
+            None
+        })
+    });
+    let due_before = query.due_before.as_deref().and_then(|s| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| {
+                problems.push(invalid(
+                    "due_before",
+                    ErrorCode::InvalidDate,
+                    "due_before is a date, YYYY-MM-DD",
+                ))
+            })
+            .ok()
+    });
+    let sort = match query.sort.as_deref() {
+        None | Some("due") => Sort::Due,
+        Some("received") => Sort::Received,
+        Some("updated") => Sort::Updated,
+        Some(_) => {
+            problems.push(invalid(
+                "sort",
+                ErrorCode::UnknownValue,
+                "sort is one of due, received, updated",
+            ));
+            Sort::Due
+        }
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        problems.push(
+            invalid(
+                "limit",
+                ErrorCode::OutOfRange,
+                "limit must be between 1 and 200",
+            )
+            .limit(MAX_LIMIT as usize),
+        );
+    }
+    for (field, value) in [
+        ("assignee", &query.assignee),
+        ("team", &query.team),
+        ("township", &query.township),
+        ("village", &query.village),
+    ] {
+        if let Some(v) = value {
+            if let Err(e) = text::check_controls(field, v) {
+                problems.push(e);
+            }
+        }
+    }
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => match decode_cursor(c, sort) {
+            Some(key) => Some(key),
+            None => {
+                problems.push(invalid(
+                    "cursor",
+                    ErrorCode::Invalid,
+                    "cursor must be a next_cursor value from a previous page of the same sort",
+                ));
+                None
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(CaseError::Invalid(problems));
+    }
+    let visible_teams = if viewer.sees_all() {
+        None
+    } else {
+        Some(teams_of(conn, &viewer.user_id)?)
+    };
+    let filters = Filters {
+        status,
+        assignee: query.assignee.as_ref().map(|a| {
+            if a == "me" {
+                viewer.user_id.clone()
+            } else {
+                a.clone()
+            }
+        }),
+        team: query.team.clone(),
+        township: query.township.clone(),
+        village: query.village.clone(),
+        programme,
+        overdue: query.overdue,
+        due_before,
+        visible_teams,
+        today,
+    };
+
+    let mut q = boxed(&filters);
+    if let Some(s) = filters.status {
+        q = q.filter(cases::status.eq(s.as_str().to_string()));
+    }
+    q = match (sort, after) {
+        (_, None) => q,
+        (Sort::Due, Some(Key::Date(d, n))) => q.filter(
+            cases::due_on
+                .gt(d)
+                .or(cases::due_on.eq(d).and(cases::number.gt(n))),
+        ),
+        (Sort::Received, Some(Key::Time(t, n))) => q.filter(
+            cases::received_at
+                .gt(t)
+                .or(cases::received_at.eq(t).and(cases::number.gt(n))),
+        ),
+        (Sort::Updated, Some(Key::Time(t, n))) => q.filter(
+            cases::updated_at
+                .lt(t)
+                .or(cases::updated_at.eq(t).and(cases::number.lt(n))),
+        ),
+        _ => q,
+    };
+    q = match sort {
+        Sort::Due => q.order((cases::due_on.asc(), cases::number.asc())),
+        Sort::Received => q.order((cases::received_at.asc(), cases::number.asc())),
+        Sort::Updated => q.order((cases::updated_at.desc(), cases::number.desc())),
+    };
+    let rows: Vec<CaseRow> = q.select(CaseRow::as_select()).limit(limit).load(conn)?;
+
+    // One count per status (diesel cannot group a boxed query); each uses the filter indexes.
+    let mut counts = BTreeMap::new();
+    for s in CaseStatus::ALL {
+        let n: i64 = boxed(&filters)
+            .filter(cases::status.eq(s.as_str().to_string()))
+            .select(count_star())
+            .first(conn)?;
+        counts.insert(s.as_str().to_string(), n);
+    }
+
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| encode_cursor(r, sort)))
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let due = served_due(r.due_on);
+            CaseSummary {
+                id: r.id.into_string(),
+                number: r.number,
+                status: r.status.as_str().to_string(),
+                version: r.version,
+                programme: r.programme.as_str().to_string(),
+                township_code: r.township_code,
+                village_code: r.village_code,
+                subject_level: r.subject_level.as_str().to_string(),
+                team_id: r.team_id.into_string(),
+                assignee_id: r.assignee_id.map(|a| a.into_string()),
+                disposition: r.disposition.map(|d| d.as_str().to_string()),
+                due_on: due,
+                overdue: case_status::is_overdue(due, today),
+                received_at: r.received_at.and_utc(),
+                updated_at: r.updated_at.and_utc(),
+            }
+        })
+        .collect();
+    Ok(CasePage {
+        items,
+        next_cursor,
+        counts,
+    })
+}
+
+enum Key {
+    Date(NaiveDate, String),
+    Time(NaiveDateTime, String),
+}
+
+fn encode_cursor(row: &CaseRow, sort: Sort) -> String {
+    let key = match sort {
+        Sort::Due => format!("d|{}|{}", row.due_on, row.number),
+        Sort::Received => format!("r|{}|{}", time_key(row.received_at), row.number),
+        Sort::Updated => format!("u|{}|{}", time_key(row.updated_at), row.number),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+fn decode_cursor(cursor: &str, sort: Sort) -> Option<Key> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())?;
+    let mut parts = raw.splitn(3, '|');
+    let (tag, key, number) = (parts.next()?, parts.next()?, parts.next()?);
+    if text::forbidden_char(number).is_some() {
+        return None;
+    }
+    let number = number.to_string();
+    match (sort, tag) {
+        (Sort::Due, "d") => NaiveDate::parse_from_str(key, "%Y-%m-%d")
+            .ok()
+            .map(|d| Key::Date(d, number)),
+        (Sort::Received, "r") | (Sort::Updated, "u") => {
+            NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| Key::Time(t, number))
+        }
+        _ => None,
+    }
+}
