@@ -11,8 +11,9 @@
 #   FUZZ_MAX_EXAMPLES  examples per operation and phase (default 25)
 #   FUZZ_TIMEOUT       seconds each schemathesis run may take before it counts as failed (default 150)
 #   SCHEMATHESIS_HOME  where the pinned schemathesis venv lives (default ~/.cache/probity/...)
-#   FUZZ_PROFILE       release (default) or debug: `.ci/run` uses debug, the server `cargo test`
-#                      has just built, to stay inside its time budget
+#   FUZZ_PROFILE       release (default) or debug, for a quicker local build
+#   FUZZ_BINARY        a server binary already built, used as it is (no build): `.ci/run` passes
+#                      the one `cargo test` has just built, to stay inside its time budget
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,13 +32,19 @@ if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; the
 fi
 "$VENV/bin/st" --version
 
-echo "== cargo build ($PROFILE)"
-if [ "$PROFILE" = release ]; then
-  cargo build --release --bin probity
+if [ -n "${FUZZ_BINARY:-}" ]; then
+  BIN="$FUZZ_BINARY"
+  echo "== using the server already built at $BIN"
+  [ -x "$BIN" ] || { echo "no executable at $BIN" >&2; exit 1; }
 else
-  cargo build --bin probity
+  echo "== cargo build ($PROFILE)"
+  if [ "$PROFILE" = release ]; then
+    cargo build --release --bin probity
+  else
+    cargo build --bin probity
+  fi
+  BIN="$TARGET/$PROFILE/probity"
 fi
-BIN="$TARGET/$PROFILE/probity"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
