@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod conflicts;
 pub mod crypto;
+pub mod custodian;
 pub mod db;
 pub mod divisions;
 pub mod domain;

@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "reporter", description = "The reporter's follow-up with a receipt code"),
         (name = "teams", description = "Teams and the routing rules that send cases to them"),
         (name = "conflicts", description = "Conflict-of-interest declarations of staff"),
+        (name = "custodian", description = "Approved, audited access to a reporter's identity"),
     )
 )]
 pub struct ApiDoc;

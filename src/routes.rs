@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::api_contract::Contract;
+use crate::custodian;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(reports::routes::configure)
                 .configure(routing::routes::configure)
                 .configure(conflicts::routes::configure)
-                .configure(cases::routes::configure),
+                .configure(cases::routes::configure)
+                .configure(custodian::routes::configure),
         );
 }
 
@@ -88,6 +90,11 @@ pub const CONTRACT: Contract = Contract {
             "POST /api/v1/me/conflicts/{id}/withdraw",
             409,
             "`already_retired`: the declaration was withdrawn already",
+        ),
+        (
+            "POST /api/v1/identity-requests/{id}/decision",
+            409,
+            "`already_decided`: the request was approved or denied already",
         ),
     ],
 };

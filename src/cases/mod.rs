@@ -51,14 +51,19 @@ pub fn served_due(stored: NaiveDate) -> Option<NaiveDate> {
 /// Errors: until those rules are merged, every call fails (500); afterwards, 422
 /// `no_default_rule` when no rule matches.
 pub fn route_by_rules(
-    _conn: &mut DbConnection,
-    _programme: crate::domain::report::Programme,
-    _township_code: &str,
-    _subject_level: &str,
+    conn: &mut DbConnection,
+    programme: crate::domain::report::Programme,
+    township_code: &str,
+    subject_level: &str,
 ) -> Result<crate::domain::ids::TeamId, CaseError> {
-    Err(CaseError::Failed(ApiError::unexpected(anyhow::anyhow!(
-        "routing rules are not available in this build"
-    ))))
+    let level =
+        crate::domain::subject_level::SubjectLevel::parse(subject_level).ok_or_else(|| {
+            CaseError::Failed(ApiError::unexpected(anyhow::anyhow!(
+                "unknown subject level {subject_level:?}"
+            )))
+        })?;
+    crate::routing::route(conn, programme, township_code, level)
+        .map_err(|e| CaseError::Failed(e.into()))
 }
 
 /// Everything the case endpoints share beside the pool.

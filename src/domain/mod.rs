@@ -4,6 +4,7 @@ pub mod audit_chain;
 pub mod backoff;
 pub mod calendar;
 pub mod case_status;
+pub mod custody;
 pub mod deadlines;
 pub mod divisions;
 pub mod email;

@@ -27,6 +27,8 @@ mod staged_files;
 mod text_input;
 mod web;
 
+mod custodian;
+
 use std::panic::AssertUnwindSafe;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -55,6 +57,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("openapi", openapi::tests()),
         ("review_fixes", review_fixes::tests()),
         ("routing", routing::tests()),
+        ("custodian", custodian::tests()),
     ]
 }
 
