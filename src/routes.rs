@@ -40,7 +40,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(routing::routes::configure)
                 .configure(conflicts::routes::configure)
                 .configure(cases::routes::configure)
-                .configure(custodian::routes::configure),
+                .configure(custodian::routes::configure)
+                .service(cases::assign::assign_case),
         );
 }
 
@@ -95,6 +96,11 @@ pub const CONTRACT: Contract = Contract {
             "POST /api/v1/identity-requests/{id}/decision",
             409,
             "`already_decided`: the request was approved or denied already",
+        ),
+        (
+            "POST /api/v1/cases/{id}/assign",
+            409,
+            "`conflict_of_interest` (with `declaration`: `id`, `division_code`, `declared_at`), `version_conflict` (with `version`) or `case_not_open`",
         ),
     ],
 };

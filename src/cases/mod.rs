@@ -8,6 +8,7 @@
 //! - `view.rs`: `GET /cases/{id}` and the queue `GET /cases`
 //! - `routes.rs`: the thin handlers
 
+pub mod assign;
 pub mod disposition;
 pub mod models;
 pub mod routes;

@@ -27,6 +27,7 @@ mod staged_files;
 mod text_input;
 mod web;
 
+mod assign;
 mod custodian;
 
 use std::panic::AssertUnwindSafe;
@@ -58,6 +59,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("review_fixes", review_fixes::tests()),
         ("routing", routing::tests()),
         ("custodian", custodian::tests()),
+        ("assign", assign::tests()),
     ]
 }
 
