@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod notify;
 pub mod openapi;
+pub mod reminders;
 pub mod reports;
 pub mod routes;
 pub mod routing;

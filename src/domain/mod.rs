@@ -15,6 +15,7 @@ pub mod login_throttle;
 pub mod password_policy;
 pub mod permissions;
 pub mod receipt_code;
+pub mod reminders;
 pub mod report;
 pub mod roles;
 pub mod routing;

@@ -122,8 +122,9 @@ async fn assignment_respects_team_and_conflicts_and_notifies(backend: Backend) {
         .filter(|m| m.to.iter().any(|t| t.contains("inv@probity.test")))
         .collect();
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].data.contains(&number));
-    assert!(!mails[0].data.contains("李某") && !mails[0].data.contains("张某某"));
+    let body = crate::reminders::body_of(&mails[0]);
+    assert!(body.contains(&format!("案件 {number} 已分配给您办理")));
+    assert!(!body.contains("李某") && !body.contains("张某某"));
 
     // Reassigned: the previous assignee keeps access while in the team, loses it once out.
     let again = app

@@ -29,6 +29,7 @@ mod web;
 
 mod assign;
 mod custodian;
+mod reminders;
 
 use std::panic::AssertUnwindSafe;
 
@@ -60,6 +61,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("routing", routing::tests()),
         ("custodian", custodian::tests()),
         ("assign", assign::tests()),
+        ("reminders", reminders::tests()),
     ]
 }
 
