@@ -27,7 +27,7 @@ pub struct DispositionRequest {
     pub disposition: String,
     /// Required for `close_without_action` (the reporter sees it); optional otherwise.
     pub reason: Option<String>,
-    /// `YYYY-MM-DD` (county date, after today): required for `on_hold`; the case's review
+    /// `YYYY-MM-DD` (county date, after today and within ten years): required for `on_hold`; the case's review
     /// deadline.
     pub review_on: Option<String>,
     /// The case's `version` as last read; a stale one is 409 `version_conflict`.
@@ -44,6 +44,8 @@ pub struct FilingDecisionRequest {
 }
 
 const REASON_MAX: usize = 2000;
+/// The furthest review date accepted for a case on hold.
+const REVIEW_HORIZON: chrono::Days = chrono::Days::new(3653);
 
 /// The days and limits a change needs: `today` in the county and the configured length of a
 /// preliminary verification.
@@ -106,12 +108,12 @@ pub fn dispose(
             }
             (_, None) => None,
             (_, Some(text)) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(date) if date > ctx.today => Some(date),
+                Ok(date) if date > ctx.today && date <= ctx.today + REVIEW_HORIZON => Some(date),
                 Ok(_) => {
                     problems.push(FieldViolation::new(
                         "review_on",
                         ErrorCode::OutOfRange,
-                        "review_on must be after today (county date)",
+                        "review_on must be after today (county date) and within ten years",
                     ));
                     None
                 }

@@ -6,11 +6,14 @@
 //! - `triage.rs`: `POST /reports/{id}/triage` and `GET /reports/{id}/similar`
 //! - `disposition.rs`: `POST /cases/{id}/disposition` and `/filing-decision`
 //! - `view.rs`: `GET /cases/{id}` and the queue `GET /cases`
+//! - `notes.rs`: `POST /cases/{id}/notes` (internal notes)
+//! - `similar.rs`: `GET /reports/{id}/similar`
 //! - `routes.rs`: the thin handlers
 
 pub mod assign;
 pub mod disposition;
 pub mod models;
+pub mod notes;
 pub mod routes;
 pub mod similar;
 pub mod triage;
@@ -20,11 +23,12 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::clock::Clock;
-use crate::db::schema::{cases, team_members};
+use crate::db::schema::cases;
 use crate::db::DbConnection;
 use crate::domain::case_status::{
     earliest_open_deadline, CaseDeadlines, CaseStatus, InvalidTransition,
 };
+use crate::domain::ids::{TeamId, UserId};
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::settings::DeadlineSettings;
@@ -47,23 +51,17 @@ pub fn served_due(stored: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// The team of a new case of `programme` in `township_code` about a person of
-/// `subject_level`: where the routing rules of the teams capability plug in.
+/// `subject_level`: `routing::route`, the most specific routing rule.
 ///
-/// Errors: until those rules are merged, every call fails (500); afterwards, 422
-/// `no_default_rule` when no rule matches.
+/// Errors: 422 `no_default_rule` when no rule matches (there is no default rule); database
+/// errors.
 pub fn route_by_rules(
     conn: &mut DbConnection,
     programme: crate::domain::report::Programme,
     township_code: &str,
-    subject_level: &str,
+    subject_level: crate::domain::subject_level::SubjectLevel,
 ) -> Result<crate::domain::ids::TeamId, CaseError> {
-    let level =
-        crate::domain::subject_level::SubjectLevel::parse(subject_level).ok_or_else(|| {
-            CaseError::Failed(ApiError::unexpected(anyhow::anyhow!(
-                "unknown subject level {subject_level:?}"
-            )))
-        })?;
-    crate::routing::route(conn, programme, township_code, level)
+    crate::routing::route(conn, programme, township_code, subject_level)
         .map_err(|e| CaseError::Failed(e.into()))
 }
 
@@ -198,14 +196,11 @@ impl Viewer {
     }
 }
 
-/// The teams `user_id` is a member of.
+/// The teams `user_id` is a member of (`routing::teams_of`).
 ///
 /// Errors: any database error.
-pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
-    team_members::table
-        .filter(team_members::user_id.eq(user_id))
-        .select(team_members::team_id)
-        .load(conn)
+pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<TeamId>> {
+    crate::routing::teams_of(conn, &UserId::from(user_id))
 }
 
 /// Case `id`, when it exists and `viewer` may see it.
@@ -223,7 +218,7 @@ pub fn visible_case(
         .first(conn)
         .optional()?
         .ok_or(CaseError::NotFound("case"))?;
-    if !viewer.sees_all() && !teams_of(conn, &viewer.user_id)?.contains(&row.team_id.to_string()) {
+    if !viewer.sees_all() && !teams_of(conn, &viewer.user_id)?.contains(&row.team_id) {
         return Err(CaseError::Forbidden(
             "Investigators see only their own teams' cases.",
         ));

@@ -5,10 +5,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{cases, reports};
+use crate::db::schema::{case_notes, cases, reports};
 use crate::domain::case_status::{CaseStatus, Disposition};
-use crate::domain::ids::{CaseId, ReportId, TeamId, UserId};
+use crate::domain::ids::{CaseId, NoteId, ReportId, TeamId, UserId};
 use crate::domain::report::{Programme, ReportStatus};
+use crate::domain::subject_level::SubjectLevel;
 
 /// A case as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,8 +23,8 @@ pub struct CaseRow {
     pub programme: Programme,
     pub township_code: String,
     pub village_code: String,
-    /// `village | township | county`.
-    pub subject_level: String,
+    /// `village | township | county` (never one that must be escalated).
+    pub subject_level: SubjectLevel,
     /// JSON array of official ids.
     pub accused_official_ids: String,
     pub team_id: TeamId,
@@ -56,7 +57,7 @@ pub struct NewCase {
     pub programme: Programme,
     pub township_code: String,
     pub village_code: String,
-    pub subject_level: String,
+    pub subject_level: SubjectLevel,
     pub accused_official_ids: String,
     pub team_id: TeamId,
     pub assignee_id: Option<UserId>,
@@ -126,4 +127,16 @@ pub struct TriageOutcomeRow {
     pub triage_action: Option<String>,
     pub triage_to_body: Option<String>,
     pub case_id: Option<CaseId>,
+}
+
+/// An internal note on a case, as read and as written.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_notes)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct NoteRow {
+    pub id: NoteId,
+    pub case_id: CaseId,
+    pub author_id: UserId,
+    pub body: String,
+    pub created_at: NaiveDateTime,
 }

@@ -4,7 +4,9 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::disposition::{self, ChangeContext, DispositionRequest, FilingDecisionRequest};
+use super::notes::{self, NoteRequest};
 use super::triage::{self, AcceptedReport, TriageOutcome, TriageRequest, Triaged};
+use super::view::CaseNote;
 use super::view::{self, CasePage, CaseQuery, CaseView};
 use super::{similar, CaseError, CasesState, Viewer};
 use crate::auth::extract::Staff;
@@ -13,6 +15,7 @@ use crate::domain::deadlines;
 use crate::domain::ids::TeamId;
 use crate::domain::permissions::Permission;
 use crate::domain::report::Programme;
+use crate::domain::subject_level::SubjectLevel;
 use crate::error::{ApiError, Problem};
 use crate::http::pagination::Page;
 
@@ -23,7 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_cases)
         .service(get_case)
         .service(dispose_case)
-        .service(decide_filing);
+        .service(decide_filing)
+        .service(add_note);
 }
 
 fn viewer(staff: &Staff) -> Viewer {
@@ -38,7 +42,7 @@ fn route_new_case(
     conn: &mut DbConnection,
     programme: Programme,
     township_code: &str,
-    subject_level: &str,
+    subject_level: SubjectLevel,
 ) -> Result<TeamId, CaseError> {
     super::route_by_rules(conn, programme, township_code, subject_level)
 }
@@ -239,4 +243,31 @@ pub async fn decide_filing(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Add an internal note: investigators of the case's team and supervisors. Never shown to a
+/// reporter.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path)),
+    request_body = NoteRequest,
+    responses((status = 201, body = CaseNote)),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/notes")]
+pub async fn add_note(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<NoteRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::WorkCases)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, now) = (id.into_inner(), body.into_inner(), state.clock.now_naive());
+    let note = db::run(&pool, move |conn| {
+        Ok(notes::add_note(conn, &viewer, &actor, &id, &body, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(note))
 }

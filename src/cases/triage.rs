@@ -19,6 +19,7 @@ use crate::domain::case_status::{CaseDeadlines, CaseStatus};
 use crate::domain::deadlines;
 use crate::domain::ids::{CaseId, TeamId};
 use crate::domain::report::{Programme, ReportStatus};
+use crate::domain::subject_level::SubjectLevel;
 use crate::error::{ErrorCode, FieldViolation};
 
 /// The body of `POST /reports/{id}/triage`. Which fields are needed depends on `action`.
@@ -72,16 +73,14 @@ pub enum Triaged {
     Other(TriageOutcome),
 }
 
-/// The subject levels a report may name (SPEC.md → "Triage").
-const ACCEPTED_LEVELS: [&str; 3] = ["village", "township", "county"];
-const ESCALATED_LEVELS: [&str; 2] = ["above_county", "commission_head"];
 /// The longest `to_body`, and the longest `reason` or `note`.
 const BODY_MAX: usize = 100;
 const REASON_MAX: usize = 2000;
 
 /// How a new case finds its team: `(conn, programme, township_code, subject_level)`. The
 /// routes pass the routing rules of the teams capability (the most specific rule wins).
-pub type RouteFn = fn(&mut DbConnection, Programme, &str, &str) -> Result<TeamId, CaseError>;
+pub type RouteFn =
+    fn(&mut DbConnection, Programme, &str, SubjectLevel) -> Result<TeamId, CaseError>;
 
 /// Triage report `report_id` as `actor` at `now` (UTC), routing accepted cases with `route`.
 ///
@@ -146,19 +145,20 @@ fn accept(
     route: RouteFn,
 ) -> Result<AcceptedReport, CaseError> {
     let mut problems = Vec::new();
-    let level = body.subject_level.as_deref().unwrap_or_default();
-    if ESCALATED_LEVELS.contains(&level) {
+    let text = body.subject_level.as_deref().unwrap_or_default();
+    let level = SubjectLevel::parse(text);
+    if level.is_some_and(SubjectLevel::must_escalate) {
         return Err(CaseError::MustEscalate);
     }
-    if !ACCEPTED_LEVELS.contains(&level) {
+    if level.is_none() {
         problems.push(FieldViolation::new(
             "subject_level",
-            if level.is_empty() {
+            if text.is_empty() {
                 ErrorCode::Required
             } else {
                 ErrorCode::UnknownValue
             },
-            "subject_level is one of village, township, county, above_county, commission_head",
+            format!("subject_level is one of {}", SubjectLevel::names()),
         ));
     }
     let note = optional_text("note", body.note.as_deref(), REASON_MAX)
@@ -190,9 +190,9 @@ fn accept(
             ));
         }
     }
-    if !problems.is_empty() {
+    let Some(level) = level.filter(|_| problems.is_empty()) else {
         return Err(CaseError::Invalid(problems));
-    }
+    };
     let team = route(conn, report.programme, &report.township_code, level)?;
     let year = deadlines::today_in_county(now.and_utc()).year();
     let seq = db::dialect::increment_counter(conn, &format!("case_number:{year}"))?;
@@ -211,7 +211,7 @@ fn accept(
             programme: report.programme,
             township_code: report.township_code.clone(),
             village_code: report.village_code.clone(),
-            subject_level: level.to_string(),
+            subject_level: level,
             accused_official_ids: serde_json::to_string(&official_ids).unwrap_or_default(),
             team_id: team.clone(),
             assignee_id: None,

@@ -15,14 +15,16 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
-use crate::db::schema::{cases, report_messages, reports};
+use crate::db::schema::{attachments, cases, report_messages, reports};
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::case_status::{self, CaseStatus};
-use crate::domain::ids::{MessageId, ReportId};
+use crate::domain::ids::{MessageId, ReportId, TeamId};
 use crate::domain::report::Programme;
 use crate::domain::text;
 use crate::error::{ErrorCode, FieldViolation};
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::reports::follow_up::removed_kinds;
+use crate::reports::models::AttachmentRow;
 
 /// The deadlines of a case (county dates).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -53,8 +55,22 @@ pub struct CaseMessage {
     pub sent_at: chrono::DateTime<Utc>,
 }
 
-/// An internal note (never shown to a reporter). None yet: notes come with the case
-/// lifecycle.
+/// A file sent with one of the case's reports, or added later. Download with
+/// `GET /api/v1/attachments/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseEvidence {
+    pub id: String,
+    pub report_id: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_at: chrono::DateTime<Utc>,
+    /// `reporter | staff`.
+    pub from: &'static str,
+    /// The kinds of identifying metadata removed on intake (never their values).
+    pub metadata_removed: Vec<String>,
+}
+
+/// An internal note (never shown to a reporter).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CaseNote {
     pub id: String,
@@ -119,6 +135,8 @@ pub struct CaseView {
     /// The suspension filing opened; null until then.
     pub suspension_id: Option<String>,
     pub messages: Vec<CaseMessage>,
+    /// The evidence of every report of the case, merged ones included.
+    pub evidence: Vec<CaseEvidence>,
     pub notes: Vec<CaseNote>,
     pub identity_disclosures: Vec<IdentityDisclosure>,
     pub received_at: chrono::DateTime<Utc>,
@@ -172,6 +190,26 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
             sent_at: m.created_at.and_utc(),
         })
         .collect();
+    let evidence = attachments::table
+        .filter(attachments::report_id.eq_any(&ids))
+        .order((attachments::created_at.asc(), attachments::id.asc()))
+        .select(AttachmentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| CaseEvidence {
+            id: a.id.into_string(),
+            report_id: a.report_id.into_string(),
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            uploaded_at: a.created_at.and_utc(),
+            from: if a.uploaded_by == "reporter" {
+                "reporter"
+            } else {
+                "staff"
+            },
+            metadata_removed: removed_kinds(&a.metadata_removed),
+        })
+        .collect();
     let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row));
     let disclosures = crate::custodian::disclosures_for_case(conn, row.id.as_str())?;
     Ok(CaseView {
@@ -182,7 +220,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
         programme: row.programme.as_str().to_string(),
         township_code: row.township_code,
         village_code: row.village_code,
-        subject_level: row.subject_level,
+        subject_level: row.subject_level.as_str().to_string(),
         accused_official_ids: serde_json::from_str(&row.accused_official_ids).unwrap_or_default(),
         team_id: row.team_id.into_string(),
         assignee_id: row.assignee_id.map(|a| a.into_string()),
@@ -205,7 +243,8 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
         investigations: Vec::new(),
         suspension_id: None,
         messages,
-        notes: Vec::new(),
+        evidence,
+        notes: super::notes::notes_of(conn, row.id.as_str())?,
         identity_disclosures: disclosures
             .into_iter()
             .map(|d| IdentityDisclosure {
@@ -297,7 +336,7 @@ struct Filters {
     programme: Option<Programme>,
     overdue: Option<bool>,
     due_before: Option<NaiveDate>,
-    visible_teams: Option<Vec<String>>,
+    visible_teams: Option<Vec<TeamId>>,
     today: NaiveDate,
 }
 
@@ -515,7 +554,7 @@ pub fn queue(
                 programme: r.programme.as_str().to_string(),
                 township_code: r.township_code,
                 village_code: r.village_code,
-                subject_level: r.subject_level,
+                subject_level: r.subject_level.as_str().to_string(),
                 team_id: r.team_id.into_string(),
                 assignee_id: r.assignee_id.map(|a| a.into_string()),
                 disposition: r.disposition.map(|d| d.as_str().to_string()),

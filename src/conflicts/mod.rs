@@ -182,12 +182,17 @@ pub fn withdraw(
         if row.withdrawn_at.is_some() {
             return Err(ConflictError::AlreadyWithdrawn);
         }
-        diesel::update(conflict_declarations::table.find(id))
+        // Only while still active: of two concurrent withdrawals, one changes the row.
+        let changed = diesel::update(conflict_declarations::table.find(id))
+            .filter(conflict_declarations::withdrawn_at.is_null())
             .set((
                 conflict_declarations::withdrawn_at.eq(Some(now)),
                 conflict_declarations::withdrawn_reason.eq(Some(&reason)),
             ))
             .execute(conn)?;
+        if changed == 0 {
+            return Err(ConflictError::AlreadyWithdrawn);
+        }
         row.withdrawn_at = Some(now);
         row.withdrawn_reason = Some(reason);
         audit::record(

@@ -20,8 +20,9 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 
 use super::models::{ChainHeadRow, CounterRow, JobRow};
-use super::schema::{audit_chain_head, counters, jobs};
+use super::schema::{audit_chain_head, counters, jobs, teams};
 use super::DbConnection;
+use crate::domain::ids::TeamId;
 
 /// The PostgreSQL advisory-lock key that serialises migrations across starting instances.
 const MIGRATIONS_LOCK_KEY: i64 = 7263001;
@@ -75,6 +76,23 @@ pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<ChainHeadRow> {
         DbConnection::Postgresql(c) => head!().for_update().first(c),
         DbConnection::Sqlite(c) => head!().first(c),
     }
+}
+
+/// Locks the team `id` until the transaction ends, so two replacements of its members run one
+/// after the other, and says whether the team exists: `SELECT … FOR UPDATE` on PostgreSQL; on
+/// SQLite a plain select under the write lock of [`begin_write`]. Call inside a write
+/// transaction.
+pub fn lock_team(conn: &mut DbConnection, id: &TeamId) -> QueryResult<bool> {
+    macro_rules! team {
+        () => {
+            teams::table.find(id).select(teams::id)
+        };
+    }
+    let found: Option<TeamId> = match conn {
+        DbConnection::Postgresql(c) => team!().for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => team!().first(c).optional()?,
+    };
+    Ok(found.is_some())
 }
 
 /// Loads up to `batch` due jobs of the given kinds, oldest first, locking them for the caller's

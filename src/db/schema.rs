@@ -276,7 +276,18 @@ diesel::joinable!(staff_sessions -> users (user_id));
 diesel::joinable!(officials -> divisions (division_code));
 diesel::joinable!(report_messages -> reports (report_id));
 diesel::joinable!(attachments -> reports (report_id));
+diesel::table! {
+    case_notes (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(reports -> cases (case_id));
+diesel::joinable!(case_notes -> cases (case_id));
 diesel::joinable!(routing_rules -> teams (team_id));
 diesel::joinable!(conflict_declarations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -298,6 +309,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     idempotency_keys,
     cases,
+    case_notes,
     routing_rules,
     conflict_declarations,
 );

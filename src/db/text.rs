@@ -22,8 +22,8 @@ use crate::domain::case_status::{CaseStatus, Disposition};
 use crate::domain::custody::RequestStatus;
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
-    ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, OfficialId, RefreshTokenId, ReportId,
-    RoutingRuleId, TeamId, UserId,
+    ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
+    ReportId, RoutingRuleId, TeamId, UserId,
 };
 use crate::domain::ids::{DisclosureId, IdentityRequestId};
 use crate::domain::report::{Channel, Programme, ReportStatus};
@@ -146,6 +146,7 @@ text_value_of_id!(
     ApiKeyId,
     RefreshTokenId,
     CaseId,
+    NoteId,
     RoutingRuleId,
     ConflictId,
     IdentityRequestId,
@@ -178,6 +179,7 @@ stored_as_text!(
     CaseStatus,
     Disposition,
     CaseId,
+    NoteId,
     SubjectLevel,
     RoutingRuleId,
     ConflictId,

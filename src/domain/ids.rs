@@ -82,6 +82,8 @@ id_type!(
     RefreshTokenId,
     /// `cases.id`.
     CaseId,
+    /// `case_notes.id`.
+    NoteId,
     /// `routing_rules.id`.
     RoutingRuleId,
     /// `conflict_declarations.id`.

@@ -15,13 +15,15 @@ use diesel::prelude::*;
 use self::models::{RoutingRuleRow, TeamMemberRow, TeamRow};
 use crate::audit::{self, Actor};
 use crate::db::schema::{routing_rules, team_members, teams, users};
-use crate::db::{self, DbConnection};
+use crate::db::{self, dialect, DbConnection};
 use crate::domain::divisions::Level;
 use crate::domain::ids::{RoutingRuleId, TeamId, UserId};
 use crate::domain::report::Programme;
 use crate::domain::routing::{self as rules, Case, Rule};
 use crate::domain::subject_level::SubjectLevel;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
+use diesel::result::DatabaseErrorKind::UniqueViolation;
+use diesel::result::Error::DatabaseError;
 
 /// Why [`route`] found no team.
 #[derive(Debug, thiserror::Error)]
@@ -151,9 +153,13 @@ pub enum TeamsError {
     /// Another team has this name (409 `team_exists`).
     #[error("a team named {0:?} exists already")]
     TeamExists(String),
-    /// An active rule has the same three conditions (409 `rule_exists`).
-    #[error("the active routing rule {0} has the same conditions; retire it first")]
-    RuleExists(RoutingRuleId),
+    /// An active rule has the same three conditions (409 `rule_exists`); its id when known (a
+    /// concurrent creation is caught by the database's unique index, without the id).
+    #[error(
+        "an active routing rule{} has the same conditions; retire it first",
+        .0.as_ref().map(|id| format!(" ({id})")).unwrap_or_default()
+    )]
+    RuleExists(Option<RoutingRuleId>),
     /// The rule was retired already (409 `already_retired`).
     #[error("the routing rule was retired already")]
     AlreadyRetired,
@@ -193,7 +199,12 @@ pub fn create_team(
         };
         diesel::insert_into(teams::table)
             .values(&row)
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| match e {
+                // A concurrent creation of the same name (the UNIQUE constraint).
+                DatabaseError(UniqueViolation, _) => TeamsError::TeamExists(name.clone()),
+                other => other.into(),
+            })?;
         audit::record(
             conn,
             now,
@@ -232,7 +243,10 @@ pub fn replace_members(
         .limit(MAX_MEMBERS)]));
     }
     db::write_tx(conn, |conn| {
-        find_team(conn, team)?.ok_or(TeamsError::NotFound("team"))?;
+        // Locked, so concurrent replacements of one team's members follow one another.
+        if !dialect::lock_team(conn, team)? {
+            return Err(TeamsError::NotFound("team"));
+        }
         let found: Vec<(String, bool)> = users::table
             .filter(users::id.eq_any(user_ids))
             .select((users::id, users::active))
@@ -379,7 +393,7 @@ pub fn create_rule(
             .into_iter()
             .find(|r| r.conditions() == conditions)
         {
-            return Err(TeamsError::RuleExists(same.id));
+            return Err(TeamsError::RuleExists(Some(same.id)));
         }
         let row = RoutingRuleRow {
             id: RoutingRuleId::generate(),
@@ -392,7 +406,12 @@ pub fn create_rule(
         };
         diesel::insert_into(routing_rules::table)
             .values(&row)
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| match e {
+                // A concurrent creation of the same rule (`routing_rules_one_active`).
+                DatabaseError(UniqueViolation, _) => TeamsError::RuleExists(None),
+                other => other.into(),
+            })?;
         audit::record(
             conn,
             now,
@@ -426,9 +445,14 @@ pub fn retire_rule(
         if row.retired_at.is_some() {
             return Err(TeamsError::AlreadyRetired);
         }
-        diesel::update(routing_rules::table.find(id))
+        // Only while still active: of two concurrent retirements, one changes the row.
+        let changed = diesel::update(routing_rules::table.find(id))
+            .filter(routing_rules::retired_at.is_null())
             .set(routing_rules::retired_at.eq(Some(now)))
             .execute(conn)?;
+        if changed == 0 {
+            return Err(TeamsError::AlreadyRetired);
+        }
         row.retired_at = Some(now);
         audit::record(
             conn,

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod auth_hardening;
 mod busy;
+mod cases;
 mod cli;
 mod cli_exit;
 mod divisions;
@@ -25,6 +26,7 @@ mod routing;
 mod rules;
 mod staged_files;
 mod text_input;
+mod triage;
 mod web;
 
 mod assign;
@@ -59,6 +61,8 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("openapi", openapi::tests()),
         ("review_fixes", review_fixes::tests()),
         ("routing", routing::tests()),
+        ("triage", triage::tests()),
+        ("cases", cases::tests()),
         ("custodian", custodian::tests()),
         ("assign", assign::tests()),
         ("reminders", reminders::tests()),

@@ -5,12 +5,13 @@
 use chrono::{TimeZone, Utc};
 use diesel::prelude::*;
 use probity::clock::Clock;
-use probity::db::schema::audit_events;
+use probity::db::schema::{audit_events, routing_rules};
 use probity::db::Backend;
-use probity::domain::ids::{TeamId, UserId};
+use probity::domain::ids::{RoutingRuleId, TeamId, UserId};
 use probity::domain::report::Programme;
 use probity::domain::roles::Role;
 use probity::domain::subject_level::SubjectLevel;
+use probity::routing::models::RoutingRuleRow;
 use probity::routing::RoutingError;
 use serde_json::{json, Value};
 
@@ -423,6 +424,38 @@ async fn a_duplicate_active_rule_is_refused_and_bad_fields_are_named(backend: Ba
         .filter(|(a, _)| a == "routing_rule.created")
         .count();
     assert_eq!(created, 2);
+
+    // The database holds the rule too, for writers racing past the check: a second active
+    // default is refused by the unique index (NULL conditions count as one value).
+    let team_id = TeamId::from(other.as_str());
+    let inserted = app
+        .db(move |conn| {
+            diesel::insert_into(routing_rules::table)
+                .values(RoutingRuleRow {
+                    id: RoutingRuleId::generate(),
+                    programme: None,
+                    township_code: None,
+                    subject_level: None,
+                    team_id,
+                    created_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+                        .unwrap()
+                        .and_hms_opt(3, 0, 0)
+                        .unwrap(),
+                    retired_at: None,
+                })
+                .execute(conn)
+        })
+        .await;
+    assert!(
+        matches!(
+            inserted,
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        ),
+        "{inserted:?}"
+    );
 }
 
 async fn only_administrators_change_teams_and_rules(backend: Backend) {

@@ -13,6 +13,11 @@ CREATE TABLE routing_rules (
     retired_at TIMESTAMP
 );
 CREATE INDEX routing_rules_active ON routing_rules (retired_at, created_at);
+-- At most one active rule per combination of conditions (NULL, "any", counts as one value), so
+-- two administrators racing to create the same rule cannot both succeed.
+CREATE UNIQUE INDEX routing_rules_one_active ON routing_rules (
+    COALESCE(programme, ''), COALESCE(township_code, ''), COALESCE(subject_level, '')
+) WHERE retired_at IS NULL;
 
 -- A staff member's declaration that they must not handle matters in a division (a county,
 -- township or village; a township's declaration covers its villages). Withdrawn, never deleted.

@@ -5,4 +5,5 @@ ALTER TABLE reports DROP COLUMN triage_reason;
 ALTER TABLE reports DROP COLUMN triage_to_body;
 ALTER TABLE reports DROP COLUMN triage_action;
 ALTER TABLE reports DROP COLUMN case_id;
+DROP TABLE case_notes;
 DROP TABLE cases;

@@ -45,6 +45,16 @@ CREATE INDEX cases_team_due ON cases (team_id, due_on, number);
 CREATE INDEX cases_assignee_due ON cases (assignee_id, due_on, number);
 CREATE INDEX cases_village ON cases (village_code, programme, created_at);
 
+-- Internal notes on a case: staff only, never shown to a reporter. Never deleted.
+CREATE TABLE case_notes (
+    id TEXT PRIMARY KEY NOT NULL,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    author_id TEXT NOT NULL REFERENCES users(id),
+    body TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, created_at);
+
 -- Triage facts on the report, so the reporter's view can say what became of it.
 ALTER TABLE reports ADD COLUMN case_id TEXT REFERENCES cases(id);
 -- accept | transfer | merge | escalate
