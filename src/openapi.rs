@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "teams", description = "Teams and the routing rules that send cases to them"),
         (name = "conflicts", description = "Conflict-of-interest declarations of staff"),
         (name = "calendar", description = "The working-day calendar deadlines count on"),
+        (name = "custodian", description = "Approved, audited access to a reporter's identity"),
         (name = "cases", description = "Triage of reports, dispositions, filing decisions, the case view and the investigator queue"),
     )
 )]

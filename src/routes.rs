@@ -12,7 +12,9 @@ use crate::api_contract::Contract;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
-use crate::{audit, auth, calendar, cases, conflicts, divisions, health, reports, routing, users};
+use crate::{
+    audit, auth, calendar, cases, conflicts, custodian, divisions, health, reports, routing, users,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -40,7 +42,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(conflicts::routes::configure)
                 .service(calendar::routes::calendar_status)
                 .service(calendar::routes::reload_calendar)
-                .configure(cases::routes::configure),
+                .configure(cases::routes::configure)
+                .configure(custodian::routes::configure)
+                .service(cases::assign::assign_case),
         );
 }
 
@@ -95,6 +99,16 @@ pub const CONTRACT: Contract = Contract {
             "POST /api/v1/calendar/reload",
             422,
             "`calendar_invalid`: a calendar file is bad (named with its line); the calendar in use stays",
+        ),
+        (
+            "POST /api/v1/identity-requests/{id}/decision",
+            409,
+            "`already_decided`: the request was approved or denied already",
+        ),
+        (
+            "POST /api/v1/cases/{id}/assign",
+            409,
+            "`conflict_of_interest` (with `declaration`: `id`, `division_code`, `declared_at`), `version_conflict` (with `version`) or `case_not_open`",
         ),
     ],
 };

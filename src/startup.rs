@@ -93,6 +93,14 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<Registry> {
     registry
         .register::<SweepExpiredReplays>(())
         .recurring(Schedule::EveryMinutes(10), &SweepExpiredReplays {});
+    registry
+        .register::<crate::reminders::DailyReminders>(
+            crate::domain::calendar::WorkingCalendar::shipped(),
+        )
+        .recurring(
+            Schedule::DailyInCounty,
+            &crate::reminders::DailyReminders {},
+        );
     Ok(registry)
 }
 

@@ -10,6 +10,7 @@
 //! - `similar.rs`: `GET /reports/{id}/similar`
 //! - `routes.rs`: the thin handlers
 
+pub mod assign;
 pub mod disposition;
 pub mod models;
 pub mod notes;

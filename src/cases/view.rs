@@ -211,6 +211,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
         })
         .collect();
     let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row));
+    let disclosures = crate::custodian::disclosures_for_case(conn, row.id.as_str())?;
     Ok(CaseView {
         id: row.id.to_string(),
         number: row.number,
@@ -244,7 +245,14 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
         messages,
         evidence,
         notes: super::notes::notes_of(conn, row.id.as_str())?,
-        identity_disclosures: Vec::new(),
+        identity_disclosures: disclosures
+            .into_iter()
+            .map(|d| IdentityDisclosure {
+                report_id: d.report_id,
+                to_user_id: d.to_user_id,
+                at: d.at,
+            })
+            .collect(),
         received_at: row.received_at.and_utc(),
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),

@@ -313,3 +313,30 @@ diesel::allow_tables_to_appear_in_same_query!(
     routing_rules,
     conflict_declarations,
 );
+
+// The custodian workflow (migration 000009, `src/custodian/`).
+diesel::table! {
+    identity_requests (id) {
+        id -> Text,
+        case_id -> Text,
+        requester_id -> Text,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identity_disclosures (id) {
+        id -> Text,
+        request_id -> Text,
+        report_id -> Text,
+        case_id -> Text,
+        to_user_id -> Text,
+        at -> Timestamp,
+    }
+}

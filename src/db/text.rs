@@ -19,11 +19,13 @@ use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 use crate::domain::case_status::{CaseStatus, Disposition};
+use crate::domain::custody::RequestStatus;
 use crate::domain::divisions::Level;
 use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
 };
+use crate::domain::ids::{DisclosureId, IdentityRequestId};
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
 use crate::domain::subject_level::SubjectLevel;
@@ -116,7 +118,8 @@ text_value_by_parse!(
     Level,
     SubjectLevel,
     CaseStatus,
-    Disposition
+    Disposition,
+    RequestStatus
 );
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
@@ -146,6 +149,8 @@ text_value_of_id!(
     NoteId,
     RoutingRuleId,
     ConflictId,
+    IdentityRequestId,
+    DisclosureId,
 );
 
 impl TextValue for Role {
@@ -178,6 +183,9 @@ stored_as_text!(
     SubjectLevel,
     RoutingRuleId,
     ConflictId,
+    IdentityRequestId,
+    DisclosureId,
+    RequestStatus,
 );
 
 #[cfg(test)]

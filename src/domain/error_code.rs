@@ -142,6 +142,18 @@ error_codes! {
     AlreadyRetired = "already_retired",
     /// 422: a calendar file is bad; the calendar in use stays (`docs/calendar.md`).
     CalendarInvalid = "calendar_invalid",
+    /// 403: a supervisor may not decide their own request for a reporter's identity.
+    OwnRequest = "own_request",
+    /// 409: the identity request was approved or denied already.
+    AlreadyDecided = "already_decided",
+    /// 403: reading a reporter's identity needs an approved request of the reader's own, less
+    /// than 24 hours old (SPEC.md → "Reporter identity (custodian)").
+    IdentityAccessRequired = "identity_access_required",
+    /// 422: the assignee is not an active investigator of the case's team.
+    NotInTeam = "not_in_team",
+    /// 409: the assignee declared a conflict of interest covering the case's division; the
+    /// problem names the declaration.
+    ConflictOfInterest = "conflict_of_interest",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.

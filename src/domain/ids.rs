@@ -88,6 +88,10 @@ id_type!(
     RoutingRuleId,
     /// `conflict_declarations.id`.
     ConflictId,
+    /// `identity_requests.id`.
+    IdentityRequestId,
+    /// `identity_disclosures.id`.
+    DisclosureId,
 );
 
 #[cfg(test)]

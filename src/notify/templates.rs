@@ -23,6 +23,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/account_locked/subject.txt"),
         include_str!("../../templates/email/account_locked/body.txt"),
     ),
+    (
+        "case_assigned",
+        include_str!("../../templates/email/case_assigned/subject.txt"),
+        include_str!("../../templates/email/case_assigned/body.txt"),
+    ),
+    (
+        "deadline_reminder",
+        include_str!("../../templates/email/deadline_reminder/subject.txt"),
+        include_str!("../../templates/email/deadline_reminder/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -12,6 +12,7 @@ use super::staged::StagedFiles;
 use super::submit::insert_attachment;
 use super::ReportsState;
 use crate::audit::{self, Actor};
+use crate::db::schema::identity_disclosures;
 use crate::db::schema::{attachments, cases, report_messages, reports, user_roles, users};
 use crate::db::{self, DbConnection};
 use crate::divisions;
@@ -163,6 +164,11 @@ pub struct ReporterReportView {
     /// otherwise.
     pub closing_reason: Option<String>,
     pub next_deadline: Option<NextDeadline>,
+    /// When handling staff first read the reporter's identity (custodian workflow); null when
+    /// never. Nobody is named.
+    pub identity_disclosed_at: Option<DateTime<Utc>>,
+    /// "办理人员已查阅您的身份信息（<time>）" once read; null otherwise.
+    pub identity_disclosure_zh: Option<String>,
     pub messages: Vec<ThreadMessage>,
     pub evidence: Vec<EvidenceView>,
 }
@@ -227,6 +233,12 @@ pub fn load_view(
                 DeadlineKind::Acknowledge => "实名举报答复期限",
             },
         });
+    // The first read of the identity (custodian workflow), read from its table directly.
+    let identity_disclosed_at: Option<DateTime<Utc>> = identity_disclosures::table
+        .filter(identity_disclosures::report_id.eq(report_id))
+        .select(diesel::dsl::min(identity_disclosures::at))
+        .first::<Option<chrono::NaiveDateTime>>(conn)?
+        .map(|t| t.and_utc());
     let messages = report_messages::table
         .filter(report_messages::report_id.eq(report_id))
         .order(report_messages::created_at.asc())
@@ -268,6 +280,8 @@ pub fn load_view(
         status_explanation_zh: status.explanation_zh().to_string(),
         closing_reason: closing_reason.flatten(),
         next_deadline,
+        identity_disclosed_at,
+        identity_disclosure_zh: identity_disclosed_at.map(crate::domain::custody::disclosure_zh),
         messages,
         evidence,
     }))

@@ -218,6 +218,8 @@ struct ReportView {
     explanation: String,
     /// The reason given when the case was closed without action (予以了结).
     closing_reason: Option<String>,
+    /// "办理人员已查阅您的身份信息（<time>）" once staff read the identity.
+    identity_disclosure: Option<String>,
     deadline: Option<(String, String)>,
     messages: Vec<MessageRow>,
     evidence: Vec<EvidenceRow>,
@@ -265,6 +267,7 @@ async fn report_response(
         status_zh: view.status_zh,
         explanation: view.status_explanation_zh,
         closing_reason: view.closing_reason,
+        identity_disclosure: view.identity_disclosure_zh,
         deadline: view
             .next_deadline
             .map(|d| (d.description_zh.to_string(), zh::date(d.due))),

@@ -30,6 +30,10 @@ mod text_input;
 mod triage;
 mod web;
 
+mod assign;
+mod custodian;
+mod reminders;
+
 use std::panic::AssertUnwindSafe;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -61,6 +65,9 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("calendar", calendar::tests()),
         ("triage", triage::tests()),
         ("cases", cases::tests()),
+        ("custodian", custodian::tests()),
+        ("assign", assign::tests()),
+        ("reminders", reminders::tests()),
     ]
 }
 

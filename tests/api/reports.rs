@@ -477,6 +477,7 @@ async fn follow_up_with_right_and_wrong_codes(backend: Backend) {
         .db(|conn| {
             jobs::table
                 .filter(jobs::kind.ne("sweep_expired_replays"))
+                .filter(jobs::kind.ne("deadline_reminders"))
                 .select((jobs::kind, jobs::payload))
                 .load(conn)
                 .unwrap()

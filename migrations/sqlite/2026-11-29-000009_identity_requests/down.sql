@@ -1,0 +1,2 @@
+DROP TABLE identity_disclosures;
+DROP TABLE identity_requests;
