@@ -81,9 +81,11 @@ impl ApplicationBuilder {
     }
 }
 
-/// The job kinds Probity runs: `email` when mail is on, and the recurring sweeps.
+/// The job kinds Probity runs: `email` when mail is on, the recurring sweeps, and the daily
+/// deadline reminders, which count working days on `calendar` (the instance's shared,
+/// reloadable calendar).
 /// Errors: the mail settings do not make a mailer.
-pub fn job_registry(settings: &Settings) -> anyhow::Result<Registry> {
+pub fn job_registry(settings: &Settings, calendar: CalendarHandle) -> anyhow::Result<Registry> {
     let mut registry = Registry::new();
     if settings.mail.enabled {
         registry.register::<EmailJob>(Mailer::from_settings(&settings.mail)?);
@@ -94,9 +96,7 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<Registry> {
         .register::<SweepExpiredReplays>(())
         .recurring(Schedule::EveryMinutes(10), &SweepExpiredReplays {});
     registry
-        .register::<crate::reminders::DailyReminders>(
-            crate::domain::calendar::WorkingCalendar::shipped(),
-        )
+        .register::<crate::reminders::DailyReminders>(calendar)
         .recurring(
             Schedule::DailyInCounty,
             &crate::reminders::DailyReminders {},
@@ -180,7 +180,7 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
 
-        let mut registry = job_registry(&settings)?;
+        let mut registry = job_registry(&settings, calendar.clone())?;
         if let Some(extra_jobs) = extra_jobs {
             extra_jobs(&mut registry);
         }

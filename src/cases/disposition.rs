@@ -82,6 +82,9 @@ pub fn dispose(
     };
     db::write_tx(conn, |conn| {
         let row = visible_case(conn, viewer, id)?;
+        // A stale version is the first thing a loser of a race hears, whatever the case's new
+        // status would make of its action.
+        check_version(&row, body.version)?;
         let to = case_status::transition(row.status, CaseAction::Dispose(disposition))?;
         let mut problems = Vec::new();
         let reason = match disposition {
@@ -130,7 +133,6 @@ pub fn dispose(
         if !problems.is_empty() {
             return Err(CaseError::Invalid(problems));
         }
-        check_version(&row, body.version)?;
         let verification_due = match disposition {
             Disposition::PreliminaryVerification => Some(case_status::verification_due(
                 ctx.today,
@@ -203,8 +205,8 @@ pub fn decide_filing(
     };
     db::write_tx(conn, |conn| {
         let row = visible_case(conn, viewer, id)?;
-        let to = case_status::transition(row.status, action)?;
         check_version(&row, body.version)?;
+        let to = case_status::transition(row.status, action)?;
         let verification_due = if body.approve {
             row.verification_due
         } else {

@@ -246,6 +246,27 @@ pub fn required_text(
     }
 }
 
+/// A required one-line name (such as the body a report is transferred to, which the reporter
+/// reads as 已转交…办理): as [`required_text`], and a line break or tab is refused with
+/// `invalid_characters`.
+///
+/// Errors: a violation naming `field` (`required`, `too_long`, `invalid_characters`).
+pub fn required_line(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<String, FieldViolation> {
+    let line = required_text(field, value, max)?;
+    if line.contains(['\n', '\t']) {
+        return Err(FieldViolation::new(
+            field,
+            ErrorCode::InvalidCharacters,
+            format!("{field} is one line: no line breaks or tabs"),
+        ));
+    }
+    Ok(line)
+}
+
 /// An optional free-text field: `None` when absent or blank, else as [`required_text`].
 ///
 /// Errors: a violation naming `field` (`too_long`).

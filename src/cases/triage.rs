@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::models::{CaseRow, NewCase, TriageFacts, TriageReportRow};
-use super::{due_on_for, optional_text, required_text, CaseError};
+use super::{due_on_for, optional_text, required_line, required_text, CaseError};
 use crate::audit::{self, Actor};
 use crate::db::schema::{cases, officials, reports};
 use crate::db::{self, DbConnection};
@@ -278,7 +278,7 @@ fn pass_on(
     now: NaiveDateTime,
 ) -> Result<TriageOutcome, CaseError> {
     let escalate = body.action == "escalate";
-    let to_body = required_text("to_body", body.to_body.as_deref(), BODY_MAX);
+    let to_body = required_line("to_body", body.to_body.as_deref(), BODY_MAX);
     let reason = required_text("reason", body.reason.as_deref(), REASON_MAX);
     let (to_body, reason) = match (to_body, reason) {
         (Ok(b), Ok(r)) => (b, r),

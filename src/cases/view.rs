@@ -490,8 +490,15 @@ pub fn queue(
             }
         }),
         team: query.team.clone(),
-        township: query.township.clone(),
-        village: query.village.clone(),
+        // Codes typed on a phone may come in full width or with separators, as everywhere else.
+        township: query
+            .township
+            .as_deref()
+            .map(crate::domain::text::compact_code),
+        village: query
+            .village
+            .as_deref()
+            .map(crate::domain::text::compact_code),
         programme,
         overdue: query.overdue,
         due_before,

@@ -16,7 +16,7 @@
 //!   `email` inserted with the UNIQUE (kind, period) key `reminder:<user id>:<county date>`
 //!   (`db::dialect::insert_job_if_absent`), so a retried run, a second instance or a restart
 //!   never queues a second one.
-//! - Only on working days (`domain::reminders::sends_on`), from the reports' working calendar.
+//! - Only on working days (`domain::reminders::sends_on`), from the instance's shared, reloadable calendar.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::CalendarHandle;
 use crate::cases::{no_deadline, served_due};
 use crate::db::schema::{cases, reports, team_members, user_roles, users};
 use crate::db::{self, DbConnection};
@@ -42,15 +43,16 @@ use crate::notify::EmailJob;
 pub const TEMPLATE: &str = "deadline_reminder";
 
 /// The daily job (kind `deadline_reminders`, recurring `DailyInCounty`); its state is the
-/// working-day calendar.
+/// instance's shared calendar handle, so a reloaded calendar counts from the next run on.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DailyReminders {}
 
 impl Job for DailyReminders {
     const KIND: &'static str = "deadline_reminders";
-    type State = WorkingCalendar;
+    type State = CalendarHandle;
 
-    async fn run(self, calendar: Arc<WorkingCalendar>, ctx: JobContext) -> anyhow::Result<()> {
+    async fn run(self, handle: Arc<CalendarHandle>, ctx: JobContext) -> anyhow::Result<()> {
+        let calendar = handle.current();
         let now = ctx.clock.now();
         let today = deadlines::today_in_county(now);
         let at = ctx.clock.now_naive();

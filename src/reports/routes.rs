@@ -472,6 +472,9 @@ pub async fn download_attachment(
 pub struct QueueQuery {
     /// `received` for the intake queue; omit for all.
     pub status: Option<String>,
+    /// A report number (`JB-2026-000001`; full-width characters and any dash are folded): the
+    /// one report of that number, or none (SPEC.md: staff find a report by its number).
+    pub number: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -502,8 +505,22 @@ pub async fn intake_queue(
     .parse()?;
     let today = deadlines::today_in_county(clock.now());
     let status = q.status;
+    let number = q.number.as_deref().map(|n| {
+        crate::domain::text::fold_code(n)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase()
+    });
     let items = db::run(&pool, move |conn| {
-        super::staff::queue(conn, status.as_deref(), after.as_deref(), limit, today)
+        super::staff::queue(
+            conn,
+            status.as_deref(),
+            number.as_deref(),
+            after.as_deref(),
+            limit,
+            today,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(items, limit, |r| r.report_number.clone())))

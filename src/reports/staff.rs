@@ -75,10 +75,12 @@ fn summary(
     })
 }
 
-/// Reports in `status` (all when `None`), oldest first, after the report number `after`.
+/// Reports in `status` (all when `None`), oldest first, after the report number `after`; only the
+/// report numbered `number` when given (already folded by the caller).
 pub fn queue(
     conn: &mut DbConnection,
     status: Option<&str>,
+    number: Option<&str>,
     after: Option<&str>,
     limit: i64,
     today: NaiveDate,
@@ -97,6 +99,9 @@ pub fn queue(
             )]));
         };
         query = query.filter(reports::status.eq(status));
+    }
+    if let Some(number) = number {
+        query = query.filter(reports::number.eq(number.to_string()));
     }
     if let Some(after) = after {
         query = query.filter(reports::number.gt(after.to_string()));

@@ -203,6 +203,18 @@ async fn a_stale_version_is_refused_and_concurrent_changes_have_one_winner(backe
     .await;
     let p = assert_problem(r, 409, "version_conflict").await;
     assert_eq!(p["version"], 2);
+    // A stale version is named before the transition is judged: filing from `inquiry` would be
+    // allowed, and `inquiry` again would not, but both stale requests hear `version_conflict`.
+    for disposition in ["file", "inquiry"] {
+        let r = dispose(
+            &w,
+            &w.inv_a.1,
+            &case,
+            json!({"disposition": disposition, "version": 1}),
+        )
+        .await;
+        assert_problem(r, 409, "version_conflict").await;
+    }
 
     let body = json!({"disposition": "file", "version": 2});
     let other = json!({"disposition": "on_hold", "review_on": "2027-01-04", "version": 2});
@@ -331,6 +343,22 @@ async fn queue_filters_counts_and_pages_while_cases_arrive(backend: Backend) {
     );
     let in_b = get("?township=360734101").await;
     assert_eq!(in_b["items"].as_array().unwrap().len(), 2);
+    // Codes typed on a phone: full-width digits (URL-encoded) and separators are folded.
+    assert_eq!(
+        get("?township=%EF%BC%93%EF%BC%96%EF%BC%90%EF%BC%97%EF%BC%93%EF%BC%94%EF%BC%91%EF%BC%90%EF%BC%91")
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        get("?township=360734%20101").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let team_b = format!("?team={}", w.team_b);
     let team_b = json(w.app.get_as(&format!("/api/v1/cases{team_b}"), &sup).await).await;
     assert_eq!(team_b["items"].as_array().unwrap().len(), 2);

@@ -771,6 +771,37 @@ async fn intake_sees_the_queue_and_the_thread_but_never_the_identity(backend: Ba
     )
     .await;
     assert_eq!(next["items"][0]["anonymous"], true);
+    // Staff find a report by its number (SPEC.md), typed plainly, in full width or lower case.
+    let second = next["items"][0]["report_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let full_width: String = second
+        .chars()
+        .map(|c| match c {
+            '0'..='9' | 'A'..='Z' | '-' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            other => other,
+        })
+        .collect();
+    for typed in [second.clone(), second.to_lowercase(), full_width] {
+        let found = json_of(
+            app.get_as(
+                &format!("/api/v1/reports?number={}", urlencode(&typed)),
+                &intake,
+            )
+            .await,
+        )
+        .await;
+        let items = found["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{typed}");
+        assert_eq!(items[0]["report_number"], second.as_str());
+    }
+    let none = json_of(
+        app.get_as("/api/v1/reports?number=JB-1999-000001", &intake)
+            .await,
+    )
+    .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
     assert_problem(
         app.get_as("/api/v1/reports?status=lost", &intake).await,
         422,
@@ -804,4 +835,16 @@ async fn intake_sees_the_queue_and_the_thread_but_never_the_identity(backend: Ba
         "not_found",
     )
     .await;
+}
+
+/// Percent-encodes every byte outside the unreserved set, for query values in tests.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

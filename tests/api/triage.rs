@@ -424,6 +424,21 @@ async fn bad_triage_bodies_name_their_fields(backend: Backend) {
     )
     .await;
     assert_eq!(fields(p), ["to_body", "reason"]);
+    // The body's name is one line: the reporter reads it as 已转交…办理.
+    for to_body in ["县\r\n民政局", "县民政局\n", "县\t民政局"] {
+        let p = assert_problem(
+            w.triage(
+                &report,
+                json!({"action": "transfer", "to_body": to_body, "reason": "x"}),
+            )
+            .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(p.clone()), ["to_body"], "{to_body:?}");
+        assert_eq!(p["errors"][0]["code"], "invalid_characters");
+    }
     let p = assert_problem(
         w.triage(&report, json!({"action": "merge", "reason": "x"}))
             .await,
