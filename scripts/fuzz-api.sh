@@ -83,7 +83,7 @@ ADMIN_USER="fuzz-admin-$RANDOM$RANDOM"
 ADMIN_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
 printf '%s\n' "$ADMIN_PASSWORD" | "$BIN" user create --username "$ADMIN_USER" --role admin >/dev/null
 
-echo "== start the server ($PROFILE) on $BASE"
+echo "== start the server ($BIN) on $BASE"
 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

@@ -425,7 +425,7 @@ async fn bad_triage_bodies_name_their_fields(backend: Backend) {
     .await;
     assert_eq!(fields(p), ["to_body", "reason"]);
     // The body's name is one line: the reporter reads it as 已转交…办理.
-    for to_body in ["县\r\n民政局", "县民政局\n", "县\t民政局"] {
+    for to_body in ["县\r\n民政局", "县民政局\n二科", "县\t民政局"] {
         let p = assert_problem(
             w.triage(
                 &report,
