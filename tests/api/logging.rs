@@ -26,8 +26,16 @@ async fn request_logs_carry_no_client_address_or_user_agent(backend: Backend) {
             .unwrap();
         assert!(response.status().as_u16() > 0);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let logs = captured_logs();
+    // The request span is logged as the response completes: poll until the last of the three
+    // requests (a 404 on /nowhere) is in the log, rather than sleeping.
+    let logs = crate::helpers::eventually(Duration::from_secs(5), || async {
+        let logs = captured_logs();
+        logs.lines()
+            .any(|l| l.contains("http_request") && l.contains("status=404"))
+            .then_some(logs)
+    })
+    .await
+    .unwrap_or_else(captured_logs);
     let request_lines: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains("http_request"))

@@ -687,10 +687,20 @@ async fn bad_evidence_is_refused(backend: Backend) {
         .db(|conn| attachments::table.count().get_result(conn).unwrap())
         .await;
     assert_eq!(files, 0);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The staged files are deleted when the refused request's guard drops; poll rather than
+    // sleep in case that happens just after the answer.
     let dir = app.settings.data.dir.join("attachments");
-    let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(left, 0, "no encrypted leftovers in {}", dir.display());
+    let count_left = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    let emptied = crate::helpers::eventually(Duration::from_secs(5), || async {
+        (count_left() == 0).then_some(())
+    })
+    .await;
+    assert!(
+        emptied.is_some(),
+        "no encrypted leftovers in {}: {} files",
+        dir.display(),
+        count_left()
+    );
 }
 
 async fn intake_logs_phone_reports(backend: Backend) {
