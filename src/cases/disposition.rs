@@ -110,7 +110,7 @@ pub fn dispose(
                 None
             }
             (_, None) => None,
-            (_, Some(text)) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            (_, Some(text)) => match crate::domain::text::parse_date(text).ok_or(()) {
                 Ok(date) if date > ctx.today && date <= ctx.today + REVIEW_HORIZON => Some(date),
                 Ok(_) => {
                     problems.push(FieldViolation::new(

@@ -412,7 +412,8 @@ pub fn queue(
         })
     });
     let due_before = query.due_before.as_deref().and_then(|s| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        crate::domain::text::parse_date(s)
+            .ok_or(())
             .map_err(|_| {
                 problems.push(invalid(
                     "due_before",

@@ -448,7 +448,7 @@ pub fn validate(
             .as_deref()
             .map(text::fold_code)
             .filter(|v| !v.is_empty())?;
-        match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+        match text::parse_date(&v).ok_or(()) {
             Ok(d) if d > today => {
                 err(FieldViolation::new(
                     field,

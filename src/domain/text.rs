@@ -197,6 +197,13 @@ pub fn fold_code(s: &str) -> String {
         .to_string()
 }
 
+/// A date as a person types it, `YYYY-MM-DD`: folded first with [`fold_code`], so full-width
+/// digits and dashes from a phone keyboard in Chinese mode parse too (issue 7, fault 9).
+/// `None` when it is empty or not a valid date.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(&fold_code(s), "%Y-%m-%d").ok()
+}
+
 /// A code whose separators do not matter: `fold_code`, then every space and `-` removed.
 /// `１３８ ００１３－８０００` → `13800138000`.
 pub fn compact_code(s: &str) -> String {
@@ -295,6 +302,16 @@ mod tests {
         assert_eq!((e.field.as_str(), e.code), ("description", CONTROL_CODE));
         assert!(e.message.contains("U+0000"));
         assert!(check_controls("x", "a\tb\r\nc").is_ok());
+    }
+
+    #[test]
+    fn typed_dates_fold_full_width_digits_and_dashes() {
+        let d = chrono::NaiveDate::from_ymd_opt(2027, 1, 4);
+        assert_eq!(parse_date("2027-01-04"), d);
+        assert_eq!(parse_date("２０２７－０１－０４"), d);
+        assert_eq!(parse_date(" 2027—01—04 "), d);
+        assert_eq!(parse_date("2027-02-30"), None);
+        assert_eq!(parse_date(""), None);
     }
 
     #[test]

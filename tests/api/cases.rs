@@ -83,7 +83,8 @@ async fn dispositions_and_filing_approval(backend: Backend) {
         &w,
         &inv,
         &case,
-        json!({"disposition": "on_hold", "review_on": "2026-12-15"}),
+        // Typed on a phone in Chinese mode: full-width digits and dashes (issue 7, fault 9).
+        json!({"disposition": "on_hold", "review_on": "２０２６－１２－１５"}),
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -376,6 +377,15 @@ async fn queue_filters_counts_and_pages_while_cases_arrive(backend: Backend) {
             .unwrap()
             .len(),
         1
+    );
+    assert_eq!(
+        get("?due_before=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%96-%EF%BC%91%EF%BC%92-%EF%BC%90%EF%BC%94")
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a full-width date is folded"
     );
     assert_eq!(get("?assignee=me").await["items"], json!([]));
     assert_eq!(get("?overdue=true").await["items"], json!([]));
