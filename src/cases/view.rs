@@ -48,9 +48,8 @@ pub struct CaseMessage {
     pub report_id: String,
     /// `reporter | staff`.
     pub from: &'static str,
-    /// `message` for the thread's messages (acknowledgement and feedback kinds come with the
-    /// case lifecycle).
-    pub kind: &'static str,
+    /// `question | acknowledgement | feedback` (staff) or `reply` (the reporter).
+    pub kind: String,
     pub body: String,
     pub sent_at: chrono::DateTime<Utc>,
 }
@@ -151,6 +150,7 @@ struct CaseMessageRow {
     id: MessageId,
     report_id: ReportId,
     author_kind: String,
+    kind: String,
     body: String,
     created_at: NaiveDateTime,
 }
@@ -185,7 +185,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
             } else {
                 "staff"
             },
-            kind: "message",
+            kind: m.kind,
             body: m.body,
             sent_at: m.created_at.and_utc(),
         })

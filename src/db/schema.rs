@@ -216,6 +216,8 @@ diesel::table! {
         author_id -> Nullable<Text>,
         body -> Text,
         created_at -> Timestamp,
+        kind -> Text,
+        case_id -> Nullable<Text>,
     }
 }
 

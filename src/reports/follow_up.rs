@@ -111,6 +111,8 @@ pub struct ThreadMessage {
     pub id: String,
     /// `reporter` or `commission` — never a staff member's name.
     pub from: &'static str,
+    /// `reply` (the reporter's own) or `question | acknowledgement | feedback` (the commission's).
+    pub kind: String,
     pub body: String,
     pub sent_at: DateTime<Utc>,
 }
@@ -248,6 +250,7 @@ pub fn load_view(
         .map(|m| ThreadMessage {
             id: m.id.into_string(),
             from: who(&m.author_kind),
+            kind: m.kind,
             body: m.body,
             sent_at: m.created_at.and_utc(),
         })
@@ -348,6 +351,7 @@ pub async fn add_message(
     let message = ThreadMessage {
         id: id.clone(),
         from: "reporter",
+        kind: "reply".to_string(),
         body: body.clone(),
         sent_at: now.and_utc(),
     };
@@ -365,6 +369,8 @@ pub async fn add_message(
                     author_id: None,
                     body: &body,
                     created_at: now,
+                    kind: "reply",
+                    case_id: None,
                 })
                 .execute(conn)?;
             audit::record(

@@ -105,6 +105,7 @@ pub struct NewReport {
 pub struct MessageRow {
     pub id: MessageId,
     pub author_kind: String,
+    pub kind: String,
     pub body: String,
     pub created_at: NaiveDateTime,
 }
@@ -119,6 +120,10 @@ pub struct NewMessage<'a> {
     pub author_id: Option<&'a str>,
     pub body: &'a str,
     pub created_at: NaiveDateTime,
+    /// `reply` (a reporter's) or `question | acknowledgement | feedback` (staff's).
+    pub kind: &'a str,
+    /// The case whose message this is (staff messages); `None` for a reporter's reply.
+    pub case_id: Option<&'a str>,
 }
 
 /// An attachment row: where its encrypted file is, and what it is.

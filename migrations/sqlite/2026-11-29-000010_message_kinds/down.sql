@@ -1,0 +1,3 @@
+DROP INDEX report_messages_case_kind;
+ALTER TABLE report_messages DROP COLUMN case_id;
+ALTER TABLE report_messages DROP COLUMN kind;
