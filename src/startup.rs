@@ -89,6 +89,13 @@ pub fn job_registry(settings: &Settings, calendar: CalendarHandle) -> anyhow::Re
     let mut registry = Registry::new();
     if settings.mail.enabled {
         registry.register::<EmailJob>(Mailer::from_settings(&settings.mail)?);
+        // "There is news" to a reporter: opens the sealed address only when it sends.
+        registry.register::<crate::notify::reporter_news::ReporterNews>(
+            crate::notify::reporter_news::ReporterNewsState {
+                mailer: Mailer::from_settings(&settings.mail)?,
+                data_key: crate::crypto::DataKey::new(settings.secrets.key_bytes("data_key")),
+            },
+        );
     } else {
         tracing::warn!("mail is off (mail.enabled = false): email jobs stay pending");
     }

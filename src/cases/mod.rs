@@ -7,11 +7,13 @@
 //! - `disposition.rs`: `POST /cases/{id}/disposition` and `/filing-decision`
 //! - `view.rs`: `GET /cases/{id}` and the queue `GET /cases`
 //! - `notes.rs`: `POST /cases/{id}/notes` (internal notes)
+//! - `messages.rs`: `POST /cases/{id}/messages` (to the reporters; stops the deadlines it answers)
 //! - `similar.rs`: `GET /reports/{id}/similar`
 //! - `routes.rs`: the thin handlers
 
 pub mod assign;
 pub mod disposition;
+pub mod messages;
 pub mod models;
 pub mod notes;
 pub mod routes;

@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::disposition::{self, ChangeContext, DispositionRequest, FilingDecisionRequest};
+use super::messages::{self, MessageRequest, MessagesSent};
 use super::notes::{self, NoteRequest};
 use super::triage::{self, AcceptedReport, TriageOutcome, TriageRequest, Triaged};
 use super::view::CaseNote;
@@ -27,7 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_case)
         .service(dispose_case)
         .service(decide_filing)
-        .service(add_note);
+        .service(add_note)
+        .service(send_message);
 }
 
 fn viewer(staff: &Staff) -> Viewer {
@@ -270,4 +272,37 @@ pub async fn add_note(
     })
     .await?;
     Ok(HttpResponse::Created().json(note))
+}
+
+/// Send a message to the case's reporters (every report's, or the one `report_id` names):
+/// investigators of the case's team and supervisors. `acknowledgement` stops the real-name
+/// acknowledgement deadline of the reports it reaches; `feedback` ends the feedback deadline.
+/// A reporter who gave an email is told, by an email with no content, that there is news.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path)),
+    request_body = MessageRequest,
+    responses(
+        (status = 201, description = "Sent: one message per report reached", body = MessagesSent),
+        (status = 409, description = "`version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`body`, `kind` or `report_id` (`report_not_in_case`) invalid", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/messages")]
+pub async fn send_message(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<MessageRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::WorkCases)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, now) = (id.into_inner(), body.into_inner(), state.clock.now_naive());
+    let sent = db::run(&pool, move |conn| {
+        Ok(messages::send(conn, &viewer, &actor, &id, &body, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(sent))
 }

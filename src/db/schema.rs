@@ -175,6 +175,7 @@ diesel::table! {
         triage_reason -> Nullable<Text>,
         triaged_at -> Nullable<Timestamp>,
         triaged_by -> Nullable<Text>,
+        acknowledged_at -> Nullable<Timestamp>,
     }
 }
 

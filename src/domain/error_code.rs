@@ -252,6 +252,8 @@ error_codes! {
     UnknownTeam = "unknown_team",
     /// No staff user has this id.
     UnknownUser = "unknown_user",
+    /// The report named is not one of the case's reports.
+    ReportNotInCase = "report_not_in_case",
     /// The user's account is deactivated.
     InactiveUser = "inactive_user",
 }

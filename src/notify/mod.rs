@@ -6,6 +6,7 @@
 //! leaves emails pending for an instance that can send them.
 
 pub mod mailer;
+pub mod reporter_news;
 pub mod templates;
 
 use std::sync::Arc;

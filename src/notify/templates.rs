@@ -29,6 +29,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/case_assigned/body.txt"),
     ),
     (
+        "reporter_news",
+        include_str!("../../templates/email/reporter_news/subject.txt"),
+        include_str!("../../templates/email/reporter_news/body.txt"),
+    ),
+    (
         "deadline_reminder",
         include_str!("../../templates/email/deadline_reminder/subject.txt"),
         include_str!("../../templates/email/deadline_reminder/body.txt"),

@@ -225,7 +225,9 @@ pub fn load_view(
         None => None,
     };
     let closed_without_action = closing_reason.is_some();
-    let (triage_due, acknowledge_by) = (row.triage_due, row.acknowledge_by);
+    // An acknowledged report has no acknowledgement deadline left to show.
+    let acknowledge_by = row.acknowledge_by.filter(|_| row.acknowledged_at.is_none());
+    let triage_due = row.triage_due;
     let next_deadline =
         deadlines::next_deadline(status, triage_due, acknowledge_by).map(|d| NextDeadline {
             kind: d.kind.as_str(),

@@ -56,6 +56,8 @@ pub struct ReporterViewRow {
     pub status: ReportStatus,
     pub triage_due: NaiveDate,
     pub acknowledge_by: Option<NaiveDate>,
+    /// When staff first acknowledged the report; its acknowledgement deadline stops then.
+    pub acknowledged_at: Option<NaiveDateTime>,
 }
 
 /// The receipt-code lookup: which report a receipt hash belongs to.

@@ -10,7 +10,7 @@ use probity::db::Backend;
 use probity::domain::roles::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{app, assert_problem, TestApp};
+use crate::helpers::{app, assert_problem, TestApp, TestAppBuilder};
 
 pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
     crate::tests![
@@ -55,7 +55,12 @@ pub async fn json(response: reqwest::Response) -> Value {
 }
 
 pub async fn world(backend: Backend, default_rule: bool) -> World {
-    let app = app(backend)
+    world_with(app(backend), default_rule).await
+}
+
+/// [`world`] on an app built from `builder` (e.g. with a mail listener), on the frozen Monday.
+pub async fn world_with(builder: TestAppBuilder, default_rule: bool) -> World {
+    let app = builder
         .clock(Clock::frozen(monday()))
         .set("reports.submit_per_source_per_hour", 1000)
         .spawn()
