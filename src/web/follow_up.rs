@@ -276,7 +276,12 @@ async fn report_response(
             .into_iter()
             .map(|m| MessageRow {
                 from_reporter: m.from == "reporter",
-                who: who(m.from),
+                who: match m.kind.as_str() {
+                    "acknowledgement" => "县纪委（受理答复）",
+                    "feedback" => "县纪委（办理结果反馈）",
+                    "question" => "县纪委（询问）",
+                    _ => who(m.from),
+                },
                 body: m.body,
                 at: zh::time(m.sent_at),
             })
