@@ -23,8 +23,8 @@ use utoipa::ToSchema;
 use super::disposition::{apply, check_version};
 use super::lifecycle::{open_investigation_due, reports_without_feedback};
 use super::models::{CaseChanges, CaseRow, ClawbackStatementRow, InvestigationRow};
-use super::{deadlines_of, due_on_for, required_text, visible_case, CaseError, Viewer};
 use super::REASON_MAX;
+use super::{deadlines_of, due_on_for, required_text, visible_case, CaseError, Viewer};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
     clawback_statements, investigation_conclusions, investigations, remediation_items, users,
@@ -242,7 +242,12 @@ pub fn close(
             close_reason: Some(Some(reason.clone())),
             feedback_due: Some(None),
             investigation_due: Some(None),
-            ..CaseChanges::new(to, row.version + 1, due_on_for(to, &deadlines_of(&row)), now)
+            ..CaseChanges::new(
+                to,
+                row.version + 1,
+                due_on_for(to, &deadlines_of(&row)),
+                now,
+            )
         };
         apply(
             conn,

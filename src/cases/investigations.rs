@@ -172,6 +172,10 @@ pub fn investigations_of(
     let mut officials_of: HashMap<InvestigationId, Vec<String>> = HashMap::new();
     for link in investigation_officials::table
         .filter(investigation_officials::investigation_id.eq_any(&ids))
+        .order((
+            investigation_officials::investigation_id,
+            investigation_officials::position,
+        ))
         .select(super::models::InvestigationOfficialRow::as_select())
         .load(conn)?
     {
@@ -191,7 +195,7 @@ pub fn investigations_of(
     let mut sanctions_of: HashMap<ConclusionId, Vec<SanctionView>> = HashMap::new();
     for s in sanctions::table
         .filter(sanctions::investigation_id.eq_any(&ids))
-        .order((sanctions::created_at, sanctions::id))
+        .order((sanctions::conclusion_id, sanctions::position))
         .select(SanctionRow::as_select())
         .load(conn)?
     {
@@ -527,9 +531,13 @@ fn check_conclusion(
         )
         .map_err(|v| problems.push(renamed(v, "document_number")))
         .ok();
-        if let (Some(official), Some(category), Some(sanction_type), Some(decided_on), Some(doc)) =
-            (official, category, sanction_type, decided_on, document_number)
-        {
+        if let (Some(official), Some(category), Some(sanction_type), Some(decided_on), Some(doc)) = (
+            official,
+            category,
+            sanction_type,
+            decided_on,
+            document_number,
+        ) {
             checked.push(CheckedSanction {
                 official,
                 category,
@@ -668,7 +676,7 @@ pub fn conclude(
             })
             .execute(conn)?;
         let mut recorded = Vec::new();
-        for s in &checked {
+        for (position, s) in (0..).zip(&checked) {
             let row = SanctionRow {
                 id: SanctionId::generate(),
                 investigation_id: inv.id.clone(),
@@ -678,6 +686,7 @@ pub fn conclude(
                 sanction_type: s.sanction_type.clone(),
                 decided_on: s.decided_on,
                 document_number: s.document_number.clone(),
+                position,
                 created_at: ctx.now,
             };
             diesel::insert_into(sanctions::table)

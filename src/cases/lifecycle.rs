@@ -25,13 +25,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::models::{CaseRow, InvestigationOfficialRow, InvestigationRow};
-use super::{CaseError, Viewer};
+use super::CaseError;
 use crate::audit::{self, Actor};
 use crate::db::schema::{cases, divisions, investigations, officials, report_messages, reports};
 use crate::db::DbConnection;
 use crate::divisions::models::OfficialRow;
 use crate::divisions::officials::TOWNSHIP_POSTS;
-use crate::domain::case_status::{CaseDeadlines, CaseStatus};
+use crate::domain::case_status::CaseDeadlines;
 use crate::domain::divisions::Level;
 use crate::domain::ids::{InvestigationId, OfficialId, SuspensionId, UserId};
 use crate::domain::investigation::{
@@ -145,7 +145,8 @@ fn other_investigator(
 ) -> QueryResult<Result<UserId, String>> {
     let mut others = Vec::new();
     for user in crate::routing::members(conn, &row.team_id)? {
-        if Some(&user) != primary && super::assign::is_active_investigator_of_team(conn, row, &user)?
+        if Some(&user) != primary
+            && super::assign::is_active_investigator_of_team(conn, row, &user)?
         {
             others.push(user);
         }
@@ -159,8 +160,13 @@ fn other_investigator(
     }
     let mut free = Vec::new();
     for user in others {
-        if crate::conflicts::find_conflict(conn, &user, &row.township_code, Some(&row.village_code))?
-            .is_none()
+        if crate::conflicts::find_conflict(
+            conn,
+            &user,
+            &row.township_code,
+            Some(&row.village_code),
+        )?
+        .is_none()
         {
             let load: i64 = investigations::table
                 .filter(investigations::assignee_id.eq(&user))
@@ -227,11 +233,12 @@ fn open_investigation(
             updated_at: now,
         })
         .execute(conn)?;
-    for official in official_ids {
+    for (position, official) in (0..).zip(official_ids) {
         diesel::insert_into(crate::db::schema::investigation_officials::table)
             .values(InvestigationOfficialRow {
                 investigation_id: id.clone(),
                 official_id: official.clone(),
+                position,
             })
             .execute(conn)?;
     }
@@ -324,8 +331,7 @@ pub fn open_on_filing(
         (Some(level), Some(due)) => {
             let division = division_at(conn, row, level)?;
             let leaders = leaders_of(conn, level, &division)?;
-            let (assignee, note) = match other_investigator(conn, row, primary_assignee.as_ref())?
-            {
+            let (assignee, note) = match other_investigator(conn, row, primary_assignee.as_ref())? {
                 Ok(user) => (Some(user), None),
                 Err(why) => (None, Some(why)),
             };
@@ -484,23 +490,4 @@ pub fn feedback_recorded(
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// Whether `viewer` may work case `row`'s investigations (conclude them): a supervisor, or an
-/// investigator of the case's team (`super::visible_case` checked the team already).
-pub fn may_work(viewer: &Viewer) -> bool {
-    viewer.roles.iter().any(|r| {
-        matches!(
-            r,
-            crate::domain::roles::Role::Supervisor | crate::domain::roles::Role::Investigator
-        )
-    })
-}
-
-/// Statuses in which a case has investigations.
-pub fn has_investigations(status: CaseStatus) -> bool {
-    matches!(
-        status,
-        CaseStatus::Filed | CaseStatus::Concluded | CaseStatus::Closed
-    )
 }

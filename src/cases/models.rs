@@ -237,6 +237,8 @@ pub struct InvestigationChanges {
 pub struct InvestigationOfficialRow {
     pub investigation_id: InvestigationId,
     pub official_id: OfficialId,
+    /// The order they are listed in.
+    pub position: i32,
 }
 
 /// One conclusion of an investigation; a reopen marks it reopened and keeps it.
@@ -269,6 +271,8 @@ pub struct SanctionRow {
     pub sanction_type: String,
     pub decided_on: NaiveDate,
     pub document_number: String,
+    /// The order within its conclusion, as sent.
+    pub position: i32,
     pub created_at: NaiveDateTime,
 }
 

@@ -384,6 +384,7 @@ diesel::table! {
     investigation_officials (investigation_id, official_id) {
         investigation_id -> Text,
         official_id -> Text,
+        position -> Integer,
     }
 }
 
@@ -411,6 +412,7 @@ diesel::table! {
         sanction_type -> Text,
         decided_on -> Date,
         document_number -> Text,
+        position -> Integer,
         created_at -> Timestamp,
     }
 }

@@ -25,11 +25,11 @@ use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
 };
-use crate::domain::ids::{DisclosureId, IdentityRequestId};
 use crate::domain::ids::{
     ClawbackStatementId, ConclusionId, FalseAccusationId, InvestigationId, RemediationItemId,
     SanctionId, SuspensionEventId, SuspensionId,
 };
+use crate::domain::ids::{DisclosureId, IdentityRequestId};
 use crate::domain::investigation::{
     InvestigationKind, InvestigationStatus, Outcome, SanctionCategory,
 };

@@ -47,7 +47,6 @@ named_enum!(
     }
 );
 
-
 impl CaseStatus {
     /// Whether the case is still being worked (not closed, either way). Open cases are the ones
     /// a report may be merged into and the ones with running deadlines.
@@ -224,7 +223,11 @@ pub const TRANSITIONS: [Transition; 27] = [
     t(Registered, Dispose(DInquiry), InInquiry),
     t(Registered, Dispose(DVerification), InVerification),
     t(Registered, Dispose(DOnHold), OnHold),
-    t(Registered, Dispose(DCloseWithoutAction), ClosedWithoutAction),
+    t(
+        Registered,
+        Dispose(DCloseWithoutAction),
+        ClosedWithoutAction,
+    ),
     t(Registered, Dispose(DFile), FilingRequested),
     t(InInquiry, Dispose(DVerification), InVerification),
     t(InInquiry, Dispose(DOnHold), OnHold),
@@ -232,7 +235,11 @@ pub const TRANSITIONS: [Transition; 27] = [
     t(InInquiry, Dispose(DFile), FilingRequested),
     t(InVerification, Dispose(DInquiry), InInquiry),
     t(InVerification, Dispose(DOnHold), OnHold),
-    t(InVerification, Dispose(DCloseWithoutAction), ClosedWithoutAction),
+    t(
+        InVerification,
+        Dispose(DCloseWithoutAction),
+        ClosedWithoutAction,
+    ),
     t(InVerification, Dispose(DFile), FilingRequested),
     t(OnHold, Dispose(DInquiry), InInquiry),
     t(OnHold, Dispose(DVerification), InVerification),
@@ -515,7 +522,12 @@ mod tests {
         }
         assert_eq!(combinations, 9 * 10 * 6);
         // Several roles: any one that may is enough.
-        assert!(check(S::Concluded, CaseAction::Close, &[Role::Auditor, Role::Supervisor]).is_ok());
+        assert!(check(
+            S::Concluded,
+            CaseAction::Close,
+            &[Role::Auditor, Role::Supervisor]
+        )
+        .is_ok());
         assert_eq!(
             check(S::Concluded, CaseAction::Close, &[Role::Admin]),
             Err(Refusal::Forbidden),
@@ -599,7 +611,9 @@ mod tests {
     fn the_documented_diagram_is_the_table() {
         let diagram = mermaid();
         assert_eq!(diagram.lines().count(), 2 + TRANSITIONS.len());
-        assert!(diagram.contains("    filed --> concluded: conclude, system, if every investigation concluded\n"));
+        assert!(diagram.contains(
+            "    filed --> concluded: conclude, system, if every investigation concluded\n"
+        ));
         assert!(diagram.contains("    concluded --> filed: reopen, supervisor\n"));
         let doc = include_str!("../../docs/case-handling.md");
         assert!(

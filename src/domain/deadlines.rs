@@ -123,7 +123,10 @@ mod tests {
                 due: ack
             })
         );
-        assert_eq!(next_deadline(ReportStatus::Accepted, triage, None, None), None);
+        assert_eq!(
+            next_deadline(ReportStatus::Accepted, triage, None, None),
+            None
+        );
         let feedback = d(2027, 3, 1);
         assert_eq!(
             next_deadline(ReportStatus::Accepted, triage, Some(ack), Some(feedback)),

@@ -194,7 +194,10 @@ fn depth(level: Level) -> u8 {
 /// township and county subjects may be keys, and each target lies above its key. A level not
 /// in the map gets no accountability investigation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
+#[serde(
+    try_from = "BTreeMap<String, String>",
+    into = "BTreeMap<String, String>"
+)]
 pub struct EscalationMap(BTreeMap<SubjectLevel, Level>);
 
 impl Default for EscalationMap {

@@ -300,7 +300,11 @@ pub fn load_view(
         submitted_at: row.submitted_at.and_utc(),
         anonymous: row.anonymous,
         status: shown_status.as_str().to_string(),
-        status_zh: report_rules::outcome_zh(shown_status, to_body.as_deref(), closed_without_action),
+        status_zh: report_rules::outcome_zh(
+            shown_status,
+            to_body.as_deref(),
+            closed_without_action,
+        ),
         status_explanation_zh: shown_status.explanation_zh().to_string(),
         closing_reason: closing_reason.flatten(),
         outcome_zh: outcome.and_then(Outcome::reporter_zh).map(str::to_string),

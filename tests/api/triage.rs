@@ -55,7 +55,12 @@ pub async fn json(response: reqwest::Response) -> Value {
 }
 
 pub async fn world(backend: Backend, default_rule: bool) -> World {
-    let app = app(backend)
+    world_on(app(backend), default_rule).await
+}
+
+/// As [`world`], over an app builder with settings of the test's own.
+pub async fn world_on(builder: crate::helpers::TestAppBuilder, default_rule: bool) -> World {
+    let app = builder
         .clock(Clock::frozen(monday()))
         .set("reports.submit_per_source_per_hour", 1000)
         .spawn()

@@ -46,6 +46,8 @@ CREATE INDEX investigations_assignee ON investigations (assignee_id, status);
 CREATE TABLE investigation_officials (
     investigation_id TEXT NOT NULL REFERENCES investigations(id),
     official_id TEXT NOT NULL REFERENCES officials(id),
+    -- The order they are listed in (the accused as linked; leaders in the order of their posts).
+    position INTEGER NOT NULL,
     PRIMARY KEY (investigation_id, official_id)
 );
 
@@ -76,6 +78,8 @@ CREATE TABLE sanctions (
     sanction_type TEXT NOT NULL,
     decided_on DATE NOT NULL,
     document_number TEXT NOT NULL,
+    -- The order within its conclusion, as sent.
+    position INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX sanctions_investigation ON sanctions (investigation_id);
