@@ -70,6 +70,9 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Print the case state machine as a Mermaid state diagram, drawn from the code's own
+    /// transition table (docs/case-handling.md holds it).
+    States,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +148,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckConfig => {
             print!("{}", settings.redacted_toml());
+        }
+        Command::States => {
+            print!("{}", crate::domain::case_status::mermaid());
         }
         Command::User {
             command:

@@ -29,6 +29,7 @@ pub mod routes;
 pub mod routing;
 pub mod settings;
 pub mod startup;
+pub mod suspensions;
 pub mod telemetry;
 pub mod users;
 pub mod web;

@@ -27,6 +27,8 @@ pub struct Settings {
     #[serde(default)]
     pub deadlines: DeadlineSettings,
     #[serde(default)]
+    pub accountability: AccountabilitySettings,
+    #[serde(default)]
     pub argon2: Argon2Settings,
     pub log: LogSettings,
     #[serde(default)]
@@ -174,19 +176,40 @@ pub struct AuthSettings {
     pub lockout_minutes: u64,
 }
 
+/// Deadlines no rule fixes (`[deadlines]`, SPEC.md: "Deadlines that no rule fixes are
+/// configuration"). A key left out takes its default.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
 pub struct DeadlineSettings {
     /// Calendar days for a preliminary verification (初步核实) from the day it is decided
     /// (SPEC.md: "Preliminary verification defaults to 60 days").
     pub preliminary_verification_days: u32,
+    /// Calendar days for the primary investigation of a filed case, from the filing day (90:
+    /// the limit on 审查调查 in the commission's supervision rules).
+    pub investigation_days: u32,
+    /// Calendar days for the accountability investigation (一案双查), from the filing day
+    /// (SPEC.md: "the accountability investigation [defaults] to 90 days").
+    pub accountability_days: u32,
 }
 
 impl Default for DeadlineSettings {
     fn default() -> DeadlineSettings {
         DeadlineSettings {
             preliminary_verification_days: 60,
+            investigation_days: 90,
+            accountability_days: 90,
         }
     }
+}
+
+/// One case, two investigations (`[accountability]`, SPEC.md rule 2).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AccountabilitySettings {
+    /// Subject level → the level whose leadership an accountability investigation looks into
+    /// (`village = "township"`, `township = "county"` by default). Checked at load: each target
+    /// lies above its key.
+    pub escalation: crate::domain::investigation::EscalationMap,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

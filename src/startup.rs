@@ -226,6 +226,8 @@ impl Application {
         let cases_state = web::Data::new(crate::cases::CasesState {
             clock: clock.clone(),
             deadlines: settings.deadlines.clone(),
+            escalation: settings.accountability.escalation.clone(),
+            calendar: calendar.clone(),
         });
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report

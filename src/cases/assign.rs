@@ -19,10 +19,11 @@ use super::view::{self, CaseView};
 use super::{visible_case, CaseError, CasesState, Viewer};
 use crate::audit::{self, Actor};
 use crate::auth::extract::Staff;
-use crate::db::schema::{cases, user_roles, users};
+use crate::db::schema::{cases, investigations, user_roles, users};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::deadlines;
 use crate::domain::ids::UserId;
+use crate::domain::investigation::{InvestigationKind, InvestigationStatus};
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ErrorCode};
@@ -38,7 +39,7 @@ pub struct AssignRequest {
 
 /// Whether `user` is an active account with the investigator role and a member of the case's
 /// team (`routing::is_member`).
-fn is_active_investigator_of_team(
+pub(super) fn is_active_investigator_of_team(
     conn: &mut DbConnection,
     row: &CaseRow,
     user: &UserId,
@@ -143,6 +144,19 @@ pub fn assign(
                 .first(conn)?;
             return Err(CaseError::VersionConflict { current });
         }
+        // The primary investigation (the conduct) follows the case's assignee while it is open.
+        diesel::update(
+            investigations::table
+                .filter(investigations::case_id.eq(row.id.as_str()))
+                .filter(investigations::kind.eq(InvestigationKind::Primary))
+                .filter(investigations::status.eq(InvestigationStatus::Open)),
+        )
+        .set((
+            investigations::assignee_id.eq(Some(&assignee)),
+            investigations::assignment_note.eq(None::<String>),
+            investigations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         audit::record(
             conn,
             now,

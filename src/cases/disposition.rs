@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::lifecycle::{open_on_filing, FilingContext, FilingEffects};
 use super::models::{CaseChanges, CaseRow};
 use super::{
     deadlines_of, due_on_for, optional_text, required_text, visible_case, CaseError, Viewer,
@@ -151,17 +152,11 @@ pub fn dispose(
             ..deadlines_of(&row)
         };
         let changes = CaseChanges {
-            status: to,
-            version: row.version + 1,
             disposition: Some(Some(disposition)),
             disposition_reason: Some(reason.clone()),
             review_on: Some(review_on),
             verification_due: Some(verification_due),
-            filing_decided_by: None,
-            filing_decided_at: None,
-            filing_decision_reason: None,
-            due_on: due_on_for(to, &deadlines),
-            updated_at: ctx.now,
+            ..CaseChanges::new(to, row.version + 1, due_on_for(to, &deadlines), ctx.now)
         };
         apply(
             conn,
@@ -184,8 +179,10 @@ pub fn dispose(
 
 /// Decides a filing request on case `id` as a supervisor: approve → `filed`, reject → back to
 /// `preliminary_verification` (keeping its verification date, or starting one from today).
-/// What filing triggers (investigations, the village's suspension) belongs to the case
-/// lifecycle.
+/// Approving also opens, in the same transaction, what filing sets off
+/// (`super::lifecycle::open_on_filing`: the primary and accountability investigations, their
+/// audit entries and emails, the village's suspension), whose effects are returned; a failure
+/// anywhere leaves nothing behind.
 ///
 /// Errors: as [`dispose`]; `InvalidTransition` unless the case is `filing_requested`.
 pub fn decide_filing(
@@ -195,7 +192,8 @@ pub fn decide_filing(
     id: &str,
     body: &FilingDecisionRequest,
     ctx: ChangeContext,
-) -> Result<CaseRow, CaseError> {
+    filing: &FilingContext,
+) -> Result<(CaseRow, Option<FilingEffects>), CaseError> {
     let reason = optional_text("reason", body.reason.as_deref(), REASON_MAX)
         .map_err(|e| CaseError::Invalid(vec![e]))?;
     let action = if body.approve {
@@ -214,24 +212,26 @@ pub fn decide_filing(
                 case_status::verification_due(ctx.today, ctx.preliminary_verification_days)
             }))
         };
+        let investigation_due = if body.approve {
+            let (primary, accountability) = filing.due_dates(&row);
+            Some(accountability.map_or(primary, |a| a.min(primary)))
+        } else {
+            row.investigation_due
+        };
         let deadlines = CaseDeadlines {
             verification_due,
+            investigation_due,
             ..deadlines_of(&row)
         };
         let changes = CaseChanges {
-            status: to,
-            version: row.version + 1,
-            disposition: None,
-            disposition_reason: None,
-            review_on: None,
             verification_due: Some(verification_due),
+            investigation_due: Some(investigation_due),
             filing_decided_by: Some(Some(UserId::from(viewer.user_id.as_str()))),
             filing_decided_at: Some(Some(ctx.now)),
             filing_decision_reason: Some(reason.clone()),
-            due_on: due_on_for(to, &deadlines),
-            updated_at: ctx.now,
+            ..CaseChanges::new(to, row.version + 1, due_on_for(to, &deadlines), ctx.now)
         };
-        apply(
+        let changed = apply(
             conn,
             &row,
             &changes,
@@ -243,12 +243,18 @@ pub fn decide_filing(
                 "case.filing_rejected"
             },
             serde_json::json!({"from": row.status.as_str(), "to": to.as_str(), "reason": reason}),
-        )
+        )?;
+        let effects = if body.approve {
+            Some(open_on_filing(conn, &changed, actor, filing)?)
+        } else {
+            None
+        };
+        Ok((changed, effects))
     })
 }
 
 /// 409 `version_conflict` when the client sent a version that is not the case's.
-fn check_version(row: &CaseRow, sent: Option<i32>) -> Result<(), CaseError> {
+pub(super) fn check_version(row: &CaseRow, sent: Option<i32>) -> Result<(), CaseError> {
     match sent {
         Some(v) if v != row.version => Err(CaseError::VersionConflict {
             current: row.version,
@@ -259,7 +265,9 @@ fn check_version(row: &CaseRow, sent: Option<i32>) -> Result<(), CaseError> {
 
 /// Writes `changes` only if the case is still at `row.version`, records the audit entry, and
 /// returns the case as changed.
-fn apply(
+///
+/// Errors: `VersionConflict` (409) when another change got there first; database errors.
+pub(super) fn apply(
     conn: &mut DbConnection,
     row: &CaseRow,
     changes: &CaseChanges,

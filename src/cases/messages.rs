@@ -11,7 +11,9 @@
 //! - an `acknowledgement` acknowledges the real-name reports it reaches (`reports.acknowledged_at`),
 //!   and the case's `acknowledge_by` becomes the earliest date of those still unacknowledged
 //!   (the 15 working days of SPEC.md → "The rules that govern the commission's handling");
-//! - a `feedback` ends the case's feedback deadline (`feedback_due`).
+//! - a `feedback` ends the case's feedback deadline (`feedback_due`) once every real-name
+//!   reporter has had one since the primary investigation concluded
+//!   (`lifecycle::feedback_recorded`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -265,7 +267,12 @@ fn stop_answered_deadlines(
                 .select(diesel::dsl::min(reports::acknowledge_by))
                 .first::<Option<chrono::NaiveDate>>(conn)?;
         }
-        MessageKind::Feedback => deadlines.feedback_due = None,
+        MessageKind::Feedback => {
+            // The feedback deadline ends once every real-name reporter has had feedback since
+            // the primary investigation's conclusion (the case lifecycle's rule).
+            super::lifecycle::feedback_recorded(conn, case.id.as_str(), now)?;
+            return Ok(case.version);
+        }
     }
     if deadlines.acknowledge_by == case.acknowledge_by
         && deadlines.feedback_due == case.feedback_due

@@ -8,11 +8,18 @@
 //! - `view.rs`: `GET /cases/{id}` and the queue `GET /cases`
 //! - `notes.rs`: `POST /cases/{id}/notes` (internal notes)
 //! - `messages.rs`: `POST /cases/{id}/messages` (to the reporters; stops the deadlines it answers)
+//! - `lifecycle.rs`: what filing sets off (一案双查: both investigations; the village's
+//!   suspension) and the feedback deadline
+//! - `investigations.rs`: `GET /cases/{id}/investigations`, `POST /investigations/{id}/conclude`
+//! - `closing.rs`: `POST /cases/{id}/clawback-statement`, `/close` (every blocker) and `/reopen`
 //! - `similar.rs`: `GET /reports/{id}/similar`
 //! - `routes.rs`: the thin handlers
 
 pub mod assign;
+pub mod closing;
 pub mod disposition;
+pub mod investigations;
+pub mod lifecycle;
 pub mod messages;
 pub mod models;
 pub mod notes;
@@ -35,6 +42,10 @@ use crate::domain::roles::Role;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::settings::DeadlineSettings;
 use models::CaseRow;
+
+/// The longest reason (closing, reopening, a clawback statement, a false accusation), in
+/// characters.
+pub const REASON_MAX: usize = 2000;
 
 /// `cases.due_on` for a case with no running deadline, 9999-12-31: it sorts after every real
 /// date on both backends.
@@ -71,6 +82,10 @@ pub fn route_by_rules(
 pub struct CasesState {
     pub clock: Clock,
     pub deadlines: DeadlineSettings,
+    /// `accountability.escalation`: which level's leadership answers for a filed case.
+    pub escalation: crate::domain::investigation::EscalationMap,
+    /// The working-day calendar (the feedback deadline counts working days).
+    pub calendar: crate::calendar::CalendarHandle,
 }
 
 /// Why a case request was not done. Mapped to `ApiError` at the HTTP edge (`From` below).
@@ -91,12 +106,25 @@ pub enum CaseError {
     /// A merge into a case that is closed (409 `case_not_open`).
     #[error("the case is not open")]
     CaseNotOpen,
+    /// A request that belongs to a filed case (investigating or concluded, not closed) on a
+    /// case that is not (409 `case_not_filed`).
+    #[error("the case is not filed")]
+    CaseNotFiled,
     /// The rules do not allow the action in the case's status (409 `invalid_transition`).
     #[error(transparent)]
     InvalidTransition(#[from] InvalidTransition),
     /// The `version` sent is not the case's (409 `version_conflict`).
     #[error("the case is at version {current}")]
     VersionConflict { current: i32 },
+    /// The `version` sent is not the investigation's (409 `version_conflict`).
+    #[error("the investigation is at version {current}")]
+    InvestigationVersionConflict { current: i32 },
+    /// The investigation is concluded already (409 `investigation_concluded`).
+    #[error("the investigation is concluded")]
+    InvestigationConcluded,
+    /// Something blocks closing the case (409 `close_blocked`, every blocker named).
+    #[error("{} blocker(s) keep the case from closing", .0.len())]
+    CloseBlocked(Vec<crate::domain::closing::Blocker>),
     /// Fields of the request are invalid (422).
     #[error("{} field(s) are invalid", .0.len())]
     Invalid(Vec<FieldViolation>),
@@ -131,6 +159,10 @@ impl From<CaseError> for ApiError {
                 ErrorCode::CaseNotOpen,
                 "A report can only be merged into an open case.",
             ),
+            CaseError::CaseNotFiled => ApiError::conflict(
+                ErrorCode::CaseNotFiled,
+                "This belongs to a filed case that is not closed (status filed or concluded).",
+            ),
             CaseError::InvalidTransition(t) => ApiError::conflict(
                 ErrorCode::InvalidTransition,
                 format!(
@@ -160,6 +192,31 @@ impl From<CaseError> for ApiError {
                 ),
             )
             .with_member("version", serde_json::json!(current)),
+            CaseError::InvestigationVersionConflict { current } => ApiError::conflict(
+                ErrorCode::VersionConflict,
+                format!(
+                    "The investigation changed: it is now at version {current}. Reload it and \
+                     try again."
+                ),
+            )
+            .with_member("version", serde_json::json!(current)),
+            CaseError::InvestigationConcluded => ApiError::conflict(
+                ErrorCode::InvestigationConcluded,
+                "The investigation is concluded already. A supervisor may reopen the case \
+                 (POST /api/v1/cases/{id}/reopen) to reopen its primary investigation.",
+            ),
+            CaseError::CloseBlocked(blockers) => ApiError::conflict(
+                ErrorCode::CloseBlocked,
+                format!(
+                    "The case cannot close yet: {}. Nobody can override this.",
+                    blockers
+                        .iter()
+                        .map(|b| b.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_member("blockers", serde_json::json!(blockers)),
             CaseError::Invalid(v) => ApiError::validation(v),
             CaseError::Failed(e) => e,
         }
@@ -173,6 +230,7 @@ pub fn deadlines_of(row: &CaseRow) -> CaseDeadlines {
         verification_due: row.verification_due,
         review_on: row.review_on,
         feedback_due: row.feedback_due,
+        investigation_due: row.investigation_due,
     }
 }
 

@@ -3,7 +3,12 @@
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::closing::{self, CaseDecisionRequest, ClawbackStatement, ClawbackStatementRequest};
 use super::disposition::{self, ChangeContext, DispositionRequest, FilingDecisionRequest};
+use super::investigations::{
+    self, ConcludeContext, ConcludeRequest, ConcludedInvestigation, InvestigationView,
+};
+use super::lifecycle::{AccountabilityOutcome, FilingContext};
 use super::messages::{self, MessageRequest, MessagesSent};
 use super::notes::{self, NoteRequest};
 use super::triage::{self, AcceptedReport, TriageOutcome, TriageRequest, Triaged};
@@ -29,6 +34,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dispose_case)
         .service(decide_filing)
         .service(add_note)
+        .service(list_investigations)
+        .service(conclude_investigation)
+        .service(clawback_statement)
+        .service(close_case)
+        .service(reopen_case)
         .service(send_message);
 }
 
@@ -169,7 +179,8 @@ pub async fn get_case(
     let today = deadlines::today_in_county(state.clock.now());
     let view = db::run(&pool, move |conn| {
         let row = super::visible_case(conn, &viewer, &id)?;
-        Ok(view::case_view(conn, row, today)?)
+        let supervisor = investigations::reads_false_accusations(&viewer);
+        Ok(view::case_view_for(conn, row, today, supervisor)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -216,14 +227,28 @@ pub async fn dispose_case(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Decide a filing request (supervisor): approve → `filed`, reject → back to
-/// `preliminary_verification`.
+/// The answer of a filing decision: the case (now `filed`, with its investigations and
+/// `suspension_id`, or back in `preliminary_verification`) and, when filed, whether an
+/// accountability investigation was opened (一案双查).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FilingDecisionView {
+    #[serde(flatten)]
+    pub case: CaseView,
+    /// Null when the filing was rejected.
+    pub accountability: Option<AccountabilityOutcome>,
+}
+
+/// Decide a filing request (supervisor): reject → back to `preliminary_verification`; approve
+/// → `filed`, and in the same transaction (一案双查, SPEC.md rule 2): the primary investigation,
+/// the accountability investigation into the leadership one level up (escalation map), their
+/// audit entries and assignee emails, and the village's suspension. A county-level subject gets
+/// no accountability investigation, and `accountability` says why.
 #[utoipa::path(
     tag = "cases",
     params(("id" = String, Path)),
     request_body = FilingDecisionRequest,
     responses(
-        (status = 200, description = "The changed case", body = CaseView),
+        (status = 200, description = "The changed case with `accountability`", body = FilingDecisionView),
         (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`) or `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -239,9 +264,25 @@ pub async fn decide_filing(
     staff.require(Permission::Supervise)?;
     let (viewer, actor) = (viewer(&staff), staff.actor());
     let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
+    let filing = FilingContext {
+        today: ctx.today,
+        now: ctx.now,
+        investigation_days: state.deadlines.investigation_days,
+        accountability_days: state.deadlines.accountability_days,
+        escalation: state.escalation.clone(),
+    };
     let view = db::run(&pool, move |conn| {
-        let row = disposition::decide_filing(conn, &viewer, &actor, &id, &body, ctx)?;
-        Ok(view::case_view(conn, row, ctx.today)?)
+        let (row, effects) =
+            disposition::decide_filing(conn, &viewer, &actor, &id, &body, ctx, &filing)?;
+        Ok(FilingDecisionView {
+            case: view::case_view_for(
+                conn,
+                row,
+                ctx.today,
+                investigations::reads_false_accusations(&viewer),
+            )?,
+            accountability: effects.map(|e| e.accountability),
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -274,9 +315,195 @@ pub async fn add_note(
     Ok(HttpResponse::Created().json(note))
 }
 
+/// The investigations of a case (SPEC.md → "Investigations"): the primary first, then the
+/// accountability investigation, each with its officials, assignee, due date, status, outcome,
+/// findings, sanctions and earlier conclusions. False-accusation findings appear to supervisors
+/// only. Investigators of other teams get 403.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The case's id")),
+    responses((status = 200, body = Page<InvestigationView>)),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/investigations")]
+pub async fn list_investigations(
+    staff: Staff,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::ReadCases)?;
+    let viewer = viewer(&staff);
+    let id = id.into_inner();
+    let items = db::run(&pool, move |conn| {
+        let row = super::visible_case(conn, &viewer, &id)?;
+        let supervisor = investigations::reads_false_accusations(&viewer);
+        Ok(investigations::investigations_of(
+            conn,
+            supervisor,
+            row.id.as_str(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Conclude an investigation (investigators of the case's team, supervisors): its outcome,
+/// findings and sanctions (officials on record, each with its decision date and document
+/// number; an accountability investigation's only against the leadership it looks into), and
+/// for a primary investigation found `unsubstantiated`, a false-accusation finding (kept apart,
+/// supervisors only, never naming the reporter). The primary's conclusion sets the feedback
+/// deadline (15 working days, real-name reports); the last one concludes the case.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The investigation's id")),
+    request_body = ConcludeRequest,
+    responses(
+        (status = 200, description = "The concluded investigation and the case's status", body = ConcludedInvestigation),
+        (status = 409, description = "`investigation_concluded`, or `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, naming each field (`outcome`, `findings`, `sanctions[i].official_id` …)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/investigations/{id}/conclude")]
+pub async fn conclude_investigation(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<ConcludeRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::WorkCases)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let ctx = ConcludeContext {
+        today: deadlines::today_in_county(now),
+        now: state.clock.now_naive(),
+        calendar: state.calendar.current(),
+    };
+    let answer = db::run(&pool, move |conn| {
+        let (investigation, case) =
+            investigations::conclude(conn, &viewer, &actor, &id, &body, &ctx)?;
+        Ok(ConcludedInvestigation {
+            investigation,
+            case_status: case.status.as_str().to_string(),
+            case_version: case.version,
+            feedback_due: case.feedback_due,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Answer the clawback question of a filed or concluded case when no clawback is recorded:
+/// `{"no_improper_payment": true, "reason"}` (investigators of the case's team, supervisors).
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The case's id")),
+    request_body = ClawbackStatementRequest,
+    responses(
+        (status = 201, description = "The statement recorded", body = ClawbackStatement),
+        (status = 409, description = "`case_not_filed`: the case is not filed or concluded", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/clawback-statement")]
+pub async fn clawback_statement(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<ClawbackStatementRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::WorkCases)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, now) = (id.into_inner(), body.into_inner(), state.clock.now_naive());
+    let statement = db::run(&pool, move |conn| {
+        Ok(closing::record_clawback_statement(
+            conn, &viewer, &actor, &id, &body, now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(statement))
+}
+
+/// Close a case (supervisor). Refused with 409 `close_blocked` and every blocker at once
+/// (`blockers`: `investigation_open` with `investigation_id`, `clawback_unanswered`,
+/// `remediation_plan_missing`, `feedback_not_sent` with `report_ids`). No role overrides it.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The case's id")),
+    request_body = CaseDecisionRequest,
+    responses(
+        (status = 200, description = "The closed case", body = CaseView),
+        (status = 409, description = "`close_blocked` (with `blockers`), `invalid_transition` (with `status` and `allowed_actions`) or `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/close")]
+pub async fn close_case(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<CaseDecisionRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Supervise)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
+    let view = db::run(&pool, move |conn| {
+        let row = closing::close(conn, &viewer, &actor, &id, &body, ctx.now)?;
+        Ok(view::case_view_for(conn, row, ctx.today, true)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Reopen a case (supervisor, `reason` required), e.g. after an objection or new evidence: a
+/// concluded or closed case returns to `filed` with its primary investigation open again (its
+/// earlier conclusion stays readable in `earlier_conclusions`); a filed case whose primary is
+/// concluded reopens the primary; a case closed without action returns to `registered`.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, description = "The case's id")),
+    request_body = CaseDecisionRequest,
+    responses(
+        (status = 200, description = "The reopened case", body = CaseView),
+        (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`) or `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/reopen")]
+pub async fn reopen_case(
+    staff: Staff,
+    id: web::Path<String>,
+    body: web::Json<CaseDecisionRequest>,
+    pool: web::Data<DbPool>,
+    state: web::Data<CasesState>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Permission::Supervise)?;
+    let (viewer, actor) = (viewer(&staff), staff.actor());
+    let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
+    let reopen = closing::ReopenContext {
+        today: ctx.today,
+        now: ctx.now,
+        investigation_days: state.deadlines.investigation_days,
+    };
+    let view = db::run(&pool, move |conn| {
+        let row = closing::reopen(conn, &viewer, &actor, &id, &body, reopen)?;
+        Ok(view::case_view_for(conn, row, ctx.today, true)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// Send a message to the case's reporters (every report's, or the one `report_id` names):
 /// investigators of the case's team and supervisors. `acknowledgement` stops the real-name
-/// acknowledgement deadline of the reports it reaches; `feedback` ends the feedback deadline.
+/// acknowledgement deadline of the reports it reaches; `feedback` ends the feedback deadline
+/// once every real-name reporter has had one since the primary investigation concluded.
 /// A reporter who gave an email is told, by an email with no content, that there is news.
 #[utoipa::path(
     tag = "cases",

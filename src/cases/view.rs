@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::investigations::{investigations_of, InvestigationView};
 use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
 use crate::db::schema::{attachments, cases, report_messages, reports};
@@ -39,6 +40,8 @@ pub struct CaseDeadlinesView {
     pub feedback_due: Option<NaiveDate>,
     /// The review date of a case on hold; null otherwise.
     pub review_on: Option<NaiveDate>,
+    /// The earliest due date of the case's open investigations; null when none is open.
+    pub investigation_due: Option<NaiveDate>,
 }
 
 /// A message of the thread of one of the case's reports.
@@ -76,17 +79,6 @@ pub struct CaseNote {
     pub author_id: String,
     pub body: String,
     pub created_at: chrono::DateTime<Utc>,
-}
-
-/// An investigation of the case. None yet: investigations are opened by filing (case
-/// lifecycle).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct InvestigationSummary {
-    pub id: String,
-    /// `primary | accountability`.
-    pub kind: String,
-    /// `open | concluded`.
-    pub status: String,
 }
 
 /// A disclosure of a reporter's identity to a staff member (custodian workflow). None yet.
@@ -128,10 +120,16 @@ pub struct CaseView {
     pub due_on: Option<NaiveDate>,
     /// That deadline has passed (county date).
     pub overdue: bool,
+    /// Who closed the case, when and why; null unless `closed`.
+    pub closed_by: Option<String>,
+    pub closed_at: Option<chrono::DateTime<Utc>>,
+    pub close_reason: Option<String>,
     /// What the rules allow next: disposition names, `approve_filing`, `reject_filing`, …
     pub allowed_actions: Vec<String>,
-    pub investigations: Vec<InvestigationSummary>,
-    /// The suspension filing opened; null until then.
+    /// The primary investigation first, then the accountability investigation (一案双查);
+    /// empty until the case is filed.
+    pub investigations: Vec<InvestigationView>,
+    /// The village suspension the case's filing opened or joined; null until filed.
     pub suspension_id: Option<String>,
     pub messages: Vec<CaseMessage>,
     /// The evidence of every report of the case, merged ones included.
@@ -166,10 +164,24 @@ pub fn report_ids(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<Rep
         .load(conn)
 }
 
-/// The full view of case `row` on `today` (county date): its reports and their messages.
+/// The full view of case `row` on `today` (county date): its reports and their messages, its
+/// investigations (without false-accusation findings: see [`case_view_for`]).
 ///
 /// Errors: any database error.
 pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> QueryResult<CaseView> {
+    case_view_for(conn, row, today, false)
+}
+
+/// As [`case_view`], with the investigations' false-accusation findings when
+/// `with_false_accusations` (supervisors, `investigations::reads_false_accusations`).
+///
+/// Errors: any database error.
+pub fn case_view_for(
+    conn: &mut DbConnection,
+    row: CaseRow,
+    today: NaiveDate,
+    with_false_accusations: bool,
+) -> QueryResult<CaseView> {
     let ids = report_ids(conn, row.id.as_str())?;
     let messages = report_messages::table
         .filter(report_messages::report_id.eq_any(&ids))
@@ -212,6 +224,8 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
         .collect();
     let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row));
     let disclosures = crate::custodian::disclosures_for_case(conn, row.id.as_str())?;
+    let investigations = investigations_of(conn, with_false_accusations, row.id.as_str())?;
+    let suspension_id = crate::suspensions::suspension_of_case(conn, row.id.as_str())?;
     Ok(CaseView {
         id: row.id.to_string(),
         number: row.number,
@@ -233,15 +247,19 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
             verification_due: row.verification_due,
             feedback_due: row.feedback_due,
             review_on: row.review_on,
+            investigation_due: row.investigation_due,
         },
         due_on: due,
         overdue: case_status::is_overdue(due, today),
+        closed_by: row.closed_by.map(|u| u.into_string()),
+        closed_at: row.closed_at.map(|t| t.and_utc()),
+        close_reason: row.close_reason,
         allowed_actions: case_status::allowed_actions(row.status)
             .into_iter()
             .map(|a| a.as_str().to_string())
             .collect(),
-        investigations: Vec::new(),
-        suspension_id: None,
+        investigations,
+        suspension_id: suspension_id.map(|s| s.into_string()),
         messages,
         evidence,
         notes: super::notes::notes_of(conn, row.id.as_str())?,
@@ -304,6 +322,9 @@ pub struct CaseSummary {
     /// The earliest running deadline; null when none.
     pub due_on: Option<NaiveDate>,
     pub overdue: bool,
+    /// The date the result is due to a real-name reporter: set when the primary investigation
+    /// concludes, shown until a `feedback` message is sent; null otherwise.
+    pub feedback_due: Option<NaiveDate>,
     pub received_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
 }
@@ -568,6 +589,7 @@ pub fn queue(
                 disposition: r.disposition.map(|d| d.as_str().to_string()),
                 due_on: due,
                 overdue: case_status::is_overdue(due, today),
+                feedback_due: r.feedback_due,
                 received_at: r.received_at.and_utc(),
                 updated_at: r.updated_at.and_utc(),
             }

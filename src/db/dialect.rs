@@ -11,6 +11,8 @@
 //! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
 //! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
 //! | [`increment_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
+//! | [`lock_division`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
+//! | [`lock_case`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
 //!
 //! `ON CONFLICT` is spoken by both backends, but diesel builds it per backend and not over
 //! `MultiConnection`, so those statements run on each variant's own connection.
@@ -20,7 +22,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 
 use super::models::{ChainHeadRow, CounterRow, JobRow};
-use super::schema::{audit_chain_head, counters, jobs, teams};
+use super::schema::{audit_chain_head, cases, counters, divisions, jobs, teams};
 use super::DbConnection;
 use crate::domain::ids::TeamId;
 
@@ -91,6 +93,41 @@ pub fn lock_team(conn: &mut DbConnection, id: &TeamId) -> QueryResult<bool> {
     let found: Option<TeamId> = match conn {
         DbConnection::Postgresql(c) => team!().for_update().first(c).optional()?,
         DbConnection::Sqlite(c) => team!().first(c).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+/// Locks the division `code` until the transaction ends, so two filings in one village open or
+/// join its suspension one after the other (never two open suspensions), and says whether the
+/// division exists: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite a plain select under the write
+/// lock of [`begin_write`]. Call inside a write transaction.
+pub fn lock_division(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
+    macro_rules! division {
+        () => {
+            divisions::table.find(code).select(divisions::code)
+        };
+    }
+    let found: Option<String> = match conn {
+        DbConnection::Postgresql(c) => division!().for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => division!().first(c).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+/// Locks the case `id` until the transaction ends, so changes that read the case's other records
+/// before writing it (concluding its investigations, closing it) run one after the other, each
+/// reading what the one before committed; says whether the case exists. `SELECT … FOR UPDATE` on
+/// PostgreSQL; on SQLite a plain select under the write lock of [`begin_write`]. Call inside a
+/// write transaction.
+pub fn lock_case(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    macro_rules! case {
+        () => {
+            cases::table.find(id).select(cases::id)
+        };
+    }
+    let found: Option<String> = match conn {
+        DbConnection::Postgresql(c) => case!().for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => case!().first(c).optional()?,
     };
     Ok(found.is_some())
 }

@@ -206,6 +206,10 @@ diesel::table! {
         received_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        investigation_due -> Nullable<Date>,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        close_reason -> Nullable<Text>,
     }
 }
 
@@ -315,6 +319,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_notes,
     routing_rules,
     conflict_declarations,
+    investigations,
+    investigation_officials,
+    investigation_conclusions,
+    sanctions,
+    false_accusations,
+    suspensions,
+    suspension_cases,
+    suspension_events,
+    clawback_statements,
+    remediation_items,
 );
 
 // The custodian workflow (migration 000009, `src/custodian/`).
@@ -343,3 +357,148 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+// The case lifecycle (migration 000011, `src/cases/lifecycle.rs`, `investigations.rs`,
+// `closing.rs`, `src/suspensions/`).
+diesel::table! {
+    investigations (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        target_level -> Text,
+        target_division_code -> Text,
+        assignee_id -> Nullable<Text>,
+        assignment_note -> Nullable<Text>,
+        due_on -> Date,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        findings -> Nullable<Text>,
+        concluded_by -> Nullable<Text>,
+        concluded_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    investigation_officials (investigation_id, official_id) {
+        investigation_id -> Text,
+        official_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    investigation_conclusions (id) {
+        id -> Text,
+        investigation_id -> Text,
+        outcome -> Text,
+        findings -> Text,
+        concluded_by -> Text,
+        concluded_at -> Timestamp,
+        reopened_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sanctions (id) {
+        id -> Text,
+        investigation_id -> Text,
+        conclusion_id -> Text,
+        official_id -> Text,
+        category -> Text,
+        sanction_type -> Text,
+        decided_on -> Date,
+        document_number -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    false_accusations (id) {
+        id -> Text,
+        case_id -> Text,
+        investigation_id -> Text,
+        conclusion_id -> Text,
+        reason -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suspensions (id) {
+        id -> Text,
+        village_code -> Text,
+        started_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+        lifted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    suspension_cases (suspension_id, case_id) {
+        suspension_id -> Text,
+        case_id -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suspension_events (id) {
+        id -> Text,
+        suspension_id -> Text,
+        event -> Text,
+        case_id -> Nullable<Text>,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clawback_statements (id) {
+        id -> Text,
+        case_id -> Text,
+        no_improper_payment -> Bool,
+        reason -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remediation_items (id) {
+        id -> Text,
+        case_id -> Text,
+        description -> Text,
+        responsible_unit -> Text,
+        due_on -> Date,
+        status -> Text,
+        evidence -> Nullable<Text>,
+        submitted_by -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(investigations -> cases (case_id));
+diesel::joinable!(investigation_officials -> investigations (investigation_id));
+diesel::joinable!(investigation_officials -> officials (official_id));
+diesel::joinable!(investigation_conclusions -> investigations (investigation_id));
+diesel::joinable!(sanctions -> investigation_conclusions (conclusion_id));
+diesel::joinable!(sanctions -> officials (official_id));
+diesel::joinable!(suspension_cases -> suspensions (suspension_id));
+diesel::joinable!(suspension_cases -> cases (case_id));
+diesel::joinable!(suspension_events -> suspensions (suspension_id));
+diesel::joinable!(clawback_statements -> cases (case_id));
+diesel::joinable!(remediation_items -> cases (case_id));

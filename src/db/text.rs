@@ -25,7 +25,14 @@ use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
 };
+use crate::domain::ids::{
+    ClawbackStatementId, ConclusionId, FalseAccusationId, InvestigationId, RemediationItemId,
+    SanctionId, SuspensionEventId, SuspensionId,
+};
 use crate::domain::ids::{DisclosureId, IdentityRequestId};
+use crate::domain::investigation::{
+    InvestigationKind, InvestigationStatus, Outcome, SanctionCategory,
+};
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
 use crate::domain::subject_level::SubjectLevel;
@@ -119,7 +126,11 @@ text_value_by_parse!(
     SubjectLevel,
     CaseStatus,
     Disposition,
-    RequestStatus
+    RequestStatus,
+    InvestigationKind,
+    InvestigationStatus,
+    Outcome,
+    SanctionCategory,
 );
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
@@ -151,6 +162,14 @@ text_value_of_id!(
     ConflictId,
     IdentityRequestId,
     DisclosureId,
+    InvestigationId,
+    ConclusionId,
+    SanctionId,
+    FalseAccusationId,
+    SuspensionId,
+    SuspensionEventId,
+    ClawbackStatementId,
+    RemediationItemId,
 );
 
 impl TextValue for Role {
@@ -186,6 +205,18 @@ stored_as_text!(
     IdentityRequestId,
     DisclosureId,
     RequestStatus,
+    InvestigationKind,
+    InvestigationStatus,
+    Outcome,
+    SanctionCategory,
+    InvestigationId,
+    ConclusionId,
+    SanctionId,
+    FalseAccusationId,
+    SuspensionId,
+    SuspensionEventId,
+    ClawbackStatementId,
+    RemediationItemId,
 );
 
 #[cfg(test)]

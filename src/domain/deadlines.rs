@@ -31,14 +31,18 @@ pub enum DeadlineKind {
     Triage,
     /// The commission answers a real-name reporter.
     Acknowledge,
+    /// The commission feeds the result back to a real-name reporter (15 working days after
+    /// the primary investigation concludes).
+    Feedback,
 }
 
 impl DeadlineKind {
-    /// The stable name clients see (`triage`, `acknowledge`).
+    /// The stable name clients see (`triage`, `acknowledge`, `feedback`).
     pub fn as_str(self) -> &'static str {
         match self {
             DeadlineKind::Triage => "triage",
             DeadlineKind::Acknowledge => "acknowledge",
+            DeadlineKind::Feedback => "feedback",
         }
     }
 }
@@ -51,18 +55,25 @@ pub struct Deadline {
 }
 
 /// The next deadline a reporter sees: triage while the report is `received`; afterwards the
-/// acknowledgement date of a real-name report (`acknowledge_by`), and none for an anonymous one.
+/// case's feedback date while it runs (`feedback_due`, set when the primary investigation
+/// concludes), else the acknowledgement date of a real-name report (`acknowledge_by`), and none
+/// for an anonymous one.
 pub fn next_deadline(
     status: ReportStatus,
     triage_due: NaiveDate,
     acknowledge_by: Option<NaiveDate>,
+    feedback_due: Option<NaiveDate>,
 ) -> Option<Deadline> {
-    match status {
-        ReportStatus::Received => Some(Deadline {
+    match (status, feedback_due) {
+        (ReportStatus::Received, _) => Some(Deadline {
             kind: DeadlineKind::Triage,
             due: triage_due,
         }),
-        _ => acknowledge_by.map(|due| Deadline {
+        (_, Some(due)) => Some(Deadline {
+            kind: DeadlineKind::Feedback,
+            due,
+        }),
+        (_, None) => acknowledge_by.map(|due| Deadline {
             kind: DeadlineKind::Acknowledge,
             due,
         }),
@@ -99,20 +110,31 @@ mod tests {
     fn triage_comes_first_then_the_acknowledgement_of_a_named_report() {
         let (triage, ack) = (d(2026, 12, 4), d(2026, 12, 18));
         assert_eq!(
-            next_deadline(ReportStatus::Received, triage, Some(ack)),
+            next_deadline(ReportStatus::Received, triage, Some(ack), None),
             Some(Deadline {
                 kind: DeadlineKind::Triage,
                 due: triage
             })
         );
         assert_eq!(
-            next_deadline(ReportStatus::Accepted, triage, Some(ack)),
+            next_deadline(ReportStatus::Accepted, triage, Some(ack), None),
             Some(Deadline {
                 kind: DeadlineKind::Acknowledge,
                 due: ack
             })
         );
-        assert_eq!(next_deadline(ReportStatus::Accepted, triage, None), None);
+        assert_eq!(
+            next_deadline(ReportStatus::Accepted, triage, None, None),
+            None
+        );
+        let feedback = d(2027, 3, 1);
+        assert_eq!(
+            next_deadline(ReportStatus::Accepted, triage, Some(ack), Some(feedback)),
+            Some(Deadline {
+                kind: DeadlineKind::Feedback,
+                due: feedback
+            })
+        );
         assert_eq!(DeadlineKind::Triage.as_str(), "triage");
     }
 }

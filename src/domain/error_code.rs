@@ -154,6 +154,13 @@ error_codes! {
     /// 409: the assignee declared a conflict of interest covering the case's division; the
     /// problem names the declaration.
     ConflictOfInterest = "conflict_of_interest",
+    /// 409: the case cannot close; the problem's `blockers` names every reason (SPEC.md →
+    /// "Case handling", close). No role overrides it.
+    CloseBlocked = "close_blocked",
+    /// 409: the request belongs to a filed case (filed or concluded, not closed).
+    CaseNotFiled = "case_not_filed",
+    /// 409: the investigation is concluded already; a supervisor may reopen the case.
+    InvestigationConcluded = "investigation_concluded",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
@@ -256,6 +263,11 @@ error_codes! {
     ReportNotInCase = "report_not_in_case",
     /// The user's account is deactivated.
     InactiveUser = "inactive_user",
+    /// No official on record has this id.
+    UnknownOfficial = "unknown_official",
+    /// A sanction of an accountability investigation names an official outside the leadership
+    /// it looks into (its target division).
+    NotTargetOfficial = "not_target_official",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -92,6 +92,22 @@ id_type!(
     IdentityRequestId,
     /// `identity_disclosures.id`.
     DisclosureId,
+    /// `investigations.id`.
+    InvestigationId,
+    /// `investigation_conclusions.id`.
+    ConclusionId,
+    /// `sanctions.id`.
+    SanctionId,
+    /// `false_accusations.id`.
+    FalseAccusationId,
+    /// `suspensions.id`.
+    SuspensionId,
+    /// `suspension_events.id`.
+    SuspensionEventId,
+    /// `clawback_statements.id`.
+    ClawbackStatementId,
+    /// `remediation_items.id`.
+    RemediationItemId,
 );
 
 #[cfg(test)]

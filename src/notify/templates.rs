@@ -38,6 +38,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/deadline_reminder/subject.txt"),
         include_str!("../../templates/email/deadline_reminder/body.txt"),
     ),
+    (
+        "investigation_assigned",
+        include_str!("../../templates/email/investigation_assigned/subject.txt"),
+        include_str!("../../templates/email/investigation_assigned/body.txt"),
+    ),
+    (
+        "investigation_reopened",
+        include_str!("../../templates/email/investigation_reopened/subject.txt"),
+        include_str!("../../templates/email/investigation_reopened/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

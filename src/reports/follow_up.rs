@@ -13,14 +13,18 @@ use super::submit::insert_attachment;
 use super::ReportsState;
 use crate::audit::{self, Actor};
 use crate::db::schema::identity_disclosures;
-use crate::db::schema::{attachments, cases, report_messages, reports, user_roles, users};
+use crate::db::schema::{
+    attachments, cases, investigations, report_messages, reports, user_roles, users,
+};
 use crate::db::{self, DbConnection};
 use crate::divisions;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines::{self, DeadlineKind};
 use crate::domain::ids::{MessageId, ReportId};
+use crate::domain::investigation::{InvestigationKind, InvestigationStatus, Outcome};
 use crate::domain::receipt_code;
 use crate::domain::report as report_rules;
+use crate::domain::report::ReportStatus;
 use crate::domain::text;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::hashing::Busy;
@@ -143,7 +147,8 @@ pub fn removed_kinds(stored: &str) -> Vec<String> {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NextDeadline {
-    /// `triage` (accept or transfer) or `acknowledge` (real-name acknowledgement).
+    /// `triage` (accept or transfer), `acknowledge` (real-name acknowledgement) or `feedback`
+    /// (the result fed back to a real-name reporter).
     pub kind: &'static str,
     pub due: NaiveDate,
     pub description_zh: &'static str,
@@ -165,6 +170,10 @@ pub struct ReporterReportView {
     /// The reason given when the case was closed without action (予以了结, Art 17); null
     /// otherwise.
     pub closing_reason: Option<String>,
+    /// Once the case's primary investigation is concluded: the outcome in plain Chinese, e.g.
+    /// 经核查，您反映的问题属实，已依规依纪依法处理。 Never sanctions, document numbers, findings
+    /// or names; a false-accusation finding reads as 不属实. Null before.
+    pub outcome_zh: Option<String>,
     pub next_deadline: Option<NextDeadline>,
     /// When handling staff first read the reporter's identity (custodian workflow); null when
     /// never. Nobody is named.
@@ -225,18 +234,30 @@ pub fn load_view(
         None => None,
     };
     let closed_without_action = closing_reason.is_some();
+    // The case's primary outcome once concluded, and its feedback date while it runs: read from
+    // the tables directly, never the findings, sanctions or anyone's name.
+    let (outcome, feedback_due) = match &case_id {
+        Some(case_id) => case_outcome(conn, case_id)?,
+        None => (None, None),
+    };
     // An acknowledged report has no acknowledgement deadline left to show.
     let acknowledge_by = row.acknowledge_by.filter(|_| row.acknowledged_at.is_none());
     let triage_due = row.triage_due;
-    let next_deadline =
-        deadlines::next_deadline(status, triage_due, acknowledge_by).map(|d| NextDeadline {
+    let next_deadline = deadlines::next_deadline(status, triage_due, acknowledge_by, feedback_due)
+        .map(|d| NextDeadline {
             kind: d.kind.as_str(),
             due: d.due,
             description_zh: match d.kind {
                 DeadlineKind::Triage => "县纪委决定受理或转办的期限",
                 DeadlineKind::Acknowledge => "实名举报答复期限",
+                DeadlineKind::Feedback => "办理结果反馈期限",
             },
         });
+    let shown_status = if outcome.is_some() {
+        ReportStatus::Concluded
+    } else {
+        status
+    };
     // The first read of the identity (custodian workflow), read from its table directly.
     let identity_disclosed_at: Option<DateTime<Utc>> = identity_disclosures::table
         .filter(identity_disclosures::report_id.eq(report_id))
@@ -280,16 +301,42 @@ pub fn load_view(
         village: place(conn, &row.village_code)?,
         submitted_at: row.submitted_at.and_utc(),
         anonymous: row.anonymous,
-        status: status.as_str().to_string(),
-        status_zh: report_rules::outcome_zh(status, to_body.as_deref(), closed_without_action),
-        status_explanation_zh: status.explanation_zh().to_string(),
+        status: shown_status.as_str().to_string(),
+        status_zh: report_rules::outcome_zh(
+            shown_status,
+            to_body.as_deref(),
+            closed_without_action,
+        ),
+        status_explanation_zh: shown_status.explanation_zh().to_string(),
         closing_reason: closing_reason.flatten(),
+        outcome_zh: outcome.and_then(Outcome::reporter_zh).map(str::to_string),
         next_deadline,
         identity_disclosed_at,
         identity_disclosure_zh: identity_disclosed_at.map(crate::domain::custody::disclosure_zh),
         messages,
         evidence,
     }))
+}
+
+/// The primary outcome of case `case_id` once its primary investigation is concluded, and the
+/// case's feedback date while it runs. Reads only these two facts.
+fn case_outcome(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> QueryResult<(Option<Outcome>, Option<NaiveDate>)> {
+    let outcome: Option<Option<Outcome>> = investigations::table
+        .filter(investigations::case_id.eq(case_id))
+        .filter(investigations::kind.eq(InvestigationKind::Primary))
+        .filter(investigations::status.eq(InvestigationStatus::Concluded))
+        .select(investigations::outcome)
+        .first(conn)
+        .optional()?;
+    let feedback_due: Option<Option<NaiveDate>> = cases::table
+        .find(case_id)
+        .select(cases::feedback_due)
+        .first(conn)
+        .optional()?;
+    Ok((outcome.flatten(), feedback_due.flatten()))
 }
 
 /// The reporter's view of `report_id`.

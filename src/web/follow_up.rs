@@ -218,6 +218,8 @@ struct ReportView {
     explanation: String,
     /// The reason given when the case was closed without action (予以了结).
     closing_reason: Option<String>,
+    /// The outcome in plain Chinese once the case's primary investigation is concluded.
+    outcome: Option<String>,
     /// "办理人员已查阅您的身份信息（<time>）" once staff read the identity.
     identity_disclosure: Option<String>,
     deadline: Option<(String, String)>,
@@ -267,6 +269,7 @@ async fn report_response(
         status_zh: view.status_zh,
         explanation: view.status_explanation_zh,
         closing_reason: view.closing_reason,
+        outcome: view.outcome_zh,
         identity_disclosure: view.identity_disclosure_zh,
         deadline: view
             .next_deadline

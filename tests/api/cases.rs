@@ -124,9 +124,11 @@ async fn dispositions_and_filing_approval(backend: Backend) {
     assert_eq!(r.status(), 200);
     let view = json(r).await;
     assert_eq!(view["status"], "filed");
-    assert_eq!(view["investigations"], json!([]));
-    assert_eq!(view["suspension_id"], Value::Null);
-    assert_eq!(view["allowed_actions"], json!(["conclude"]));
+    // Filing opens the investigations and the suspension (tests/api/lifecycle.rs).
+    assert_eq!(view["investigations"].as_array().unwrap().len(), 2);
+    assert!(view["suspension_id"].is_string());
+    assert_eq!(view["accountability"]["opened"], true);
+    assert_eq!(view["allowed_actions"], json!(["close", "reopen"]));
 }
 
 async fn close_without_action_needs_a_reason_the_reporter_sees(backend: Backend) {

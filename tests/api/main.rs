@@ -32,6 +32,7 @@ mod web;
 
 mod assign;
 mod custodian;
+mod lifecycle;
 mod messages;
 mod reminders;
 
@@ -70,6 +71,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("assign", assign::tests()),
         ("reminders", reminders::tests()),
         ("messages", messages::tests()),
+        ("lifecycle", lifecycle::tests()),
     ]
 }
 

@@ -10,7 +10,7 @@ use probity::db::Backend;
 use probity::domain::roles::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{app, assert_problem, TestApp, TestAppBuilder};
+use crate::helpers::{app, assert_problem, TestApp};
 
 pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
     crate::tests![
@@ -55,11 +55,11 @@ pub async fn json(response: reqwest::Response) -> Value {
 }
 
 pub async fn world(backend: Backend, default_rule: bool) -> World {
-    world_with(app(backend), default_rule).await
+    world_on(app(backend), default_rule).await
 }
 
-/// [`world`] on an app built from `builder` (e.g. with a mail listener), on the frozen Monday.
-pub async fn world_with(builder: TestAppBuilder, default_rule: bool) -> World {
+/// As [`world`], over an app builder with settings of the test's own.
+pub async fn world_on(builder: crate::helpers::TestAppBuilder, default_rule: bool) -> World {
     let app = builder
         .clock(Clock::frozen(monday()))
         .set("reports.submit_per_source_per_hour", 1000)

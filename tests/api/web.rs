@@ -110,7 +110,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// `name=value` of each `Set-Cookie` naming `name`, with its attributes.
-fn set_cookie(response: &Response, name: &str) -> Option<String> {
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")
@@ -120,7 +120,7 @@ fn set_cookie(response: &Response, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn cookie_pair(set_cookie: &str) -> String {
+pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_string()
 }
 

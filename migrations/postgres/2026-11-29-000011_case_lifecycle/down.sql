@@ -1,0 +1,14 @@
+DROP TABLE remediation_items;
+DROP TABLE clawback_statements;
+DROP TABLE suspension_events;
+DROP TABLE suspension_cases;
+DROP TABLE suspensions;
+DROP TABLE false_accusations;
+DROP TABLE sanctions;
+DROP TABLE investigation_conclusions;
+DROP TABLE investigation_officials;
+DROP TABLE investigations;
+ALTER TABLE cases DROP COLUMN close_reason;
+ALTER TABLE cases DROP COLUMN closed_at;
+ALTER TABLE cases DROP COLUMN closed_by;
+ALTER TABLE cases DROP COLUMN investigation_due;
