@@ -39,6 +39,9 @@ pub struct CaseDeadlinesView {
     pub feedback_due: Option<NaiveDate>,
     /// The review date of a case on hold; null otherwise.
     pub review_on: Option<NaiveDate>,
+    /// The earliest deadline of the case's open objections (15 working days from receipt);
+    /// null when none is open.
+    pub objection_due: Option<NaiveDate>,
 }
 
 /// A message of the thread of one of the case's reports.
@@ -138,6 +141,9 @@ pub struct CaseView {
     pub evidence: Vec<CaseEvidence>,
     pub notes: Vec<CaseNote>,
     pub identity_disclosures: Vec<IdentityDisclosure>,
+    /// The reporters' objections to the results fed back, oldest first (`objection_due` is the
+    /// earliest deadline of the open ones).
+    pub objections: Vec<crate::objections::ObjectionView>,
     pub received_at: chrono::DateTime<Utc>,
     pub created_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
@@ -210,7 +216,13 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
             metadata_removed: removed_kinds(&a.metadata_removed),
         })
         .collect();
-    let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row));
+    let objection_due = crate::objections::earliest_open_due(conn, row.id.as_str())?;
+    // The earliest running deadline, open objections included (as `due_on_with_objections`).
+    let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row))
+        .into_iter()
+        .chain(objection_due)
+        .min();
+    let objections = crate::objections::of_case(conn, row.id.as_str(), today)?;
     let disclosures = crate::custodian::disclosures_for_case(conn, row.id.as_str())?;
     Ok(CaseView {
         id: row.id.to_string(),
@@ -233,6 +245,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
             verification_due: row.verification_due,
             feedback_due: row.feedback_due,
             review_on: row.review_on,
+            objection_due,
         },
         due_on: due,
         overdue: case_status::is_overdue(due, today),
@@ -253,6 +266,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
                 at: d.at,
             })
             .collect(),
+        objections,
         received_at: row.received_at.and_utc(),
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),

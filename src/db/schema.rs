@@ -342,3 +342,25 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+// Objections of reporters to the result fed back to them (migration 000012, `src/objections/`).
+diesel::table! {
+    objections (id) {
+        id -> Text,
+        case_id -> Text,
+        report_id -> Text,
+        feedback_message_id -> Text,
+        body -> Text,
+        due_on -> Date,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(objections -> cases (case_id));
+diesel::joinable!(objections -> reports (report_id));
+diesel::allow_tables_to_appear_in_same_query!(objections, cases);
+diesel::allow_tables_to_appear_in_same_query!(objections, reports);

@@ -25,7 +25,8 @@ use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
 };
-use crate::domain::ids::{DisclosureId, IdentityRequestId};
+use crate::domain::ids::{DisclosureId, IdentityRequestId, ObjectionId};
+use crate::domain::objection::ObjectionStatus;
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
 use crate::domain::subject_level::SubjectLevel;
@@ -119,7 +120,8 @@ text_value_by_parse!(
     SubjectLevel,
     CaseStatus,
     Disposition,
-    RequestStatus
+    RequestStatus,
+    ObjectionStatus
 );
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
@@ -151,6 +153,7 @@ text_value_of_id!(
     ConflictId,
     IdentityRequestId,
     DisclosureId,
+    ObjectionId,
 );
 
 impl TextValue for Role {
@@ -186,6 +189,8 @@ stored_as_text!(
     IdentityRequestId,
     DisclosureId,
     RequestStatus,
+    ObjectionId,
+    ObjectionStatus,
 );
 
 #[cfg(test)]

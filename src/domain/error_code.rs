@@ -154,6 +154,12 @@ error_codes! {
     /// 409: the assignee declared a conflict of interest covering the case's division; the
     /// problem names the declaration.
     ConflictOfInterest = "conflict_of_interest",
+    /// 409: a reporter may object only after the result was fed back to them (a message of
+    /// kind `feedback`).
+    ObjectionNotOpen = "objection_not_open",
+    /// 409: the reporter already objected to the latest feedback; a new feedback opens a new
+    /// objection.
+    ObjectionAlreadyMade = "objection_already_made",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.

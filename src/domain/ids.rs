@@ -92,6 +92,8 @@ id_type!(
     IdentityRequestId,
     /// `identity_disclosures.id`.
     DisclosureId,
+    /// `objections.id`.
+    ObjectionId,
 );
 
 #[cfg(test)]

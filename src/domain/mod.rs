@@ -12,6 +12,7 @@ pub mod error_code;
 pub mod id_number;
 pub mod ids;
 pub mod login_throttle;
+pub mod objection;
 pub mod password_policy;
 pub mod permissions;
 pub mod receipt_code;

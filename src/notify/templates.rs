@@ -33,6 +33,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/deadline_reminder/subject.txt"),
         include_str!("../../templates/email/deadline_reminder/body.txt"),
     ),
+    (
+        "objection_received",
+        include_str!("../../templates/email/objection_received/subject.txt"),
+        include_str!("../../templates/email/objection_received/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {
