@@ -32,6 +32,7 @@ mod web;
 
 mod assign;
 mod custodian;
+mod objections;
 mod reminders;
 
 use std::panic::AssertUnwindSafe;
@@ -68,6 +69,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("custodian", custodian::tests()),
         ("assign", assign::tests()),
         ("reminders", reminders::tests()),
+        ("objections", objections::tests()),
     ]
 }
 
