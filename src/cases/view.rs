@@ -318,6 +318,9 @@ pub struct CaseSummary {
     /// The earliest running deadline; null when none.
     pub due_on: Option<NaiveDate>,
     pub overdue: bool,
+    /// The earliest deadline of the case's open objections (counted in `due_on`); null when
+    /// none is open.
+    pub objection_due: Option<NaiveDate>,
     pub received_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
 }
@@ -564,10 +567,13 @@ pub fn queue(
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| encode_cursor(r, sort)))
         .flatten();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let objection_due = crate::objections::earliest_open_due_by_case(conn, &ids)?;
     let items = rows
         .into_iter()
         .map(|r| {
             let due = served_due(r.due_on);
+            let objection_due = objection_due.get(r.id.as_str()).copied();
             CaseSummary {
                 id: r.id.into_string(),
                 number: r.number,
@@ -582,6 +588,7 @@ pub fn queue(
                 disposition: r.disposition.map(|d| d.as_str().to_string()),
                 due_on: due,
                 overdue: case_status::is_overdue(due, today),
+                objection_due,
                 received_at: r.received_at.and_utc(),
                 updated_at: r.updated_at.and_utc(),
             }

@@ -164,7 +164,10 @@ mod tests {
         assert_eq!(empty.field, "body");
         assert!(empty.message_zh.contains("异议"));
         let long = "异".repeat(OBJECTION_MAX + 1);
-        assert!(check_body(&long).unwrap_err().message_zh.contains("不能超过"));
+        assert!(check_body(&long)
+            .unwrap_err()
+            .message_zh
+            .contains("不能超过"));
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //!   email, all in one transaction.
 //! - [`decide_open`]: decides the case's open objections; the case's `reopen` calls it in its
 //!   own transaction.
-//! - [`of_case`], [`earliest_open_due`], [`ids_of_case`]: what the case view, the case's
-//!   deadline and the timeline read (`cases` calls these).
+//! - [`of_case`], [`earliest_open_due`], [`earliest_open_due_by_case`], [`ids_of_case`]: what
+//!   the case view, the case's deadline, the queue and the timeline read (`cases` calls these).
 //! - [`list`]: `GET /api/v1/objections?status=open`, the supervisors' list.
 //!
 //! Layering: this capability sits above `reports` (the reporter session, the feedback rule
@@ -38,7 +38,7 @@ use crate::domain::text;
 use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::reports::follow_up::{objectable_feedback, ReporterObjection};
-use models::{CaseRefRow, Decision, ObjectionRow};
+use models::{CaseRefRow, Decision, ObjectionRow, OpenDueRow};
 
 /// Why an objection request was not done. Mapped to `ApiError` at the HTTP edge (`From`
 /// below) and to Chinese pages in `web::follow_up`.
@@ -324,15 +324,37 @@ pub fn decide_open(
 /// The earliest `due_on` of the open objections of case `case_id` (county date), or `None`.
 ///
 /// Errors: any database error.
-pub fn earliest_open_due(
-    conn: &mut DbConnection,
-    case_id: &str,
-) -> QueryResult<Option<NaiveDate>> {
+pub fn earliest_open_due(conn: &mut DbConnection, case_id: &str) -> QueryResult<Option<NaiveDate>> {
     objections::table
         .filter(objections::case_id.eq(case_id))
         .filter(objections::status.eq(ObjectionStatus::Open))
         .select(diesel::dsl::min(objections::due_on))
         .first(conn)
+}
+
+/// The earliest `due_on` of the open objections of each of the cases `case_ids` that has one
+/// (county dates), for the queue.
+///
+/// Errors: any database error.
+pub fn earliest_open_due_by_case(
+    conn: &mut DbConnection,
+    case_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, NaiveDate>> {
+    let mut out = std::collections::HashMap::new();
+    if case_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<OpenDueRow> = objections::table
+        .filter(objections::case_id.eq_any(case_ids))
+        .filter(objections::status.eq(ObjectionStatus::Open))
+        .select(OpenDueRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        out.entry(row.case_id.into_string())
+            .and_modify(|d: &mut NaiveDate| *d = (*d).min(row.due_on))
+            .or_insert(row.due_on);
+    }
+    Ok(out)
 }
 
 /// The objections of case `case_id`, oldest first, as staff see them on `today` (county date).

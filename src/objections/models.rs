@@ -1,5 +1,5 @@
 //! The rows of `objections` as diesel sees them (`ObjectionRow`, read and written whole;
-//! `Decision`, the change that decides one), and the part of `cases` the objection list shows
+//! `Decision`, the change that decides one; `OpenDueRow`, an open one's deadline), and the part of `cases` the objection list shows
 //! (`CaseRefRow`). See docs/architecture.md → "The model layer".
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -28,6 +28,15 @@ pub struct ObjectionRow {
     pub created_at: NaiveDateTime,
     pub decided_by: Option<UserId>,
     pub decided_at: Option<NaiveDateTime>,
+}
+
+/// An open objection's case and deadline, for the queue's `objection_due`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = objections)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct OpenDueRow {
+    pub case_id: CaseId,
+    pub due_on: NaiveDate,
 }
 
 /// Deciding an open objection.

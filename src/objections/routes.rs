@@ -39,6 +39,7 @@ pub struct ObjectionBody {
     request_body = ObjectionBody,
     responses(
         (status = 201, body = ReporterObjection),
+        (status = 404, description = "`not_found`: the session's report no longer exists", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`objection_not_open`: no result was fed back yet; `objection_already_made`: the latest result was objected to already", body = Problem, content_type = "application/problem+json"),
     ),
     security(("reporter" = []))
@@ -57,7 +58,7 @@ pub async fn reporter_objection(
 /// list of objections to handle, each with its deadline and overdue flag. Supervisors and
 /// auditors see all; investigators those of their teams' cases.
 #[utoipa::path(
-    tag = "cases",
+    tag = "objections",
     params(ObjectionQuery),
     responses((status = 200, body = ObjectionPage)),
     security(("bearer" = []))

@@ -254,9 +254,8 @@ pub fn objectable_feedback(
         .filter(objections::report_id.eq(report_id))
         .select(objections::feedback_message_id)
         .load(conn)?;
-    Ok(objection::may_object(latest.as_ref(), &objected).and_then(|()| {
-        latest.ok_or(ObjectionRefused::NoFeedback)
-    }))
+    Ok(objection::may_object(latest.as_ref(), &objected)
+        .and_then(|()| latest.ok_or(ObjectionRefused::NoFeedback)))
 }
 
 fn place(conn: &mut DbConnection, code: &str) -> QueryResult<PlaceView> {

@@ -245,6 +245,24 @@ struct ReportView {
     session_minutes: u64,
 }
 
+/// What the report page shows again after a refused post: the text typed into the reply or
+/// objection form (with its error), or the evidence form's error.
+struct Kept {
+    reply: Text,
+    evidence_error: Option<String>,
+    objection: Text,
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept {
+            reply: no_reply(),
+            evidence_error: None,
+            objection: no_reply(),
+        }
+    }
+}
+
 /// Renders the report page with a reply kept and errors shown, or sends the reporter back to
 /// the code page when the report cannot be shown.
 async fn report_response(
@@ -253,10 +271,13 @@ async fn report_response(
     report_id: &str,
     status: StatusCode,
     notice: Option<&'static str>,
-    reply: Text,
-    evidence_error: Option<String>,
-    objection: Text,
+    kept: Kept,
 ) -> HttpResponse {
+    let Kept {
+        reply,
+        evidence_error,
+        objection,
+    } = kept;
     let view: ReporterReportView = match reporter::reporter_view(state, report_id).await {
         Ok(view) => view,
         Err(FollowUpError::ReportGone) => return expired(req),
@@ -354,9 +375,7 @@ pub async fn report_page(req: HttpRequest, state: web::Data<ReportsState>) -> Ht
         &report_id,
         StatusCode::OK,
         notice,
-        no_reply(),
-        None,
-        no_reply(),
+        Kept::default(),
     )
     .await
 }
@@ -384,9 +403,10 @@ pub async fn reply(
                 &report_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Text { value: text, error },
-                None,
-                no_reply(),
+                Kept {
+                    reply: Text { value: text, error },
+                    ..Kept::default()
+                },
             )
             .await
         }
@@ -445,9 +465,10 @@ pub async fn add_evidence(
             &report_id,
             status,
             None,
-            no_reply(),
-            Some(message),
-            no_reply(),
+            Kept {
+                evidence_error: Some(message),
+                ..Kept::default()
+            },
         )
         .await;
     }
@@ -483,9 +504,7 @@ pub async fn object(
             StatusCode::CONFLICT,
             Some(
                 match why {
-                    ObjectionRefused::NoFeedback => {
-                        "县纪委告知办理结果后，才能对结果提出异议。"
-                    }
+                    ObjectionRefused::NoFeedback => "县纪委告知办理结果后，才能对结果提出异议。",
                     ObjectionRefused::AlreadyMade => {
                         "您已对最近一次告知的办理结果提出过异议，正在处理中。"
                     }
@@ -502,9 +521,10 @@ pub async fn object(
         &report_id,
         status,
         None,
-        no_reply(),
-        None,
-        Text { value: text, error },
+        Kept {
+            objection: Text { value: text, error },
+            ..Kept::default()
+        },
     )
     .await
 }

@@ -167,7 +167,11 @@ async fn an_objection_after_feedback_has_its_own_deadline_in_the_queue(backend: 
         .iter()
         .filter(|p| p.contains("objection_received"))
         .collect();
-    assert_eq!(told.len(), 1, "the one supervisor with an address: {emails:?}");
+    assert_eq!(
+        told.len(),
+        1,
+        "the one supervisor with an address: {emails:?}"
+    );
     assert!(told[0].contains("sup@probity.test") && told[0].contains("AJ-2026-000001"));
     assert!(!told[0].contains("整改没有落实"));
 
@@ -223,6 +227,7 @@ async fn an_objection_after_feedback_has_its_own_deadline_in_the_queue(backend: 
     let page = json(w.app.get_as("/api/v1/cases", &w.supervisor).await).await;
     let item = queue_item(&page).unwrap();
     assert_eq!(item["due_on"], "2026-12-21");
+    assert_eq!(item["objection_due"], "2026-12-21");
     assert_eq!(item["overdue"], false);
 
     // On the deadline it is not overdue yet; the next day it is, everywhere.
@@ -302,6 +307,8 @@ async fn an_objection_after_feedback_has_its_own_deadline_in_the_queue(backend: 
     assert_eq!(view["overdue"], false);
     let page = json(w.app.get_as("/api/v1/cases?overdue=true", &sup).await).await;
     assert!(queue_item(&page).is_none());
+    let page = json(w.app.get_as("/api/v1/cases", &sup).await).await;
+    assert_eq!(queue_item(&page).unwrap()["objection_due"], Value::Null);
     let view = w.reporter_view(&code).await;
     assert_eq!(view["objections"][0]["status"], "decided");
     assert!(view["objections"][0]["status_zh"]
