@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use diesel::prelude::*;
 use probity::audit::Actor;
 use probity::cases::models::CaseRow;
-use probity::db::schema::{cases, jobs, report_messages};
+use probity::db::schema::{cases, jobs, report_messages, users};
 use probity::db::Backend;
 use probity::domain::roles::Role;
 use serde_json::{json, Value};
@@ -249,14 +249,27 @@ async fn an_objection_after_feedback_has_its_own_deadline_in_the_queue(backend: 
     let list = json(w.app.get_as("/api/v1/objections?status=open", &sup).await).await;
     assert_eq!(list["items"][0]["overdue"], true);
 
+    // The daily reminders name the closed case while its objection is open.
+    let inv_a = w.inv_a.0.clone();
+    w.app
+        .db(move |conn| {
+            diesel::update(users::table.find(inv_a))
+                .set(users::email.eq(Some("inv_a@probity.test")))
+                .execute(conn)
+                .unwrap()
+        })
+        .await;
+    let label = "AJ-2026-000001（2026-12-21）".to_string();
+    assert_eq!(reminded(&w.app).await, vec![label.clone()]);
+
     // Reopening the case decides the open objection (`decide_open` in the reopening's
     // transaction, then the case's due_on recomputed with the objections counted).
     let sup_id: String = w
         .app
         .db(|conn| {
-            probity::db::schema::users::table
-                .filter(probity::db::schema::users::username.eq("super"))
-                .select(probity::db::schema::users::id)
+            users::table
+                .filter(users::username.eq("super"))
+                .select(users::id)
                 .first(conn)
                 .unwrap()
         })
@@ -309,6 +322,7 @@ async fn an_objection_after_feedback_has_its_own_deadline_in_the_queue(backend: 
     assert!(queue_item(&page).is_none());
     let page = json(w.app.get_as("/api/v1/cases", &sup).await).await;
     assert_eq!(queue_item(&page).unwrap()["objection_due"], Value::Null);
+    assert!(reminded(&w.app).await.is_empty());
     let view = w.reporter_view(&code).await;
     assert_eq!(view["objections"][0]["status"], "decided");
     assert!(view["objections"][0]["status_zh"]
@@ -323,6 +337,20 @@ async fn an_objection_after_feedback_has_its_own_deadline_in_the_queue(backend: 
     assert_eq!(r.status(), 201);
     // Received Tuesday 2026-12-22: due 15 working days later.
     assert_eq!(json(r).await["due_on"], "2027-01-12");
+}
+
+/// The overdue items of today's reminder digests (`reminders::digests`), every recipient.
+async fn reminded(app: &TestApp) -> Vec<String> {
+    let today = probity::domain::deadlines::today_in_county(app.clock.now());
+    app.db(move |conn| {
+        let calendar = probity::domain::calendar::WorkingCalendar::shipped();
+        probity::reminders::digests(conn, &calendar, today)
+            .unwrap()
+            .into_values()
+            .flat_map(|d| d.overdue)
+            .collect()
+    })
+    .await
 }
 
 /// `name=value` of the `Set-Cookie` naming `name`.
