@@ -22,6 +22,7 @@ pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod notify;
+pub mod objections;
 pub mod openapi;
 pub mod reminders;
 pub mod reports;

@@ -29,7 +29,8 @@ use utoipa::{Modify, OpenApi};
         (name = "conflicts", description = "Conflict-of-interest declarations of staff"),
         (name = "calendar", description = "The working-day calendar deadlines count on"),
         (name = "custodian", description = "Approved, audited access to a reporter's identity"),
-        (name = "cases", description = "Triage of reports, dispositions, filing decisions (一案双查: both investigations and the village suspension), the case view and the investigator queue, conclusions of investigations, clawback statements, closing (every blocker) and reopening"),
+        (name = "cases", description = "Triage of reports, dispositions, filing decisions (一案双查: both investigations and the village suspension), the case view, its timeline and the investigator queue, conclusions of investigations, clawback statements, closing (every blocker) and reopening"),
+        (name = "objections", description = "Reporters' objections to the results fed back, each with its own deadline"),
     )
 )]
 pub struct ApiDoc;

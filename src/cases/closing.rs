@@ -25,7 +25,7 @@ use super::disposition::{apply, check_version};
 use super::lifecycle::{open_investigation_due, reports_without_feedback};
 use super::models::{CaseChanges, CaseRow, ClawbackStatementRow, InvestigationRow};
 use super::REASON_MAX;
-use super::{deadlines_of, due_on_for, required_text, visible_case, CaseError, Viewer};
+use super::{deadlines_of, due_on_with_objections, required_text, visible_case, CaseError, Viewer};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
     clawback_statements, investigation_conclusions, investigations, remediation_items, users,
@@ -246,7 +246,7 @@ pub fn close(
             ..CaseChanges::new(
                 to,
                 row.version + 1,
-                due_on_for(to, &deadlines_of(&row)),
+                due_on_with_objections(conn, row.id.as_str(), to, &deadlines_of(&row))?,
                 now,
             )
         };
@@ -316,6 +316,9 @@ pub fn reopen(
             }));
         }
         let to = step.to;
+        // Reopening answers the reporters' open objections (objections::decide_open); the
+        // case's due_on below is then computed without them.
+        crate::objections::decide_open(conn, row.id.as_str(), actor, ctx.now)?;
         let mut reopened = None;
         if to == CaseStatus::Filed {
             if let Some(p) = primary.filter(|p| p.status == InvestigationStatus::Concluded) {
@@ -334,14 +337,16 @@ pub fn reopen(
                 ..CaseChanges::new(
                     to,
                     row.version + 1,
-                    due_on_for(
+                    due_on_with_objections(
+                        conn,
+                        row.id.as_str(),
                         to,
                         &CaseDeadlines {
                             review_on: None,
                             verification_due: None,
                             ..deadlines_of(&row)
                         },
-                    ),
+                    )?,
                     ctx.now,
                 )
             }
@@ -358,7 +363,12 @@ pub fn reopen(
                 closed_by: Some(None),
                 closed_at: Some(None),
                 close_reason: Some(None),
-                ..CaseChanges::new(to, row.version + 1, due_on_for(to, &deadlines), ctx.now)
+                ..CaseChanges::new(
+                    to,
+                    row.version + 1,
+                    due_on_with_objections(conn, row.id.as_str(), to, &deadlines)?,
+                    ctx.now,
+                )
             }
         };
         apply(

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use super::lifecycle::{open_on_filing, FilingContext, FilingEffects};
 use super::models::{CaseChanges, CaseRow};
 use super::{
-    deadlines_of, due_on_for, optional_text, required_text, visible_case, CaseError, Viewer,
+    deadlines_of, due_on_with_objections, optional_text, required_text, visible_case, CaseError,
+    Viewer,
 };
 use crate::audit::{self, Actor};
 use crate::db::schema::cases;
@@ -156,7 +157,12 @@ pub fn dispose(
             disposition_reason: Some(reason.clone()),
             review_on: Some(review_on),
             verification_due: Some(verification_due),
-            ..CaseChanges::new(to, row.version + 1, due_on_for(to, &deadlines), ctx.now)
+            ..CaseChanges::new(
+                to,
+                row.version + 1,
+                due_on_with_objections(conn, row.id.as_str(), to, &deadlines)?,
+                ctx.now,
+            )
         };
         apply(
             conn,
@@ -229,7 +235,12 @@ pub fn decide_filing(
             filing_decided_by: Some(Some(UserId::from(viewer.user_id.as_str()))),
             filing_decided_at: Some(Some(ctx.now)),
             filing_decision_reason: Some(reason.clone()),
-            ..CaseChanges::new(to, row.version + 1, due_on_for(to, &deadlines), ctx.now)
+            ..CaseChanges::new(
+                to,
+                row.version + 1,
+                due_on_with_objections(conn, row.id.as_str(), to, &deadlines)?,
+                ctx.now,
+            )
         };
         let changed = apply(
             conn,

@@ -24,7 +24,9 @@ use super::models::{
     CaseChanges, CaseRow, ConclusionRow, FalseAccusationRow, InvestigationChanges,
     InvestigationRow, SanctionRow,
 };
-use super::{deadlines_of, due_on_for, required_line, required_text, visible_case, CaseError};
+use super::{
+    deadlines_of, due_on_with_objections, required_line, required_text, visible_case, CaseError,
+};
 use super::{Viewer, REASON_MAX};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
@@ -780,7 +782,12 @@ fn after_investigation_change(
     let changes = CaseChanges {
         feedback_due: Some(feedback_due),
         investigation_due: Some(investigation_due),
-        ..CaseChanges::new(to, case.version + 1, due_on_for(to, &deadlines), ctx.now)
+        ..CaseChanges::new(
+            to,
+            case.version + 1,
+            due_on_with_objections(conn, case.id.as_str(), to, &deadlines)?,
+            ctx.now,
+        )
     };
     let (action, details) = if to == CaseStatus::Concluded {
         (

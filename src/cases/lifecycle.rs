@@ -485,7 +485,9 @@ pub fn feedback_recorded(
     diesel::update(cases::table.find(case_id))
         .set((
             cases::feedback_due.eq(None::<NaiveDate>),
-            cases::due_on.eq(super::due_on_for(row.status, &deadlines)),
+            cases::due_on.eq(super::due_on_with_objections(
+                conn, case_id, row.status, &deadlines,
+            )?),
             cases::updated_at.eq(now),
         ))
         .execute(conn)?;

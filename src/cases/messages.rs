@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use super::models::CaseRow;
 use super::view::CaseMessage;
-use super::{deadlines_of, due_on_for, required_text, visible_case, CaseError, Viewer};
+use super::{deadlines_of, due_on_with_objections, required_text, visible_case, CaseError, Viewer};
 use crate::audit::{self, Actor};
 use crate::db::schema::{cases, report_messages, reports};
 use crate::db::{self, DbConnection};
@@ -287,7 +287,12 @@ fn stop_answered_deadlines(
     .set((
         cases::acknowledge_by.eq(deadlines.acknowledge_by),
         cases::feedback_due.eq(deadlines.feedback_due),
-        cases::due_on.eq(due_on_for(case.status, &deadlines)),
+        cases::due_on.eq(due_on_with_objections(
+            conn,
+            case.id.as_str(),
+            case.status,
+            &deadlines,
+        )?),
         cases::version.eq(case.version + 1),
         cases::updated_at.eq(now),
     ))

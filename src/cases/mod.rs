@@ -13,7 +13,12 @@
 //! - `investigations.rs`: `GET /cases/{id}/investigations`, `POST /investigations/{id}/conclude`
 //! - `closing.rs`: `POST /cases/{id}/clawback-statement`, `/close` (every blocker) and `/reopen`
 //! - `similar.rs`: `GET /reports/{id}/similar`
+//! - `timeline.rs`: `GET /cases/{id}/timeline` (every audited event of the case and the
+//!   entities it links, without identity)
 //! - `routes.rs`: the thin handlers
+//!
+//! A case's queue deadline (`cases.due_on`) includes its open objections' deadlines
+//! (`crate::objections`): recompute it with [`due_on_with_objections`].
 
 pub mod assign;
 pub mod closing;
@@ -25,6 +30,7 @@ pub mod models;
 pub mod notes;
 pub mod routes;
 pub mod similar;
+pub mod timeline;
 pub mod triage;
 pub mod view;
 
@@ -234,9 +240,45 @@ pub fn deadlines_of(row: &CaseRow) -> CaseDeadlines {
     }
 }
 
-/// The stored `due_on` of a case in `status` with `deadlines`.
+/// The stored `due_on` of a case in `status` with `deadlines`, not counting objections: use
+/// [`due_on_with_objections`] for a case that may have one (any case a reporter may have had
+/// feedback on).
 pub fn due_on_for(status: CaseStatus, deadlines: &CaseDeadlines) -> NaiveDate {
     stored_due(earliest_open_deadline(status, deadlines))
+}
+
+/// The earliest running deadline of case `case_id` in `status` with `deadlines`, counting the
+/// deadlines of its open objections (county dates; `objections::earliest_open_due`), or
+/// `None`. An open objection's deadline runs whatever the case's status, closed included
+/// (issue 10, item 6: the objection has its own deadline in the queue).
+///
+/// Errors: any database error.
+pub fn earliest_due_with_objections(
+    conn: &mut DbConnection,
+    case_id: &str,
+    status: CaseStatus,
+    deadlines: &CaseDeadlines,
+) -> QueryResult<Option<NaiveDate>> {
+    let objection = crate::objections::earliest_open_due(conn, case_id)?;
+    Ok(earliest_open_deadline(status, deadlines)
+        .into_iter()
+        .chain(objection)
+        .min())
+}
+
+/// The stored `due_on` of case `case_id` in `status` with `deadlines`, its open objections'
+/// deadlines included ([`earliest_due_with_objections`]; [`no_deadline`] when none runs). Every
+/// change that recomputes a case's `due_on` calls this (or keeps the objections' dates some
+/// other way), so an open objection keeps the case in the queue by its deadline.
+///
+/// Errors: any database error.
+pub fn due_on_with_objections(
+    conn: &mut DbConnection,
+    case_id: &str,
+    status: CaseStatus,
+    deadlines: &CaseDeadlines,
+) -> QueryResult<NaiveDate> {
+    earliest_due_with_objections(conn, case_id, status, deadlines).map(stored_due)
 }
 
 /// Who is reading or working cases, for the team rule (SPEC.md → "Roles and permissions":

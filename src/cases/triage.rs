@@ -387,7 +387,12 @@ fn merge(
     )
     .set((
         cases::acknowledge_by.eq(acknowledge_by),
-        cases::due_on.eq(due_on_for(case.status, &deadlines)),
+        cases::due_on.eq(super::due_on_with_objections(
+            conn,
+            case.id.as_str(),
+            case.status,
+            &deadlines,
+        )?),
         cases::version.eq(case.version + 1),
         cases::updated_at.eq(now),
     ))

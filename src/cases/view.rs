@@ -42,6 +42,9 @@ pub struct CaseDeadlinesView {
     pub review_on: Option<NaiveDate>,
     /// The earliest due date of the case's open investigations; null when none is open.
     pub investigation_due: Option<NaiveDate>,
+    /// The earliest deadline of the case's open objections (15 working days from receipt);
+    /// null when none is open.
+    pub objection_due: Option<NaiveDate>,
 }
 
 /// A message of the thread of one of the case's reports.
@@ -136,6 +139,9 @@ pub struct CaseView {
     pub evidence: Vec<CaseEvidence>,
     pub notes: Vec<CaseNote>,
     pub identity_disclosures: Vec<IdentityDisclosure>,
+    /// The reporters' objections to the results fed back, oldest first (`objection_due` is the
+    /// earliest deadline of the open ones).
+    pub objections: Vec<crate::objections::ObjectionView>,
     pub received_at: chrono::DateTime<Utc>,
     pub created_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
@@ -222,7 +228,13 @@ pub fn case_view_for(
             metadata_removed: removed_kinds(&a.metadata_removed),
         })
         .collect();
-    let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row));
+    let objection_due = crate::objections::earliest_open_due(conn, row.id.as_str())?;
+    // The earliest running deadline, open objections included (as `due_on_with_objections`).
+    let due = case_status::earliest_open_deadline(row.status, &deadlines_of(&row))
+        .into_iter()
+        .chain(objection_due)
+        .min();
+    let objections = crate::objections::of_case(conn, row.id.as_str(), today)?;
     let disclosures = crate::custodian::disclosures_for_case(conn, row.id.as_str())?;
     let investigations = investigations_of(conn, with_false_accusations, row.id.as_str())?;
     let suspension_id = crate::suspensions::suspension_of_case(conn, row.id.as_str())?;
@@ -248,6 +260,7 @@ pub fn case_view_for(
             feedback_due: row.feedback_due,
             review_on: row.review_on,
             investigation_due: row.investigation_due,
+            objection_due,
         },
         due_on: due,
         overdue: case_status::is_overdue(due, today),
@@ -271,6 +284,7 @@ pub fn case_view_for(
                 at: d.at,
             })
             .collect(),
+        objections,
         received_at: row.received_at.and_utc(),
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
@@ -325,6 +339,9 @@ pub struct CaseSummary {
     /// The date the result is due to a real-name reporter: set when the primary investigation
     /// concludes, shown until a `feedback` message is sent; null otherwise.
     pub feedback_due: Option<NaiveDate>,
+    /// The earliest deadline of the case's open objections (counted in `due_on`); null when
+    /// none is open.
+    pub objection_due: Option<NaiveDate>,
     pub received_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
 }
@@ -571,10 +588,13 @@ pub fn queue(
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| encode_cursor(r, sort)))
         .flatten();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let objection_due = crate::objections::earliest_open_due_by_case(conn, &ids)?;
     let items = rows
         .into_iter()
         .map(|r| {
             let due = served_due(r.due_on);
+            let objection_due = objection_due.get(r.id.as_str()).copied();
             CaseSummary {
                 id: r.id.into_string(),
                 number: r.number,
@@ -590,6 +610,7 @@ pub fn queue(
                 due_on: due,
                 overdue: case_status::is_overdue(due, today),
                 feedback_due: r.feedback_due,
+                objection_due,
                 received_at: r.received_at.and_utc(),
                 updated_at: r.updated_at.and_utc(),
             }

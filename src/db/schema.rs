@@ -502,3 +502,24 @@ diesel::joinable!(suspension_cases -> cases (case_id));
 diesel::joinable!(suspension_events -> suspensions (suspension_id));
 diesel::joinable!(clawback_statements -> cases (case_id));
 diesel::joinable!(remediation_items -> cases (case_id));
+// Objections of reporters to the result fed back to them (migration 000012, `src/objections/`).
+diesel::table! {
+    objections (id) {
+        id -> Text,
+        case_id -> Text,
+        report_id -> Text,
+        feedback_message_id -> Text,
+        body -> Text,
+        due_on -> Date,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(objections -> cases (case_id));
+diesel::joinable!(objections -> reports (report_id));
+diesel::allow_tables_to_appear_in_same_query!(objections, cases);
+diesel::allow_tables_to_appear_in_same_query!(objections, reports);

@@ -29,10 +29,11 @@ use crate::domain::ids::{
     ClawbackStatementId, ConclusionId, FalseAccusationId, InvestigationId, RemediationItemId,
     SanctionId, SuspensionEventId, SuspensionId,
 };
-use crate::domain::ids::{DisclosureId, IdentityRequestId};
+use crate::domain::ids::{DisclosureId, IdentityRequestId, ObjectionId};
 use crate::domain::investigation::{
     InvestigationKind, InvestigationStatus, Outcome, SanctionCategory,
 };
+use crate::domain::objection::ObjectionStatus;
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
 use crate::domain::subject_level::SubjectLevel;
@@ -131,6 +132,7 @@ text_value_by_parse!(
     InvestigationStatus,
     Outcome,
     SanctionCategory,
+    ObjectionStatus
 );
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
@@ -170,6 +172,7 @@ text_value_of_id!(
     SuspensionEventId,
     ClawbackStatementId,
     RemediationItemId,
+    ObjectionId,
 );
 
 impl TextValue for Role {
@@ -217,6 +220,8 @@ stored_as_text!(
     SuspensionEventId,
     ClawbackStatementId,
     RemediationItemId,
+    ObjectionId,
+    ObjectionStatus,
 );
 
 #[cfg(test)]

@@ -161,6 +161,12 @@ error_codes! {
     CaseNotFiled = "case_not_filed",
     /// 409: the investigation is concluded already; a supervisor may reopen the case.
     InvestigationConcluded = "investigation_concluded",
+    /// 409: a reporter may object only after the result was fed back to them (a message of
+    /// kind `feedback`).
+    ObjectionNotOpen = "objection_not_open",
+    /// 409: the reporter already objected to the latest feedback; a new feedback opens a new
+    /// objection.
+    ObjectionAlreadyMade = "objection_already_made",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.

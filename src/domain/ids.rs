@@ -108,6 +108,8 @@ id_type!(
     ClawbackStatementId,
     /// `remediation_items.id`.
     RemediationItemId,
+    /// `objections.id`.
+    ObjectionId,
 );
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub mod id_number;
 pub mod ids;
 pub mod investigation;
 pub mod login_throttle;
+pub mod objection;
 pub mod password_policy;
 pub mod permissions;
 pub mod receipt_code;

@@ -48,6 +48,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/investigation_reopened/subject.txt"),
         include_str!("../../templates/email/investigation_reopened/body.txt"),
     ),
+    (
+        "objection_received",
+        include_str!("../../templates/email/objection_received/subject.txt"),
+        include_str!("../../templates/email/objection_received/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

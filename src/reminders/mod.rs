@@ -1,12 +1,13 @@
 //! Deadline reminders (issue 9, item 5; docs/reminders.md): a daily recurring job that emails
 //! each person a digest of the items due within 2 working days and the items overdue.
 //!
-//! - **Items**: reports still awaiting triage (`received`, their `triage_due`), and open cases,
-//!   by their earliest running deadline (`cases.due_on`: the acknowledgement of real-name
+//! - **Items**: reports still awaiting triage (`received`, their `triage_due`), and cases by
+//!   their earliest running deadline (`cases.due_on`: the acknowledgement of real-name
 //!   reports, the end of preliminary verification, the review date of a case on hold, the
 //!   feedback date, a filed case's open investigations;
-//!   `domain::case_status::earliest_open_deadline`). Reports that were merged,
-//!   transferred or escalated, and cases that are closed, have none and are never named.
+//!   `domain::case_status::earliest_open_deadline`; and the deadline of an open objection,
+//!   closed cases included). Reports that were merged, transferred or escalated, and closed
+//!   cases without an open objection, have none and are never named.
 //! - **Recipients**: a case's assignee; without one, the supervisors who are members of the
 //!   case's team; without those (and for reports awaiting triage), every supervisor. Active
 //!   accounts with an email address only.
@@ -28,12 +29,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::CalendarHandle;
 use crate::cases::{no_deadline, served_due};
-use crate::db::schema::{cases, reports, team_members, user_roles, users};
+use crate::db::schema::{cases, objections, reports, team_members, user_roles, users};
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines;
 use crate::domain::ids::{TeamId, UserId};
+use crate::domain::objection::ObjectionStatus;
 use crate::domain::reminders::{self as rules, Urgency};
 use crate::domain::report::ReportStatus;
 use crate::domain::roles::Role;
@@ -116,8 +118,8 @@ fn recipients(
     with_email(conn, supervisors)
 }
 
-/// The digests of `today` (county date), by recipient: reports awaiting triage and open cases
-/// whose deadline is overdue or within 2 working days of `calendar`. Empty on a day that is not
+/// The digests of `today` (county date), by recipient: reports awaiting triage and cases
+/// whose running deadline (an open objection's included) is overdue or within 2 working days of `calendar`. Empty on a day that is not
 /// a working day.
 ///
 /// Errors: database errors.
@@ -155,14 +157,18 @@ pub fn digests(
             add(all_supervisors.clone(), u, format!("{number}（{due}）"));
         }
     }
-    // Open cases by their earliest running deadline.
+    // Open cases by their earliest running deadline, and closed ones while a reporter's
+    // objection to them is open (its deadline is in `due_on`: `cases::due_on_with_objections`).
     let open: Vec<String> = CaseStatus::ALL
         .iter()
         .filter(|s| s.is_open())
         .map(|s| s.as_str().to_string())
         .collect();
+    let objected = objections::table
+        .filter(objections::status.eq(ObjectionStatus::Open))
+        .select(objections::case_id);
     let due_cases: Vec<(String, NaiveDate, TeamId, Option<UserId>)> = cases::table
-        .filter(cases::status.eq_any(open))
+        .filter(cases::status.eq_any(open).or(cases::id.eq_any(objected)))
         .filter(cases::due_on.le(horizon))
         .filter(cases::due_on.lt(no_deadline()))
         .order((cases::due_on, cases::number))

@@ -7,14 +7,16 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
-use super::models::{AttachmentRow, MessageRow, NewMessage, ReceiptRow, ReporterViewRow};
+use super::models::{
+    AttachmentRow, MessageRow, NewMessage, ReceiptRow, ReporterObjectionRow, ReporterViewRow,
+};
 use super::staged::StagedFiles;
 use super::submit::insert_attachment;
 use super::ReportsState;
 use crate::audit::{self, Actor};
 use crate::db::schema::identity_disclosures;
 use crate::db::schema::{
-    attachments, cases, investigations, report_messages, reports, user_roles, users,
+    attachments, cases, investigations, objections, report_messages, reports, user_roles, users,
 };
 use crate::db::{self, DbConnection};
 use crate::divisions;
@@ -22,6 +24,7 @@ use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines::{self, DeadlineKind};
 use crate::domain::ids::{MessageId, ReportId};
 use crate::domain::investigation::{InvestigationKind, InvestigationStatus, Outcome};
+use crate::domain::objection::{self, ObjectionRefused};
 use crate::domain::receipt_code;
 use crate::domain::report as report_rules;
 use crate::domain::report::ReportStatus;
@@ -182,6 +185,84 @@ pub struct ReporterReportView {
     pub identity_disclosure_zh: Option<String>,
     pub messages: Vec<ThreadMessage>,
     pub evidence: Vec<EvidenceView>,
+    /// Whether the reporter may object now (`POST /api/v1/reporter/objections`): a result was
+    /// fed back (a message of kind `feedback`) and not yet objected to.
+    pub may_object: bool,
+    /// The reporter's objections to the results fed back, oldest first.
+    pub objections: Vec<ReporterObjection>,
+}
+
+/// An objection as its reporter sees it: what they wrote, where it stands in plain Chinese, and
+/// by when it is handled. Never who handles it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReporterObjection {
+    pub id: String,
+    pub body: String,
+    /// `open | decided`.
+    pub status: String,
+    /// E.g. "县纪委已收到您的异议，将在2026年12月21日前处理。"
+    pub status_zh: String,
+    /// The county date by which the commission handles it (15 working days).
+    pub due_on: NaiveDate,
+    pub received_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<ReporterObjectionRow> for ReporterObjection {
+    fn from(o: ReporterObjectionRow) -> ReporterObjection {
+        ReporterObjection {
+            id: o.id.into_string(),
+            status_zh: objection::status_zh(o.status, o.outcome.as_deref(), o.due_on),
+            status: o.status.as_str().to_string(),
+            body: o.body,
+            due_on: o.due_on,
+            received_at: o.created_at.and_utc(),
+            decided_at: o.decided_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+/// The objections of report `report_id`, oldest first, as its reporter sees them (read from
+/// the `objections` table directly: that capability sits above this one).
+///
+/// Errors: any database error.
+pub fn objections_of(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> QueryResult<Vec<ReporterObjectionRow>> {
+    objections::table
+        .filter(objections::report_id.eq(report_id))
+        .order((objections::created_at.asc(), objections::id.asc()))
+        .select(ReporterObjectionRow::as_select())
+        .load(conn)
+}
+
+/// The feedback message the reporter of `report_id` may object to now: the newest message of
+/// kind `feedback` to the report, unless an objection answers it already
+/// (`domain::objection::may_object`; one objection per feedback).
+///
+/// Errors: the outer `QueryResult` for database errors; the inner one says why the reporter may
+/// not object ([`ObjectionRefused`]).
+pub fn objectable_feedback(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> QueryResult<Result<MessageId, ObjectionRefused>> {
+    let latest: Option<MessageId> = report_messages::table
+        .filter(report_messages::report_id.eq(report_id))
+        .filter(report_messages::kind.eq("feedback"))
+        .order((
+            report_messages::created_at.desc(),
+            report_messages::id.desc(),
+        ))
+        .select(report_messages::id)
+        .first(conn)
+        .optional()?;
+    let objected: Vec<MessageId> = objections::table
+        .filter(objections::report_id.eq(report_id))
+        .select(objections::feedback_message_id)
+        .load(conn)?;
+    Ok(objection::may_object(latest.as_ref(), &objected)
+        .and_then(|()| latest.ok_or(ObjectionRefused::NoFeedback)))
 }
 
 fn place(conn: &mut DbConnection, code: &str) -> QueryResult<PlaceView> {
@@ -293,6 +374,11 @@ pub fn load_view(
             metadata_removed: removed_kinds(&a.metadata_removed),
         })
         .collect();
+    let may_object = objectable_feedback(conn, report_id)?.is_ok();
+    let objections = objections_of(conn, report_id)?
+        .into_iter()
+        .map(ReporterObjection::from)
+        .collect();
     Ok(Some(ReporterReportView {
         report_number: row.number,
         programme: row.programme.as_str().to_string(),
@@ -315,6 +401,8 @@ pub fn load_view(
         identity_disclosure_zh: identity_disclosed_at.map(crate::domain::custody::disclosure_zh),
         messages,
         evidence,
+        may_object,
+        objections,
     }))
 }
 

@@ -1,13 +1,16 @@
 //! The rows of the report tables as diesel sees them: what is read (`*Row`, `Selectable`),
 //! what is written (`New*`, `Insertable`), for `reports`, `report_messages`, `attachments`,
-//! (`idempotency_keys` is in `crate::idempotency`, `counters` in `db::models`). Queries in this capability read and write through these
+//! (`idempotency_keys` is in `crate::idempotency`, `counters` in `db::models`), and the
+//! reporter's view of `objections` (`ReporterObjectionRow`; the table's own rows are in
+//! `crate::objections::models`). Queries in this capability read and write through these
 //! types, never through tuples. See docs/architecture.md → "The model layer".
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{attachments, report_messages, reports};
-use crate::domain::ids::{AttachmentId, MessageId, ReportId};
+use crate::db::schema::{attachments, objections, report_messages, reports};
+use crate::domain::ids::{AttachmentId, MessageId, ObjectionId, ReportId};
+use crate::domain::objection::ObjectionStatus;
 use crate::domain::report::{Channel, Programme, ReportStatus};
 
 /// A report as the staff queue lists it: no reporter identity, no free text.
@@ -158,4 +161,22 @@ pub struct NewAttachment<'a> {
     pub uploaded_by: &'a str,
     pub created_at: NaiveDateTime,
     pub metadata_removed: &'a str,
+}
+
+/// What the reporter's view shows of their own objections (the table belongs to
+/// `crate::objections`, which sits above this capability; read here through the schema).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = objections)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct ReporterObjectionRow {
+    pub id: ObjectionId,
+    /// The feedback message the objection answers.
+    pub feedback_message_id: MessageId,
+    pub body: String,
+    /// County date.
+    pub due_on: NaiveDate,
+    pub status: ObjectionStatus,
+    pub outcome: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
 }

@@ -1,7 +1,8 @@
 //! `/follow-up`: the reporter enters the receipt code and gets a session cookie (HttpOnly,
 //! `SameSite=Strict`, `Path=/follow-up`, `Secure` over HTTPS) holding a reporter token scoped to
-//! that one report; `/follow-up/report` shows progress, the thread and evidence, with forms to
-//! reply and add evidence; `/follow-up/sign-out` clears the cookie.
+//! that one report; `/follow-up/report` shows progress, the thread, evidence and objections,
+//! with forms to reply, add evidence and (after feedback) object; `/follow-up/sign-out` clears
+//! the cookie.
 //!
 //! A wrong code gets one message whatever was wrong with it (`zh::WRONG_CODE`), after the same
 //! work (`follow_up::report_for_code` always hashes), and the attempt counts against the
@@ -16,7 +17,9 @@ use askama::Template;
 use super::form::{self, ReadError};
 use super::report::Text;
 use super::{csrf, zh};
+use crate::domain::objection::{ObjectionRefused, OBJECTION_MAX};
 use crate::error::ApiError;
+use crate::objections::{self, ObjectionError};
 use crate::reports::follow_up::{self as reporter, FollowUpError, ReporterReportView, MESSAGE_MAX};
 use crate::reports::ReportsState;
 
@@ -203,6 +206,12 @@ struct EvidenceRow {
     who: &'static str,
 }
 
+struct ObjectionRow {
+    body: String,
+    at: String,
+    status: String,
+}
+
 #[derive(Template)]
 #[template(path = "web/follow_up_report.html")]
 struct ReportView {
@@ -225,12 +234,35 @@ struct ReportView {
     deadline: Option<(String, String)>,
     messages: Vec<MessageRow>,
     evidence: Vec<EvidenceRow>,
+    /// The reporter's objections, and whether the form to object is shown.
+    objections: Vec<ObjectionRow>,
+    may_object: bool,
+    objection: Text,
     reply: Text,
     message_max: usize,
+    objection_max: usize,
     evidence_error: Option<String>,
     max_files: usize,
     max_mb: u64,
     session_minutes: u64,
+}
+
+/// What the report page shows again after a refused post: the text typed into the reply or
+/// objection form (with its error), or the evidence form's error.
+struct Kept {
+    reply: Text,
+    evidence_error: Option<String>,
+    objection: Text,
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept {
+            reply: no_reply(),
+            evidence_error: None,
+            objection: no_reply(),
+        }
+    }
 }
 
 /// Renders the report page with a reply kept and errors shown, or sends the reporter back to
@@ -241,9 +273,13 @@ async fn report_response(
     report_id: &str,
     status: StatusCode,
     notice: Option<&'static str>,
-    reply: Text,
-    evidence_error: Option<String>,
+    kept: Kept,
 ) -> HttpResponse {
+    let Kept {
+        reply,
+        evidence_error,
+        objection,
+    } = kept;
     let view: ReporterReportView = match reporter::reporter_view(state, report_id).await {
         Ok(view) => view,
         Err(FollowUpError::ReportGone) => return expired(req),
@@ -299,8 +335,20 @@ async fn report_response(
                 who: who(e.from),
             })
             .collect(),
+        objections: view
+            .objections
+            .into_iter()
+            .map(|o| ObjectionRow {
+                body: o.body,
+                at: zh::time(o.received_at),
+                status: o.status_zh,
+            })
+            .collect(),
+        may_object: view.may_object,
+        objection,
         reply,
         message_max: MESSAGE_MAX,
+        objection_max: OBJECTION_MAX,
         evidence_error,
         max_files: state.settings.max_attachments,
         max_mb: (state.settings.max_attachment_bytes / (1024 * 1024)).max(1),
@@ -326,6 +374,7 @@ pub async fn report_page(req: HttpRequest, state: web::Data<ReportsState>) -> Ht
     let notice = match query.get("done") {
         Some("message") => Some("留言已发送。"),
         Some("evidence") => Some("证据材料已上传。"),
+        Some("objection") => Some("异议已提交。县纪委会在15个工作日内处理。"),
         _ => None,
     };
     report_response(
@@ -334,8 +383,7 @@ pub async fn report_page(req: HttpRequest, state: web::Data<ReportsState>) -> Ht
         &report_id,
         StatusCode::OK,
         notice,
-        no_reply(),
-        None,
+        Kept::default(),
     )
     .await
 }
@@ -363,8 +411,10 @@ pub async fn reply(
                 &report_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Text { value: text, error },
-                None,
+                Kept {
+                    reply: Text { value: text, error },
+                    ..Kept::default()
+                },
             )
             .await
         }
@@ -423,8 +473,10 @@ pub async fn add_evidence(
             &report_id,
             status,
             None,
-            no_reply(),
-            Some(message),
+            Kept {
+                evidence_error: Some(message),
+                ..Kept::default()
+            },
         )
         .await;
     }
@@ -432,6 +484,57 @@ pub async fn add_evidence(
         Ok(_) => see_other("/follow-up/report?done=evidence#evidence"),
         Err(e) => super::server_error(&ApiError::from(e), "/follow-up/report"),
     }
+}
+
+/// `POST /follow-up/objections`: the reporter objects to the result fed back
+/// (`objections::file_for_reporter`). A refused objection (no feedback yet, or already made)
+/// shows the page again with the reason in Chinese.
+pub async fn object(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<ReportsState>,
+) -> HttpResponse {
+    let fields = Fields::parse(&body);
+    if !csrf_ok(&req, &state, &fields) {
+        return super::csrf_refused("/follow-up/report");
+    }
+    let Some(report_id) = session(&req, &state) else {
+        return expired(&req);
+    };
+    let text = fields.get("body").unwrap_or_default().to_string();
+    let (status, error) = match objections::file_for_reporter(&state, &report_id, &text).await {
+        Ok(_) => return see_other("/follow-up/report?done=objection#objections"),
+        Err(ObjectionError::Invalid(violations)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            violations.first().map(|f| f.message_zh.clone()),
+        ),
+        Err(ObjectionError::Refused(why)) => (
+            StatusCode::CONFLICT,
+            Some(
+                match why {
+                    ObjectionRefused::NoFeedback => "县纪委告知办理结果后，才能对结果提出异议。",
+                    ObjectionRefused::AlreadyMade => {
+                        "您已对最近一次告知的办理结果提出过异议，正在处理中。"
+                    }
+                }
+                .to_string(),
+            ),
+        ),
+        Err(ObjectionError::ReportGone) => return expired(&req),
+        Err(e) => return super::server_error(&ApiError::from(e), "/follow-up/report"),
+    };
+    report_response(
+        &req,
+        &state,
+        &report_id,
+        status,
+        None,
+        Kept {
+            objection: Text { value: text, error },
+            ..Kept::default()
+        },
+    )
+    .await
 }
 
 pub async fn sign_out(

@@ -6,7 +6,7 @@
 //! - `/report` — the form; the POST answers with the receipt page (never a redirect: the code
 //!   must not appear in any URL)
 //! - `/follow-up` — enter the receipt code; `/follow-up/report` — progress, thread, evidence,
-//!   reply and add evidence; `/follow-up/sign-out`
+//!   objections, reply, add evidence and object (after feedback); `/follow-up/sign-out`
 //!
 //! Every POST form is protected by `csrf`. Nothing here logs what a reporter typed, their
 //! address or their browser: handlers log only the failures of the server itself.
@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(
             web::resource("/follow-up/evidence").route(web::post().to(follow_up::add_evidence)),
         )
+        .service(web::resource("/follow-up/objections").route(web::post().to(follow_up::object)))
         .service(web::resource("/follow-up/sign-out").route(web::post().to(follow_up::sign_out)))
         .service(web::resource("/static/probity.css").route(web::get().to(assets::stylesheet)))
         .service(web::resource("/static/print.js").route(web::get().to(assets::print_script)));

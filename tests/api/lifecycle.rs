@@ -1091,6 +1091,40 @@ async fn a_false_accusation_is_for_supervisors_only_and_never_flags_the_reporter
         .await;
     assert_eq!(details.len(), 1);
     assert!(!details[0].contains("捏造"), "{}", details[0]);
+    // The case's timeline: filing's investigations and suspension for everyone who reads the
+    // case; the false-accusation finding for supervisors only.
+    let actions = |t: &Value| -> Vec<String> {
+        t["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let path = format!("/api/v1/cases/{case}/timeline?limit=100");
+    let for_sup = actions(&json(l.app().get_as(&path, l.sup()).await).await);
+    for action in [
+        "investigation.opened",
+        "investigation.concluded",
+        "false_accusation.recorded",
+    ] {
+        assert!(for_sup.iter().any(|a| a == action), "{action}: {for_sup:?}");
+    }
+    assert!(
+        for_sup.iter().any(|a| a.starts_with("suspension.")),
+        "{for_sup:?}"
+    );
+    for token in [&l.ina.1, &l.w.auditor] {
+        let seen = actions(&json(l.app().get_as(&path, token).await).await);
+        assert!(
+            seen.iter().any(|a| a == "investigation.concluded"),
+            "{seen:?}"
+        );
+        assert!(
+            !seen.iter().any(|a| a.starts_with("false_accusation")),
+            "{seen:?}"
+        );
+    }
 }
 
 async fn every_close_blocker_appears_together_and_nobody_overrides_them(backend: Backend) {

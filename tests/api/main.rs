@@ -34,6 +34,7 @@ mod assign;
 mod custodian;
 mod lifecycle;
 mod messages;
+mod objections;
 mod reminders;
 
 use std::panic::AssertUnwindSafe;
@@ -72,6 +73,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("reminders", reminders::tests()),
         ("messages", messages::tests()),
         ("lifecycle", lifecycle::tests()),
+        ("objections", objections::tests()),
     ]
 }
 

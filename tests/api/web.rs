@@ -733,7 +733,11 @@ async fn forms_refuse_cross_site_and_tokenless_posts(backend: Backend) {
         .await
         .unwrap();
     refused(response).await;
-    for path in ["/follow-up/messages", "/follow-up/sign-out"] {
+    for path in [
+        "/follow-up/messages",
+        "/follow-up/objections",
+        "/follow-up/sign-out",
+    ] {
         let response = app
             .client
             .post(app.url(path))
