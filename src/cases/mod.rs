@@ -173,6 +173,7 @@ pub fn deadlines_of(row: &CaseRow) -> CaseDeadlines {
         verification_due: row.verification_due,
         review_on: row.review_on,
         feedback_due: row.feedback_due,
+        clawback_due: row.clawback_due,
     }
 }
 

@@ -44,6 +44,9 @@ pub struct CaseRow {
     pub received_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The earliest recovery deadline of the case's clawbacks with money outstanding (kept by
+    /// `clawbacks`); part of `due_on`.
+    pub clawback_due: Option<NaiveDate>,
 }
 
 /// A new case, made by accepting a report.

@@ -39,6 +39,9 @@ pub struct CaseDeadlinesView {
     pub feedback_due: Option<NaiveDate>,
     /// The review date of a case on hold; null otherwise.
     pub review_on: Option<NaiveDate>,
+    /// The earliest recovery deadline of the case's clawbacks with money outstanding; null when
+    /// none. It runs in every status, closed too.
+    pub clawback_due: Option<NaiveDate>,
 }
 
 /// A message of the thread of one of the case's reports.
@@ -233,6 +236,7 @@ pub fn case_view(conn: &mut DbConnection, row: CaseRow, today: NaiveDate) -> Que
             verification_due: row.verification_due,
             feedback_due: row.feedback_due,
             review_on: row.review_on,
+            clawback_due: row.clawback_due,
         },
         due_on: due,
         overdue: case_status::is_overdue(due, today),

@@ -25,6 +25,8 @@ use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
 };
+use crate::domain::clawback::{PayerKind, SignerStage};
+use crate::domain::ids::{AmendmentId, ClawbackId, RecoveryId, SignerId};
 use crate::domain::ids::{DisclosureId, IdentityRequestId};
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;
@@ -119,7 +121,9 @@ text_value_by_parse!(
     SubjectLevel,
     CaseStatus,
     Disposition,
-    RequestStatus
+    RequestStatus,
+    SignerStage,
+    PayerKind
 );
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
@@ -151,6 +155,10 @@ text_value_of_id!(
     ConflictId,
     IdentityRequestId,
     DisclosureId,
+    ClawbackId,
+    SignerId,
+    AmendmentId,
+    RecoveryId,
 );
 
 impl TextValue for Role {
@@ -186,6 +194,12 @@ stored_as_text!(
     IdentityRequestId,
     DisclosureId,
     RequestStatus,
+    ClawbackId,
+    SignerId,
+    AmendmentId,
+    RecoveryId,
+    SignerStage,
+    PayerKind,
 );
 
 #[cfg(test)]

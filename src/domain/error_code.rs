@@ -154,6 +154,16 @@ error_codes! {
     /// 409: the assignee declared a conflict of interest covering the case's division; the
     /// problem names the declaration.
     ConflictOfInterest = "conflict_of_interest",
+    /// 409: clawbacks are recorded on a filed case only (`filed`, `concluded` or `closed`);
+    /// the problem names `status` (SPEC.md → "Clawbacks").
+    CaseNotFiled = "case_not_filed",
+    /// 409: a recovery's `reference` was used on this clawback for another amount.
+    ReferenceReused = "reference_reused",
+    /// 422: a recovery larger than what is outstanding; the problem names `outstanding_fen`.
+    /// Also the field code of `amount_fen`.
+    OverRecovery = "over_recovery",
+    /// 409: nothing is outstanding on the clawback, so there is nothing to write off.
+    NothingOutstanding = "nothing_outstanding",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
@@ -256,6 +266,20 @@ error_codes! {
     ReportNotInCase = "report_not_in_case",
     /// The user's account is deactivated.
     InactiveUser = "inactive_user",
+    /// No official has this id.
+    UnknownOfficial = "unknown_official",
+    /// The official's level is not the level of the stage signed (a village official for
+    /// `village_deliberation`, a township one for `township_review`, a county one for
+    /// `county_approval`).
+    StageLevelMismatch = "stage_level_mismatch",
+    /// The same official is named twice among a clawback's signers.
+    DuplicateSigner = "duplicate_signer",
+    /// The official named as payer did not sign the clawback.
+    NotASigner = "not_a_signer",
+    /// A corrected amount due below what is already recovered and written off.
+    BelowRecovered = "below_recovered",
+    /// A correction that changes nothing.
+    NoChange = "no_change",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -92,6 +92,14 @@ id_type!(
     IdentityRequestId,
     /// `identity_disclosures.id`.
     DisclosureId,
+    /// `clawbacks.id`.
+    ClawbackId,
+    /// `clawback_signers.id`.
+    SignerId,
+    /// `clawback_amendments.id`.
+    AmendmentId,
+    /// `recoveries.id`.
+    RecoveryId,
 );
 
 #[cfg(test)]
