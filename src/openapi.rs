@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         (name = "calendar", description = "The working-day calendar deadlines count on"),
         (name = "custodian", description = "Approved, audited access to a reporter's identity"),
         (name = "cases", description = "Triage of reports, dispositions, filing decisions, the case view and the investigator queue"),
+        (name = "clawbacks", description = "Signer-based clawback (谁签字谁追回,谁签字谁负责): wrongly paid benefits, their signers, recoveries, write-offs, each signer's responsibility, the county summary (JSON or CSV)"),
     )
 )]
 pub struct ApiDoc;

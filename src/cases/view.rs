@@ -361,7 +361,8 @@ fn boxed(f: &Filters) -> cases::BoxedQuery<'static, MultiBackend> {
     if let Some(p) = f.programme {
         q = q.filter(cases::programme.eq(p.as_str().to_string()));
     }
-    // Closed cases keep the "no deadline" date, so a date comparison is the whole rule.
+    // Closed cases keep the "no deadline" date (unless a clawback of theirs has money
+    // outstanding: then its recovery deadline), so a date comparison is the whole rule.
     match f.overdue {
         Some(true) => q = q.filter(cases::due_on.lt(f.today)),
         Some(false) => q = q.filter(cases::due_on.ge(f.today)),

@@ -8,6 +8,7 @@
 //! | [`begin_write`] | `BEGIN` | `BEGIN IMMEDIATE` (take the write lock up front) |
 //! | [`lock_migrations`] / [`unlock_migrations`] | `pg_advisory_lock` | nothing (one writer) |
 //! | [`lock_audit_head`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
+//! | [`lock_case`] | `SELECT … FOR UPDATE` | plain select under the write lock |
 //! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
 //! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
 //! | [`increment_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
@@ -20,7 +21,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 
 use super::models::{ChainHeadRow, CounterRow, JobRow};
-use super::schema::{audit_chain_head, counters, jobs, teams};
+use super::schema::{audit_chain_head, cases, counters, jobs, teams};
 use super::DbConnection;
 use crate::domain::ids::TeamId;
 
@@ -91,6 +92,25 @@ pub fn lock_team(conn: &mut DbConnection, id: &TeamId) -> QueryResult<bool> {
     let found: Option<TeamId> = match conn {
         DbConnection::Postgresql(c) => team!().for_update().first(c).optional()?,
         DbConnection::Sqlite(c) => team!().first(c).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+/// Locks the case `id` until the transaction ends and says whether it exists: `SELECT … FOR
+/// UPDATE` on PostgreSQL; on SQLite a plain select under the write lock of [`begin_write`].
+/// Every change of a case's clawbacks takes it first, so two recoveries of one clawback (or
+/// changes of two clawbacks of one case) run one after the other: concurrent recoveries can
+/// never together exceed the amount due, and the case's clawback deadline is computed from
+/// committed figures. Call inside a write transaction, before reading what it guards.
+pub fn lock_case(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    macro_rules! case {
+        () => {
+            cases::table.find(id).select(cases::id)
+        };
+    }
+    let found: Option<String> = match conn {
+        DbConnection::Postgresql(c) => case!().for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => case!().first(c).optional()?,
     };
     Ok(found.is_some())
 }

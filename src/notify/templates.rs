@@ -38,6 +38,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/deadline_reminder/subject.txt"),
         include_str!("../../templates/email/deadline_reminder/body.txt"),
     ),
+    (
+        "clawback_signer",
+        include_str!("../../templates/email/clawback_signer/subject.txt"),
+        include_str!("../../templates/email/clawback_signer/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -1,11 +1,13 @@
 //! Deadline reminders (issue 9, item 5; docs/reminders.md): a daily recurring job that emails
 //! each person a digest of the items due within 2 working days and the items overdue.
 //!
-//! - **Items**: reports still awaiting triage (`received`, their `triage_due`), and open cases,
-//!   by their earliest running deadline (`cases.due_on`: the acknowledgement of real-name
-//!   reports, the end of preliminary verification, the review date of a case on hold, the
-//!   feedback date; `domain::case_status::earliest_open_deadline`). Reports that were merged,
-//!   transferred or escalated, and cases that are closed, have none and are never named.
+//! - **Items**: reports still awaiting triage (`received`, their `triage_due`), and cases by
+//!   their earliest running deadline (`cases.due_on`: the acknowledgement of real-name reports,
+//!   the end of preliminary verification, the review date of a case on hold, the feedback date,
+//!   and the recovery deadline of its clawbacks with money outstanding;
+//!   `domain::case_status::earliest_open_deadline`). Reports that were merged, transferred or
+//!   escalated have none; a closed case is named only while a clawback of it has money
+//!   outstanding. An item due on its clawback date is labelled `（<date>，追回）`.
 //! - **Recipients**: a case's assignee; without one, the supervisors who are members of the
 //!   case's team; without those (and for reports awaiting triage), every supervisor. Active
 //!   accounts with an email address only.
@@ -154,31 +156,43 @@ pub fn digests(
             add(all_supervisors.clone(), u, format!("{number}（{due}）"));
         }
     }
-    // Open cases by their earliest running deadline.
+    // Open cases by their earliest running deadline, and closed ones with money to recover
+    // (their only running deadline is the clawbacks').
     let open: Vec<String> = CaseStatus::ALL
         .iter()
         .filter(|s| s.is_open())
         .map(|s| s.as_str().to_string())
         .collect();
-    let due_cases: Vec<(String, NaiveDate, TeamId, Option<UserId>)> = cases::table
-        .filter(cases::status.eq_any(open))
-        .filter(cases::due_on.le(horizon))
-        .filter(cases::due_on.lt(no_deadline()))
-        .order((cases::due_on, cases::number))
-        .select((
-            cases::number,
-            cases::due_on,
-            cases::team_id,
-            cases::assignee_id,
-        ))
-        .load(conn)?;
-    for (number, stored, team, assignee) in due_cases {
+    let due_cases: Vec<(String, NaiveDate, Option<NaiveDate>, TeamId, Option<UserId>)> =
+        cases::table
+            .filter(
+                cases::status
+                    .eq_any(open)
+                    .or(cases::clawback_due.is_not_null()),
+            )
+            .filter(cases::due_on.le(horizon))
+            .filter(cases::due_on.lt(no_deadline()))
+            .order((cases::due_on, cases::number))
+            .select((
+                cases::number,
+                cases::due_on,
+                cases::clawback_due,
+                cases::team_id,
+                cases::assignee_id,
+            ))
+            .load(conn)?;
+    for (number, stored, clawback_due, team, assignee) in due_cases {
         let Some(due) = served_due(stored) else {
             continue;
         };
         if let Some(u) = rules::urgency(calendar, due, today) {
             let who = recipients(conn, assignee.as_ref(), Some(&team))?;
-            add(who, u, format!("{number}（{due}）"));
+            let label = if clawback_due == Some(due) {
+                format!("{number}（{due}，追回）")
+            } else {
+                format!("{number}（{due}）")
+            };
+            add(who, u, label);
         }
     }
     Ok(out)
