@@ -154,8 +154,7 @@ fn check_recovery(
             ));
             None
         }
-        (Some(PayerKind::Signer), Some(o)) => match text::check_controls("payer.official_id", o)
-        {
+        (Some(PayerKind::Signer), Some(o)) => match text::check_controls("payer.official_id", o) {
             Ok(()) => Some(o.to_string()),
             Err(e) => {
                 problems.push(e);
@@ -558,9 +557,14 @@ pub fn amend(
             return Err(ClawbackError::Invalid(std::mem::take(&mut problems)));
         }
         let reason = reason.clone().unwrap_or_default();
+        let made: i64 = clawback_amendments::table
+            .filter(clawback_amendments::clawback_id.eq(row.id.as_str()))
+            .count()
+            .get_result(conn)?;
         let amendment = AmendmentRow {
             id: AmendmentId::generate(),
             clawback_id: ClawbackId::from(row.id.as_str()),
+            position: made as i32 + 1,
             reason: reason.clone(),
             changes: serde_json::Value::Object(changes.clone()).to_string(),
             amended_by: UserId::from(reader.user_id.as_deref().unwrap_or_default()),

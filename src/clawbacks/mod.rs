@@ -203,8 +203,9 @@ impl Reader {
     /// Errors: database errors.
     pub fn visible_teams(&self, conn: &mut DbConnection) -> QueryResult<Option<Vec<TeamId>>> {
         match (&self.user_id, self.sees_all()) {
-            (Some(user), false) => crate::routing::teams_of(conn, &UserId::from(user.as_str()))
-                .map(Some),
+            (Some(user), false) => {
+                crate::routing::teams_of(conn, &UserId::from(user.as_str())).map(Some)
+            }
             _ => Ok(None),
         }
     }

@@ -128,6 +128,8 @@ pub struct SignerOfficialRow {
 pub struct AmendmentRow {
     pub id: AmendmentId,
     pub clawback_id: ClawbackId,
+    /// 1, 2, 3 … per clawback, in the order made.
+    pub position: i32,
     pub reason: String,
     pub changes: String,
     pub amended_by: UserId,

@@ -226,7 +226,10 @@ fn check(body: &ClawbackRequest, today: NaiveDate) -> Result<Checked, Vec<FieldV
         "grant_period_from",
         body.grant_period_from.as_deref(),
     ));
-    let to = keep!(date_field("grant_period_to", body.grant_period_to.as_deref()));
+    let to = keep!(date_field(
+        "grant_period_to",
+        body.grant_period_to.as_deref()
+    ));
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
             problems.push(FieldViolation::new(
@@ -298,8 +301,8 @@ fn check(body: &ClawbackRequest, today: NaiveDate) -> Result<Checked, Vec<FieldV
                         )
                     })),
                 };
-                let signed_on = keep!(
-                    date_field(&field("signed_on"), s.signed_on.as_deref()).and_then(|d| {
+                let signed_on = keep!(date_field(&field("signed_on"), s.signed_on.as_deref())
+                    .and_then(|d| {
                         if d > today {
                             Err(FieldViolation::new(
                                 field("signed_on"),
@@ -309,8 +312,7 @@ fn check(body: &ClawbackRequest, today: NaiveDate) -> Result<Checked, Vec<FieldV
                         } else {
                             Ok(d)
                         }
-                    }),
-                );
+                    }),);
                 if let (Some(official_id), Some(stage), Some(signed_on)) =
                     (official_id, stage, signed_on)
                 {
@@ -333,21 +335,26 @@ fn check(body: &ClawbackRequest, today: NaiveDate) -> Result<Checked, Vec<FieldV
         amount_due,
         due_on,
     ) {
-        (Some(name), Some(id_number), Some(village_code), Some(programme), Some(f), Some(t), Some(amount_due), Some(due_on))
-            if problems.is_empty() =>
-        {
-            Ok(Checked {
-                name,
-                id_number,
-                village_code,
-                programme,
-                grant_period_from: f,
-                grant_period_to: t,
-                amount_due,
-                due_on,
-                signers,
-            })
-        }
+        (
+            Some(name),
+            Some(id_number),
+            Some(village_code),
+            Some(programme),
+            Some(f),
+            Some(t),
+            Some(amount_due),
+            Some(due_on),
+        ) if problems.is_empty() => Ok(Checked {
+            name,
+            id_number,
+            village_code,
+            programme,
+            grant_period_from: f,
+            grant_period_to: t,
+            amount_due,
+            due_on,
+            signers,
+        }),
         _ => Err(problems),
     }
 }

@@ -6,7 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::ledger::{
-    self, AmendmentRequest, RecoveryAnswer, RecoveryRequest, Recorded, WriteOffRequest,
+    self, AmendmentRequest, Recorded, RecoveryAnswer, RecoveryRequest, WriteOffRequest,
 };
 use super::record::{self, ClawbackRequest};
 use super::view::{
@@ -76,7 +76,12 @@ pub async fn record_clawback(
         user_id: staff.user_id().to_string(),
         roles: staff.0.roles.clone(),
     };
-    let (actor, id, body, when) = (staff.actor(), id.into_inner(), body.into_inner(), when(&state));
+    let (actor, id, body, when) = (
+        staff.actor(),
+        id.into_inner(),
+        body.into_inner(),
+        when(&state),
+    );
     let key = state.data_key.clone();
     let view = db::run(&pool, move |conn| {
         Ok(record::record(
@@ -214,7 +219,9 @@ pub async fn amend_clawback(
     let (id, body, when) = (id.into_inner(), body.into_inner(), when(&state));
     let key = state.data_key.clone();
     let view = db::run(&pool, move |conn| {
-        Ok(ledger::amend(conn, &key, &reader, &actor, &id, &body, when)?)
+        Ok(ledger::amend(
+            conn, &key, &reader, &actor, &id, &body, when,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -339,9 +346,8 @@ pub async fn official_responsibility(
     .await?;
     Ok(match answer {
         Ok(r) => HttpResponse::Ok().json(r),
-        Err((official, bytes)) => csv::response(
-            &format!("responsibility-{official}-{today}.csv"),
-            bytes,
-        ),
+        Err((official, bytes)) => {
+            csv::response(&format!("responsibility-{official}-{today}.csv"), bytes)
+        }
     })
 }

@@ -243,10 +243,7 @@ pub fn clawback_view(
         .load(conn)?;
     let amendments: Vec<AmendmentRow> = clawback_amendments::table
         .filter(clawback_amendments::clawback_id.eq(row.id.as_str()))
-        .order((
-            clawback_amendments::amended_at.asc(),
-            clawback_amendments::id.asc(),
-        ))
+        .order(clawback_amendments::position.asc())
         .select(AmendmentRow::as_select())
         .load(conn)?;
     let recovered = Fen::sum(
@@ -271,7 +268,11 @@ pub fn clawback_view(
         .collect();
     let recorded = recorded_terms(&row, &amendments)?;
     let name = open_name(key, &row)?;
-    let write_off = match (&row.write_off_reason, &row.written_off_by, row.written_off_at) {
+    let write_off = match (
+        &row.write_off_reason,
+        &row.written_off_by,
+        row.written_off_at,
+    ) {
         (Some(reason), Some(by), Some(at)) => Some(WriteOffView {
             amount_fen: figures.written_off,
             reason: reason.clone(),
@@ -462,9 +463,9 @@ fn load_batch(
     }
     if let Some((t, id)) = after {
         q = q.filter(
-            clawbacks::created_at
-                .gt(*t)
-                .or(clawbacks::created_at.eq(*t).and(clawbacks::id.gt(id.clone()))),
+            clawbacks::created_at.gt(*t).or(clawbacks::created_at
+                .eq(*t)
+                .and(clawbacks::id.gt(id.clone()))),
         );
     }
     q.order((clawbacks::created_at.asc(), clawbacks::id.asc()))

@@ -387,6 +387,7 @@ diesel::table! {
     clawback_amendments (id) {
         id -> Text,
         clawback_id -> Text,
+        position -> Integer,
         reason -> Text,
         changes -> Text,
         amended_by -> Text,

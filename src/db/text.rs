@@ -19,14 +19,14 @@ use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 use crate::domain::case_status::{CaseStatus, Disposition};
+use crate::domain::clawback::{PayerKind, SignerStage};
 use crate::domain::custody::RequestStatus;
 use crate::domain::divisions::Level;
+use crate::domain::ids::{AmendmentId, ClawbackId, RecoveryId, SignerId};
 use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
 };
-use crate::domain::clawback::{PayerKind, SignerStage};
-use crate::domain::ids::{AmendmentId, ClawbackId, RecoveryId, SignerId};
 use crate::domain::ids::{DisclosureId, IdentityRequestId};
 use crate::domain::report::{Channel, Programme, ReportStatus};
 use crate::domain::roles::Role;

@@ -417,7 +417,10 @@ mod tests {
             ..CaseDeadlines::default()
         };
         assert_eq!(earliest_open_deadline(S::Filed, &dl), Some(d(2026, 12, 10)));
-        assert_eq!(earliest_open_deadline(S::Closed, &dl), Some(d(2026, 12, 10)));
+        assert_eq!(
+            earliest_open_deadline(S::Closed, &dl),
+            Some(d(2026, 12, 10))
+        );
         let later = CaseDeadlines {
             clawback_due: Some(d(2027, 3, 31)),
             ..dl
@@ -426,6 +429,9 @@ mod tests {
             earliest_open_deadline(S::Registered, &later),
             Some(d(2026, 12, 18))
         );
-        assert_eq!(earliest_open_deadline(S::Closed, &later), Some(d(2027, 3, 31)));
+        assert_eq!(
+            earliest_open_deadline(S::Closed, &later),
+            Some(d(2027, 3, 31))
+        );
     }
 }

@@ -155,7 +155,10 @@ impl Figures {
     ///
     /// Errors: `Err(Ok(OverRecovery))` when `amount` is more than what is outstanding (the
     /// answer names it); `Err(Err(MoneyError))` when the figures do not compute.
-    pub fn accept_recovery(&self, amount: Fen) -> Result<Figures, Result<OverRecovery, MoneyError>> {
+    pub fn accept_recovery(
+        &self,
+        amount: Fen,
+    ) -> Result<Figures, Result<OverRecovery, MoneyError>> {
         let outstanding = self.outstanding().map_err(Err)?;
         if amount > outstanding {
             return Err(Ok(OverRecovery { outstanding }));

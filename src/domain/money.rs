@@ -177,28 +177,36 @@ impl<'de> Deserialize<'de> for Fen {
                 if (0..=MAX_INPUT_FEN).contains(&v) {
                     Ok(Fen(v))
                 } else {
-                    Err(E::custom(format!("{v} is outside 0 to {MAX_INPUT_FEN} fen")))
+                    Err(E::custom(format!(
+                        "{v} is outside 0 to {MAX_INPUT_FEN} fen"
+                    )))
                 }
             }
 
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Fen, E> {
                 match i64::try_from(v) {
                     Ok(v) => self.visit_i64(v),
-                    Err(_) => Err(E::custom(format!("{v} is outside 0 to {MAX_INPUT_FEN} fen"))),
+                    Err(_) => Err(E::custom(format!(
+                        "{v} is outside 0 to {MAX_INPUT_FEN} fen"
+                    ))),
                 }
             }
 
             fn visit_i128<E: de::Error>(self, v: i128) -> Result<Fen, E> {
                 match i64::try_from(v) {
                     Ok(v) => self.visit_i64(v),
-                    Err(_) => Err(E::custom(format!("{v} is outside 0 to {MAX_INPUT_FEN} fen"))),
+                    Err(_) => Err(E::custom(format!(
+                        "{v} is outside 0 to {MAX_INPUT_FEN} fen"
+                    ))),
                 }
             }
 
             fn visit_u128<E: de::Error>(self, v: u128) -> Result<Fen, E> {
                 match i64::try_from(v) {
                     Ok(v) => self.visit_i64(v),
-                    Err(_) => Err(E::custom(format!("{v} is outside 0 to {MAX_INPUT_FEN} fen"))),
+                    Err(_) => Err(E::custom(format!(
+                        "{v} is outside 0 to {MAX_INPUT_FEN} fen"
+                    ))),
                 }
             }
         }

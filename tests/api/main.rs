@@ -31,6 +31,7 @@ mod triage;
 mod web;
 
 mod assign;
+mod clawbacks;
 mod custodian;
 mod messages;
 mod reminders;
@@ -70,6 +71,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("assign", assign::tests()),
         ("reminders", reminders::tests()),
         ("messages", messages::tests()),
+        ("clawbacks", clawbacks::tests()),
     ]
 }
 

@@ -59,12 +59,14 @@ CREATE INDEX clawback_signers_official ON clawback_signers (official_id);
 CREATE TABLE clawback_amendments (
     id TEXT PRIMARY KEY NOT NULL,
     clawback_id TEXT NOT NULL REFERENCES clawbacks(id),
+    -- 1, 2, 3 … per clawback, in the order the corrections were made.
+    position INTEGER NOT NULL,
     reason TEXT NOT NULL,
     changes TEXT NOT NULL,
     amended_by TEXT NOT NULL REFERENCES users(id),
-    amended_at TIMESTAMP NOT NULL
+    amended_at TIMESTAMP NOT NULL,
+    UNIQUE (clawback_id, position)
 );
-CREATE INDEX clawback_amendments_clawback ON clawback_amendments (clawback_id, amended_at);
 
 -- The ledger of recovery payments. Never changed or removed. A reference is unique per
 -- clawback: a replay with the same reference records nothing.
