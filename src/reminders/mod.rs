@@ -69,6 +69,18 @@ impl Job for DailyReminders {
     }
 }
 
+/// What a reminder needs of a case with a running deadline.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+struct DueCaseRow {
+    number: String,
+    due_on: NaiveDate,
+    clawback_due: Option<NaiveDate>,
+    team_id: TeamId,
+    assignee_id: Option<UserId>,
+}
+
 /// One person's digest for one day: item labels (`<number>（<date>）`), overdue and due soon.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Digest {
@@ -163,25 +175,25 @@ pub fn digests(
         .filter(|s| s.is_open())
         .map(|s| s.as_str().to_string())
         .collect();
-    let due_cases: Vec<(String, NaiveDate, Option<NaiveDate>, TeamId, Option<UserId>)> =
-        cases::table
-            .filter(
-                cases::status
-                    .eq_any(open)
-                    .or(cases::clawback_due.is_not_null()),
-            )
-            .filter(cases::due_on.le(horizon))
-            .filter(cases::due_on.lt(no_deadline()))
-            .order((cases::due_on, cases::number))
-            .select((
-                cases::number,
-                cases::due_on,
-                cases::clawback_due,
-                cases::team_id,
-                cases::assignee_id,
-            ))
-            .load(conn)?;
-    for (number, stored, clawback_due, team, assignee) in due_cases {
+    let due_cases: Vec<DueCaseRow> = cases::table
+        .filter(
+            cases::status
+                .eq_any(open)
+                .or(cases::clawback_due.is_not_null()),
+        )
+        .filter(cases::due_on.le(horizon))
+        .filter(cases::due_on.lt(no_deadline()))
+        .order((cases::due_on, cases::number))
+        .select(DueCaseRow::as_select())
+        .load(conn)?;
+    for DueCaseRow {
+        number,
+        due_on: stored,
+        clawback_due,
+        team_id: team,
+        assignee_id: assignee,
+    } in due_cases
+    {
         let Some(due) = served_due(stored) else {
             continue;
         };

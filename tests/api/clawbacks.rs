@@ -1125,25 +1125,25 @@ async fn the_list_filters_and_pages(backend: Backend) {
     };
     assert_eq!(
         ids(&list(String::new()).await),
-        [a.clone(), b.clone(), d.clone()]
+        [a.as_str(), b.as_str(), d.as_str()]
     );
     assert_eq!(
         ids(&list("?status=partly_recovered".into()).await),
-        [b.clone()]
+        [b.as_str()]
     );
     assert_eq!(
         ids(&list("?status=open".into()).await),
-        [a.clone(), d.clone()]
+        [a.as_str(), d.as_str()]
     );
     assert_eq!(
         ids(&list(format!("?signer={}", c.village2)).await),
-        [d.clone()]
+        [d.as_str()]
     );
     assert_eq!(
         ids(&list(format!("?signer={}", c.county)).await),
-        [a.clone(), b.clone()]
+        [a.as_str(), b.as_str()]
     );
-    assert_eq!(ids(&list("?programme=dibao".into()).await), [d.clone()]);
+    assert_eq!(ids(&list("?programme=dibao".into()).await), [d.as_str()]);
     assert_eq!(
         ids(&list("?township=360734100&village=360734100201".into()).await).len(),
         3
@@ -1153,17 +1153,17 @@ async fn the_list_filters_and_pages(backend: Backend) {
     assert_eq!(ids(&list("?overdue=true".into()).await).len(), 0);
     // Pages of one, by cursor.
     let first = list("?limit=1".into()).await;
-    assert_eq!(ids(&first), [a.clone()]);
+    assert_eq!(ids(&first), [a.as_str()]);
     assert_eq!(first["items"][0]["signers"].as_array().unwrap().len(), 3);
     let cursor = first["next_cursor"].as_str().unwrap().to_string();
     let second = list(format!("?limit=1&cursor={cursor}")).await;
-    assert_eq!(ids(&second), [b.clone()]);
+    assert_eq!(ids(&second), [b.as_str()]);
     // A filtered page continues past rows the filter drops.
     let open_first = list("?status=open&limit=1".into()).await;
     let cursor = open_first["next_cursor"].as_str().unwrap().to_string();
     assert_eq!(
         ids(&list(format!("?status=open&limit=1&cursor={cursor}")).await),
-        [d.clone()]
+        [d.as_str()]
     );
     // Bad filters are named.
     let r =
@@ -1478,7 +1478,7 @@ async fn responsibility_agrees_with_an_independent_computation(backend: Backend)
             .await,
     )
     .await;
-    let total = |f: &dyn Fn(&Expected) -> i128| expected.iter().map(|e| f(e)).sum::<i128>() as i64;
+    let total = |f: &dyn Fn(&Expected) -> i128| expected.iter().map(f).sum::<i128>() as i64;
     assert_eq!(s["total"]["clawbacks"], expected.len());
     assert_eq!(s["total"]["due_fen"], total(&|e| e.due));
     assert_eq!(s["total"]["recovered_fen"], total(&|e| e.recovered));
