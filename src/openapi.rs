@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         (name = "custodian", description = "Approved, audited access to a reporter's identity"),
         (name = "cases", description = "Triage of reports, dispositions, filing decisions (一案双查: both investigations and the village suspension), the case view, its timeline and the investigator queue, conclusions of investigations, clawback statements, closing (every blocker) and reopening"),
         (name = "objections", description = "Reporters' objections to the results fed back, each with its own deadline"),
+        (name = "clawbacks", description = "Signer-based clawback (谁签字谁追回,谁签字谁负责): wrongly paid benefits, their signers, recoveries, write-offs, each signer's responsibility, the county summary (JSON or CSV)"),
     )
 )]
 pub struct ApiDoc;

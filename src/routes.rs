@@ -13,8 +13,8 @@ use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
 use crate::{
-    audit, auth, calendar, cases, conflicts, custodian, divisions, health, objections, reports,
-    routing, users,
+    audit, auth, calendar, cases, clawbacks, conflicts, custodian, divisions, health, objections,
+    reports, routing, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -47,7 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(custodian::routes::configure)
                 .service(cases::assign::assign_case)
                 .configure(objections::routes::configure)
-                .service(cases::timeline::case_timeline),
+                .service(cases::timeline::case_timeline)
+                .configure(clawbacks::routes::configure),
         );
 }
 

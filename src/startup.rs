@@ -229,6 +229,10 @@ impl Application {
             escalation: settings.accountability.escalation.clone(),
             calendar: calendar.clone(),
         });
+        let clawbacks_state = web::Data::new(crate::clawbacks::ClawbacksState {
+            clock: clock.clone(),
+            data_key: crate::crypto::DataKey::new(settings.secrets.key_bytes("data_key")),
+        });
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).
@@ -250,6 +254,7 @@ impl Application {
                 .app_data(reports_state.clone())
                 .app_data(calendar_data.clone())
                 .app_data(cases_state.clone())
+                .app_data(clawbacks_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

@@ -28,7 +28,8 @@ use super::REASON_MAX;
 use super::{deadlines_of, due_on_with_objections, required_text, visible_case, CaseError, Viewer};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
-    clawback_statements, investigation_conclusions, investigations, remediation_items, users,
+    clawback_statements, clawbacks, investigation_conclusions, investigations, remediation_items,
+    users,
 };
 use crate::db::{self, dialect, DbConnection};
 use crate::domain::case_status::{
@@ -69,13 +70,20 @@ pub struct CaseDecisionRequest {
     pub version: Option<i32>,
 }
 
-/// Whether case `case_id` has answered the clawback question: a clawback statement of no
-/// improper payment is recorded. This is the one place the answer is read: the clawbacks
-/// table (signer-based clawback, its own issue) joins here, so that a recorded clawback
-/// answers it too.
+/// Whether case `case_id` has answered the clawback question (SPEC.md → "Case handling",
+/// close): a clawback is recorded on it (`clawbacks.case_id`, read through the schema: the
+/// clawbacks capability sits above this one), or a clawback statement of no improper payment.
+/// This is the one place the answer is read.
 ///
 /// Errors: any database error.
 pub fn clawback_answered(conn: &mut DbConnection, case_id: &str) -> QueryResult<bool> {
+    let recorded: bool = diesel::select(diesel::dsl::exists(
+        clawbacks::table.filter(clawbacks::case_id.eq(case_id)),
+    ))
+    .get_result(conn)?;
+    if recorded {
+        return Ok(true);
+    }
     let statements: i64 = clawback_statements::table
         .filter(clawback_statements::case_id.eq(case_id))
         .filter(clawback_statements::no_improper_payment.eq(true))

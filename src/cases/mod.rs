@@ -237,6 +237,7 @@ pub fn deadlines_of(row: &CaseRow) -> CaseDeadlines {
         review_on: row.review_on,
         feedback_due: row.feedback_due,
         investigation_due: row.investigation_due,
+        clawback_due: row.clawback_due,
     }
 }
 

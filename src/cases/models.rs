@@ -59,6 +59,9 @@ pub struct CaseRow {
     pub closed_by: Option<UserId>,
     pub closed_at: Option<NaiveDateTime>,
     pub close_reason: Option<String>,
+    /// The earliest recovery deadline of the case's clawbacks with money outstanding (kept by
+    /// `clawbacks`); part of `due_on`.
+    pub clawback_due: Option<NaiveDate>,
 }
 
 /// A new case, made by accepting a report.

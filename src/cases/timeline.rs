@@ -30,7 +30,7 @@ use super::{visible_case, CaseError, Viewer};
 use crate::audit::AuditEventRow;
 use crate::auth::extract::Staff;
 use crate::db::schema::{
-    audit_events, false_accusations, identity_requests, investigations, suspension_cases,
+    audit_events, clawbacks, false_accusations, identity_requests, investigations, suspension_cases,
 };
 use crate::db::{self, DbConnection, DbPool, MultiBackend};
 use crate::domain::permissions::Permission;
@@ -81,6 +81,12 @@ pub const LINKED: &[Linked] = &[
         ids: suspension_ids,
         supervisors_only: false,
     },
+    // Clawbacks recorded on the case (`clawbacks.case_id`).
+    Linked {
+        entity_type: "clawback",
+        ids: clawback_ids,
+        supervisors_only: false,
+    },
     // False-accusation findings (`false_accusations.case_id`): supervisors only.
     Linked {
         entity_type: "false_accusation",
@@ -100,6 +106,13 @@ fn suspension_ids(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<Str
     suspension_cases::table
         .filter(suspension_cases::case_id.eq(case_id))
         .select(suspension_cases::suspension_id)
+        .load(conn)
+}
+
+fn clawback_ids(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<String>> {
+    clawbacks::table
+        .filter(clawbacks::case_id.eq(case_id))
+        .select(clawbacks::id)
         .load(conn)
 }
 
@@ -254,10 +267,10 @@ pub fn timeline(
 }
 
 /// The case's timeline: every audited event of the case, its reports, the requests for its
-/// reporters' identity, its objections, its investigations and its village suspension (and,
-/// as they are built, clawbacks and remediation), in order, without identity. False-accusation
-/// findings appear to supervisors only. Staff who may see the
-/// case (as `GET /cases/{id}`); investigators of other teams get 403.
+/// reporters' identity, its objections, its investigations, its clawbacks and its village
+/// suspension, in order, without identity. False-accusation findings appear to supervisors
+/// only. Staff who may see the case (as `GET /cases/{id}`); investigators of other teams get
+/// 403.
 #[utoipa::path(
     tag = "cases",
     params(("id" = String, Path), PageQuery),

@@ -45,6 +45,9 @@ pub struct CaseDeadlinesView {
     /// The earliest deadline of the case's open objections (15 working days from receipt);
     /// null when none is open.
     pub objection_due: Option<NaiveDate>,
+    /// The earliest recovery deadline of the case's clawbacks with money outstanding; null when
+    /// none. It runs in every status, closed too.
+    pub clawback_due: Option<NaiveDate>,
 }
 
 /// A message of the thread of one of the case's reports.
@@ -261,6 +264,7 @@ pub fn case_view_for(
             review_on: row.review_on,
             investigation_due: row.investigation_due,
             objection_due,
+            clawback_due: row.clawback_due,
         },
         due_on: due,
         overdue: case_status::is_overdue(due, today),
@@ -395,7 +399,8 @@ fn boxed(f: &Filters) -> cases::BoxedQuery<'static, MultiBackend> {
     if let Some(p) = f.programme {
         q = q.filter(cases::programme.eq(p.as_str().to_string()));
     }
-    // Closed cases keep the "no deadline" date, so a date comparison is the whole rule.
+    // Closed cases keep the "no deadline" date (unless a clawback of theirs has money
+    // outstanding: then its recovery deadline), so a date comparison is the whole rule.
     match f.overdue {
         Some(true) => q = q.filter(cases::due_on.lt(f.today)),
         Some(false) => q = q.filter(cases::due_on.ge(f.today)),

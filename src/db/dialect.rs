@@ -8,6 +8,7 @@
 //! | [`begin_write`] | `BEGIN` | `BEGIN IMMEDIATE` (take the write lock up front) |
 //! | [`lock_migrations`] / [`unlock_migrations`] | `pg_advisory_lock` | nothing (one writer) |
 //! | [`lock_audit_head`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
+//! | [`lock_case`] | `SELECT … FOR UPDATE` | plain select under the write lock |
 //! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
 //! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
 //! | [`increment_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
@@ -119,6 +120,8 @@ pub fn lock_division(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
 /// reading what the one before committed; says whether the case exists. `SELECT … FOR UPDATE` on
 /// PostgreSQL; on SQLite a plain select under the write lock of [`begin_write`]. Call inside a
 /// write transaction.
+/// Every change of a case's clawbacks takes it first too, so concurrent recoveries can never
+/// together exceed the amount due.
 pub fn lock_case(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
     macro_rules! case {
         () => {

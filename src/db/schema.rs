@@ -134,6 +134,7 @@ diesel::table! {
         division_code -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        email -> Nullable<Text>,
     }
 }
 
@@ -210,6 +211,7 @@ diesel::table! {
         closed_by -> Nullable<Text>,
         closed_at -> Nullable<Timestamp>,
         close_reason -> Nullable<Text>,
+        clawback_due -> Nullable<Date>,
     }
 }
 
@@ -523,3 +525,83 @@ diesel::joinable!(objections -> cases (case_id));
 diesel::joinable!(objections -> reports (report_id));
 diesel::allow_tables_to_appear_in_same_query!(objections, cases);
 diesel::allow_tables_to_appear_in_same_query!(objections, reports);
+// Signer-based clawback (migration 000014, `src/clawbacks/`).
+diesel::table! {
+    clawbacks (id) {
+        id -> Text,
+        case_id -> Text,
+        programme -> Text,
+        township_code -> Text,
+        village_code -> Text,
+        beneficiary_name -> Binary,
+        beneficiary_id_number -> Binary,
+        beneficiary_id_masked -> Text,
+        grant_period_from -> Date,
+        grant_period_to -> Date,
+        amount_due_fen -> BigInt,
+        due_on -> Date,
+        written_off_fen -> BigInt,
+        write_off_reason -> Nullable<Text>,
+        written_off_by -> Nullable<Text>,
+        written_off_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    clawback_signers (id) {
+        id -> Text,
+        clawback_id -> Text,
+        official_id -> Text,
+        stage -> Text,
+        signed_on -> Date,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    clawback_amendments (id) {
+        id -> Text,
+        clawback_id -> Text,
+        position -> Integer,
+        reason -> Text,
+        changes -> Text,
+        amended_by -> Text,
+        amended_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recoveries (id) {
+        id -> Text,
+        clawback_id -> Text,
+        amount_fen -> BigInt,
+        paid_on -> Date,
+        payer_kind -> Text,
+        payer_official_id -> Nullable<Text>,
+        reference -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(clawbacks -> cases (case_id));
+diesel::joinable!(clawback_signers -> clawbacks (clawback_id));
+diesel::joinable!(clawback_signers -> officials (official_id));
+diesel::joinable!(clawback_amendments -> clawbacks (clawback_id));
+diesel::joinable!(recoveries -> clawbacks (clawback_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    clawbacks,
+    clawback_signers,
+    clawback_amendments,
+    recoveries,
+);
+diesel::allow_tables_to_appear_in_same_query!(clawbacks, cases);
+diesel::allow_tables_to_appear_in_same_query!(clawbacks, divisions);
+diesel::allow_tables_to_appear_in_same_query!(clawbacks, officials);
+diesel::allow_tables_to_appear_in_same_query!(clawback_signers, officials);
+diesel::allow_tables_to_appear_in_same_query!(clawback_signers, cases);
+diesel::allow_tables_to_appear_in_same_query!(clawback_signers, divisions);

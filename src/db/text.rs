@@ -19,8 +19,10 @@ use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 use crate::domain::case_status::{CaseStatus, Disposition};
+use crate::domain::clawback::{PayerKind, SignerStage};
 use crate::domain::custody::RequestStatus;
 use crate::domain::divisions::Level;
+use crate::domain::ids::{AmendmentId, ClawbackId, RecoveryId, SignerId};
 use crate::domain::ids::{
     ApiKeyId, AttachmentId, CaseId, ConflictId, MessageId, NoteId, OfficialId, RefreshTokenId,
     ReportId, RoutingRuleId, TeamId, UserId,
@@ -132,7 +134,9 @@ text_value_by_parse!(
     InvestigationStatus,
     Outcome,
     SanctionCategory,
-    ObjectionStatus
+    ObjectionStatus,
+    SignerStage,
+    PayerKind
 );
 
 /// Id newtypes are stored as their text as it is: every stored text is a valid id.
@@ -173,6 +177,10 @@ text_value_of_id!(
     ClawbackStatementId,
     RemediationItemId,
     ObjectionId,
+    ClawbackId,
+    SignerId,
+    AmendmentId,
+    RecoveryId,
 );
 
 impl TextValue for Role {
@@ -222,6 +230,12 @@ stored_as_text!(
     RemediationItemId,
     ObjectionId,
     ObjectionStatus,
+    ClawbackId,
+    SignerId,
+    AmendmentId,
+    RecoveryId,
+    SignerStage,
+    PayerKind,
 );
 
 #[cfg(test)]

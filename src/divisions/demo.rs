@@ -1,5 +1,6 @@
 //! The demo data set, compiled into the binary: 寻乌县 (360734), its 15 townships, three
-//! villages in each, and pseudonymous officials (乡镇党委书记, 乡镇长, 分管扶贫领导, 乡镇纪委书记 per
+//! villages in each, and pseudonymous officials (the heads of the county's 民政局, 住建局 and
+//! 扶贫办, who sign county approvals of benefits; 乡镇党委书记, 乡镇长, 分管扶贫领导, 乡镇纪委书记 per
 //! township; 村支书 and 村委会主任 per village). Everything it inserts is marked `demo = true`.
 //!
 //! Only 360734 (寻乌县), 360734100 (长宁镇), 360734101 (晨光镇) and 360734102 (留车镇) are real
@@ -52,6 +53,7 @@ pub fn officials() -> anyhow::Result<Vec<NewOfficial>> {
             level,
             division_code,
             active: true,
+            email: None,
         });
     }
     Ok(found)
@@ -119,7 +121,7 @@ pub fn load(
 mod tests {
     use super::*;
     use crate::divisions::import::{plan, Action};
-    use crate::divisions::officials::{TOWNSHIP_POSTS, VILLAGE_POSTS};
+    use crate::divisions::officials::{COUNTY_POSTS, TOWNSHIP_POSTS, VILLAGE_POSTS};
 
     #[test]
     fn the_demo_divisions_are_a_valid_import() {
@@ -170,7 +172,7 @@ mod tests {
             .map(|r| (r.row.code.as_str(), r.row.level))
             .collect();
         let officials = officials().unwrap();
-        assert_eq!(officials.len(), 15 * 4 + 45 * 2);
+        assert_eq!(officials.len(), 3 + 15 * 4 + 45 * 2);
         for o in &officials {
             assert_eq!(
                 levels.get(o.division_code.as_str()),
@@ -187,7 +189,7 @@ mod tests {
             match r.row.level {
                 Level::Township => assert_eq!(posts, TOWNSHIP_POSTS, "{}", r.row.name),
                 Level::Village => assert_eq!(posts, VILLAGE_POSTS, "{}", r.row.name),
-                Level::County => assert!(posts.is_empty()),
+                Level::County => assert_eq!(posts, COUNTY_POSTS, "{}", r.row.name),
             }
         }
         let names: HashSet<&str> = officials.iter().map(|o| o.name.as_str()).collect();

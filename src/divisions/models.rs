@@ -38,6 +38,8 @@ pub struct OfficialRow {
     pub division_code: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Where the official is told of clawbacks that name them as a signer; optional.
+    pub email: Option<String>,
 }
 
 /// Which post is held in which division, for the demo loader's "already there" check.
@@ -59,6 +61,7 @@ pub struct NewOfficialRow<'a> {
     pub division_code: &'a str,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub email: Option<&'a str>,
 }
 
 /// Changes to an official; `None` leaves a column as it is.
@@ -70,4 +73,5 @@ pub struct OfficialChanges<'a> {
     pub level: Option<Level>,
     pub division_code: Option<&'a str>,
     pub active: Option<bool>,
+    pub email: Option<Option<&'a str>>,
 }

@@ -17,6 +17,10 @@ use crate::domain::ids::OfficialId;
 pub const VILLAGE_POSTS: [&str; 2] = ["村支书", "村委会主任"];
 /// The posts of a township's leadership, as the speech names them.
 pub const TOWNSHIP_POSTS: [&str; 4] = ["乡镇党委书记", "乡镇长", "分管扶贫领导", "乡镇纪委书记"];
+/// The county posts of the demo data: the heads of the three benefit offices whose approval is
+/// the last stage of a benefit's approval chain (县级审批; SPEC.md → "Clawbacks"): 民政局 for
+/// dibao, 住建局 for house renovation, 扶贫办 for poverty funds.
+pub const COUNTY_POSTS: [&str; 3] = ["县民政局局长", "县住建局局长", "县扶贫办主任"];
 
 /// An official, as the API shows one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -31,6 +35,8 @@ pub struct Official {
     pub division_name: String,
     /// False once the official has left the post; kept for history.
     pub active: bool,
+    /// Where the official is told that a clawback names them as a signer; null when none.
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,6 +49,7 @@ fn view((row, division_name): (OfficialRow, String)) -> Official {
         division_code: row.division_code,
         division_name,
         active: row.active,
+        email: row.email,
         created_at: row.created_at.and_utc(),
     }
 }
@@ -115,6 +122,8 @@ pub struct NewOfficial {
     pub level: Level,
     pub division_code: String,
     pub active: bool,
+    /// Checked with `domain::email::check`.
+    pub email: Option<String>,
 }
 
 /// Inserts an official and records `official.created`. Call inside `db::write_tx`, after
@@ -140,6 +149,7 @@ pub fn insert(
             division_code: &new.division_code,
             active: new.active,
             created_at: now,
+            email: new.email.as_deref(),
         })
         .execute(conn)?;
     audit::record(
@@ -155,6 +165,7 @@ pub fn insert(
             "level": new.level.as_str(),
             "division_code": new.division_code,
             "active": new.active,
+            "email": new.email,
             "via": via,
         }),
     )?;
@@ -169,6 +180,8 @@ pub struct OfficialChange {
     pub level: Option<Level>,
     pub division_code: Option<String>,
     pub active: Option<bool>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<String>>,
 }
 
 /// Applies a checked change and records `official.updated` with what changed, from and to.
@@ -209,7 +222,10 @@ pub fn update(
     if let Some(active) = change.active {
         note("active", current.active.into(), active.into());
     }
-    let changed: Vec<&'static str> = ["name", "post", "level", "division_code", "active"]
+    if let Some(email) = &change.email {
+        note("email", current.email.clone().into(), email.clone().into());
+    }
+    let changed: Vec<&'static str> = ["name", "post", "level", "division_code", "active", "email"]
         .into_iter()
         .filter(|f| to.contains_key(*f))
         .collect();
@@ -223,6 +239,7 @@ pub fn update(
             level: change.level,
             division_code: change.division_code.as_deref(),
             active: change.active,
+            email: change.email.as_ref().map(|e| e.as_deref()),
         })
         .execute(conn)?;
     audit::record(

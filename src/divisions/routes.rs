@@ -430,6 +430,21 @@ pub struct CreateOfficialRequest {
     pub division_code: String,
     /// Default true.
     pub active: Option<bool>,
+    /// Optional: where the official is told that a clawback names them as a signer.
+    pub email: Option<String>,
+}
+
+/// An official's optional address, as typed on a phone (`text::fold_email`) and checked with
+/// `domain::email::check`; blank is none.
+///
+/// Errors: `invalid_email` naming `email`.
+fn official_email(email: Option<&str>) -> Result<Option<String>, FieldViolation> {
+    let Some(email) = email.map(text::fold_email).filter(|e| !e.trim().is_empty()) else {
+        return Ok(None);
+    };
+    crate::domain::email::check(&email)
+        .map(|()| Some(email))
+        .map_err(|e| FieldViolation::new("email", ErrorCode::InvalidEmail, e.to_string()))
 }
 
 /// Add an official (admin).
@@ -456,6 +471,10 @@ pub async fn create_official(
     let post = text::clean(&req.post);
     let division_code = text::compact_code(&req.division_code);
     let (level, mut found) = rules::check_official(&name, &post, req.level.trim());
+    let email = official_email(req.email.as_deref()).unwrap_or_else(|v| {
+        found.push(v);
+        None
+    });
     let actor = staff.actor();
     let now = clock.now_naive();
     let official = db::run(&pool, move |conn| {
@@ -485,6 +504,7 @@ pub async fn create_official(
                 level,
                 division_code,
                 active: req.active.unwrap_or(true),
+                email,
             };
             let id = officials::insert(conn, now, &actor, &new, "api")?;
             officials::find(conn, &id)?.ok_or_else(|| ApiError::not_found("official vanished"))
@@ -538,9 +558,13 @@ pub struct UpdateOfficialRequest {
     pub division_code: Option<String>,
     /// False when the official leaves the post. Officials are never deleted.
     pub active: Option<bool>,
+    /// `null` removes the address; absent leaves it.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
 }
 
-/// Change an official (admin): name, post, level, division, active. Absent fields stay.
+/// Change an official (admin): name, post, level, division, active, email. Absent fields stay.
 #[utoipa::path(
     tag = "officials",
     params(("id" = String, Path)),
@@ -578,6 +602,14 @@ pub async fn update_official(
             None
         }
         Some(Ok(l)) => Some(l),
+        None => None,
+    };
+    let email = match req.email.as_ref().map(|e| official_email(e.as_deref())) {
+        Some(Err(v)) => {
+            found.push(v);
+            None
+        }
+        Some(Ok(e)) => Some(e),
         None => None,
     };
     let level_given = req.level.is_some();
@@ -620,6 +652,7 @@ pub async fn update_official(
                 level,
                 division_code,
                 active: req.active,
+                email,
             };
             officials::update(conn, now, &actor, &current, &change)?;
             officials::find(conn, &id)?.ok_or_else(no_official)

@@ -371,17 +371,23 @@ pub struct CaseDeadlines {
     pub feedback_due: Option<NaiveDate>,
     /// The earliest due date of the case's open investigations.
     pub investigation_due: Option<NaiveDate>,
+    /// The earliest recovery deadline of the case's clawbacks with money outstanding (SPEC.md
+    /// rule 3; issue 11, item 6). It runs whatever the case's status: a closed case may still
+    /// have money to recover.
+    pub clawback_due: Option<NaiveDate>,
 }
 
 /// The earliest deadline still running for a case in `status` (county dates), or `None`: the
 /// acknowledgement and feedback dates while set, the verification date only in
 /// `preliminary_verification`, the review date only `on_hold`, the open investigations' date
-/// only `filed`; nothing once closed.
+/// only `filed`; once closed, only the clawback date (money still to recover keeps a closed
+/// case in the queue).
 pub fn earliest_open_deadline(status: CaseStatus, d: &CaseDeadlines) -> Option<NaiveDate> {
     if !status.is_open() {
-        return None;
+        return d.clawback_due;
     }
     [
+        d.clawback_due,
         d.acknowledge_by,
         (status == CaseStatus::PreliminaryVerification)
             .then_some(d.verification_due)
@@ -674,6 +680,7 @@ mod tests {
             review_on: Some(d(2026, 12, 1)),
             feedback_due: None,
             investigation_due: Some(d(2026, 11, 30)),
+            clawback_due: None,
         };
         assert_eq!(
             earliest_open_deadline(S::Registered, &dl),
@@ -695,5 +702,31 @@ mod tests {
         assert!(!is_overdue(Some(d(2026, 12, 1)), d(2026, 12, 1)));
         assert!(!is_overdue(None, d(2030, 1, 1)));
         assert_eq!(verification_due(d(2026, 11, 29), 60), d(2027, 1, 28));
+    }
+
+    #[test]
+    fn a_clawback_date_runs_in_every_status() {
+        let dl = CaseDeadlines {
+            acknowledge_by: Some(d(2026, 12, 18)),
+            clawback_due: Some(d(2026, 12, 10)),
+            ..CaseDeadlines::default()
+        };
+        assert_eq!(earliest_open_deadline(S::Filed, &dl), Some(d(2026, 12, 10)));
+        assert_eq!(
+            earliest_open_deadline(S::Closed, &dl),
+            Some(d(2026, 12, 10))
+        );
+        let later = CaseDeadlines {
+            clawback_due: Some(d(2027, 3, 31)),
+            ..dl
+        };
+        assert_eq!(
+            earliest_open_deadline(S::Registered, &later),
+            Some(d(2026, 12, 18))
+        );
+        assert_eq!(
+            earliest_open_deadline(S::Closed, &later),
+            Some(d(2027, 3, 31))
+        );
     }
 }

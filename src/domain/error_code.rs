@@ -157,7 +157,8 @@ error_codes! {
     /// 409: the case cannot close; the problem's `blockers` names every reason (SPEC.md →
     /// "Case handling", close). No role overrides it.
     CloseBlocked = "close_blocked",
-    /// 409: the request belongs to a filed case (filed or concluded, not closed).
+    /// 409: the request belongs to a filed case (filed or concluded, not closed; clawbacks also
+    /// on a closed case, naming `status`: SPEC.md → "Clawbacks").
     CaseNotFiled = "case_not_filed",
     /// 409: the investigation is concluded already; a supervisor may reopen the case.
     InvestigationConcluded = "investigation_concluded",
@@ -167,6 +168,13 @@ error_codes! {
     /// 409: the reporter already objected to the latest feedback; a new feedback opens a new
     /// objection.
     ObjectionAlreadyMade = "objection_already_made",
+    /// 409: a recovery's `reference` was used on this clawback for another amount.
+    ReferenceReused = "reference_reused",
+    /// 422: a recovery larger than what is outstanding; the problem names `outstanding_fen`.
+    /// Also the field code of `amount_fen`.
+    OverRecovery = "over_recovery",
+    /// 409: nothing is outstanding on the clawback, so there is nothing to write off.
+    NothingOutstanding = "nothing_outstanding",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
@@ -274,6 +282,18 @@ error_codes! {
     /// A sanction of an accountability investigation names an official outside the leadership
     /// it looks into (its target division).
     NotTargetOfficial = "not_target_official",
+    /// The official's level is not the level of the stage signed (a village official for
+    /// `village_deliberation`, a township one for `township_review`, a county one for
+    /// `county_approval`).
+    StageLevelMismatch = "stage_level_mismatch",
+    /// The same official is named twice among a clawback's signers.
+    DuplicateSigner = "duplicate_signer",
+    /// The official named as payer did not sign the clawback.
+    NotASigner = "not_a_signer",
+    /// A corrected amount due below what is already recovered and written off.
+    BelowRecovered = "below_recovered",
+    /// A correction that changes nothing.
+    NoChange = "no_change",
 }
 
 impl std::fmt::Display for ErrorCode {

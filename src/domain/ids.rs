@@ -110,6 +110,14 @@ id_type!(
     RemediationItemId,
     /// `objections.id`.
     ObjectionId,
+    /// `clawbacks.id`.
+    ClawbackId,
+    /// `clawback_signers.id`.
+    SignerId,
+    /// `clawback_amendments.id`.
+    AmendmentId,
+    /// `recoveries.id`.
+    RecoveryId,
 );
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ pub enum Permission {
     Supervise,
     RecordClawbacks,
     RecordRecoveries,
+    /// Read clawbacks, their ledgers, signers' responsibility and the county summary.
+    ReadClawbacks,
     ReadBenefitStatus,
     /// Read and verify the audit log.
     ReadAudit,
@@ -33,6 +35,7 @@ pub fn permissions_of(role: Role) -> &'static [Permission] {
             ReadCases,
             RecordClawbacks,
             RecordRecoveries,
+            ReadClawbacks,
             ReadBenefitStatus,
         ],
         Role::Supervisor => &[
@@ -42,11 +45,12 @@ pub fn permissions_of(role: Role) -> &'static [Permission] {
             Supervise,
             RecordClawbacks,
             RecordRecoveries,
+            ReadClawbacks,
             ReadBenefitStatus,
             ReadAudit,
         ],
-        Role::Benefits => &[RecordRecoveries, ReadBenefitStatus],
-        Role::Auditor => &[ReadCases, ReadBenefitStatus, ReadAudit],
+        Role::Benefits => &[RecordRecoveries, ReadClawbacks, ReadBenefitStatus],
+        Role::Auditor => &[ReadCases, ReadClawbacks, ReadBenefitStatus, ReadAudit],
     }
 }
 
@@ -82,6 +86,7 @@ mod tests {
             Supervise,
             RecordClawbacks,
             RecordRecoveries,
+            ReadClawbacks,
             ReadBenefitStatus,
             ReadAudit,
         ];
@@ -110,6 +115,7 @@ mod tests {
                 ReadCases,
                 RecordClawbacks,
                 RecordRecoveries,
+                ReadClawbacks,
                 ReadBenefitStatus,
             ],
         );
@@ -126,6 +132,7 @@ mod tests {
                 Supervise,
                 RecordClawbacks,
                 RecordRecoveries,
+                ReadClawbacks,
                 ReadBenefitStatus,
                 ReadAudit,
             ],
@@ -134,12 +141,18 @@ mod tests {
 
     #[test]
     fn benefits_officer_records_recoveries_and_reads_status() {
-        check(Role::Benefits, &[RecordRecoveries, ReadBenefitStatus]);
+        check(
+            Role::Benefits,
+            &[RecordRecoveries, ReadClawbacks, ReadBenefitStatus],
+        );
     }
 
     #[test]
     fn auditor_reads_cases_status_and_audit() {
-        check(Role::Auditor, &[ReadCases, ReadBenefitStatus, ReadAudit]);
+        check(
+            Role::Auditor,
+            &[ReadCases, ReadClawbacks, ReadBenefitStatus, ReadAudit],
+        );
     }
 
     #[test]

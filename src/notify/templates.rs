@@ -53,6 +53,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/objection_received/subject.txt"),
         include_str!("../../templates/email/objection_received/body.txt"),
     ),
+    (
+        "clawback_signer",
+        include_str!("../../templates/email/clawback_signer/subject.txt"),
+        include_str!("../../templates/email/clawback_signer/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -2,12 +2,13 @@
 //! each person a digest of the items due within 2 working days and the items overdue.
 //!
 //! - **Items**: reports still awaiting triage (`received`, their `triage_due`), and cases by
-//!   their earliest running deadline (`cases.due_on`: the acknowledgement of real-name
-//!   reports, the end of preliminary verification, the review date of a case on hold, the
-//!   feedback date, a filed case's open investigations;
-//!   `domain::case_status::earliest_open_deadline`; and the deadline of an open objection,
-//!   closed cases included). Reports that were merged, transferred or escalated, and closed
-//!   cases without an open objection, have none and are never named.
+//!   their earliest running deadline (`cases.due_on`: the acknowledgement of real-name reports,
+//!   the end of preliminary verification, the review date of a case on hold, the feedback date,
+//!   a filed case's open investigations, and the recovery deadline of its clawbacks with money
+//!   outstanding; `domain::case_status::earliest_open_deadline`; and the deadline of an open
+//!   objection, closed cases included). Reports that were merged, transferred or escalated have
+//!   none; a closed case is named only while an objection to it is open or a clawback of it has
+//!   money outstanding. An item due on its clawback date is labelled `（<date>，追回）`.
 //! - **Recipients**: a case's assignee; without one, the supervisors who are members of the
 //!   case's team; without those (and for reports awaiting triage), every supervisor. Active
 //!   accounts with an email address only.
@@ -68,6 +69,18 @@ impl Job for DailyReminders {
         tracing::info!(%today, queued, "deadline reminders queued");
         Ok(())
     }
+}
+
+/// What a reminder needs of a case with a running deadline.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+struct DueCaseRow {
+    number: String,
+    due_on: NaiveDate,
+    clawback_due: Option<NaiveDate>,
+    team_id: TeamId,
+    assignee_id: Option<UserId>,
 }
 
 /// One person's digest for one day: item labels (`<number>（<date>）`), overdue and due soon.
@@ -158,7 +171,8 @@ pub fn digests(
         }
     }
     // Open cases by their earliest running deadline, and closed ones while a reporter's
-    // objection to them is open (its deadline is in `due_on`: `cases::due_on_with_objections`).
+    // objection to them is open or money is still to be recovered (both deadlines are in
+    // `due_on`: `cases::due_on_with_objections`, `cases.clawback_due`).
     let open: Vec<String> = CaseStatus::ALL
         .iter()
         .filter(|s| s.is_open())
@@ -167,25 +181,37 @@ pub fn digests(
     let objected = objections::table
         .filter(objections::status.eq(ObjectionStatus::Open))
         .select(objections::case_id);
-    let due_cases: Vec<(String, NaiveDate, TeamId, Option<UserId>)> = cases::table
-        .filter(cases::status.eq_any(open).or(cases::id.eq_any(objected)))
+    let due_cases: Vec<DueCaseRow> = cases::table
+        .filter(
+            cases::status
+                .eq_any(open)
+                .or(cases::id.eq_any(objected))
+                .or(cases::clawback_due.is_not_null()),
+        )
         .filter(cases::due_on.le(horizon))
         .filter(cases::due_on.lt(no_deadline()))
         .order((cases::due_on, cases::number))
-        .select((
-            cases::number,
-            cases::due_on,
-            cases::team_id,
-            cases::assignee_id,
-        ))
+        .select(DueCaseRow::as_select())
         .load(conn)?;
-    for (number, stored, team, assignee) in due_cases {
+    for DueCaseRow {
+        number,
+        due_on: stored,
+        clawback_due,
+        team_id: team,
+        assignee_id: assignee,
+    } in due_cases
+    {
         let Some(due) = served_due(stored) else {
             continue;
         };
         if let Some(u) = rules::urgency(calendar, due, today) {
             let who = recipients(conn, assignee.as_ref(), Some(&team))?;
-            add(who, u, format!("{number}（{due}）"));
+            let label = if clawback_due == Some(due) {
+                format!("{number}（{due}，追回）")
+            } else {
+                format!("{number}（{due}）")
+            };
+            add(who, u, label);
         }
     }
     Ok(out)

@@ -175,7 +175,7 @@ async fn demo_data_loads_once_and_lists_the_townships(backend: Backend) {
     let loaded = app
         .db(move |conn| probity::divisions::demo::load(conn, now, &Actor::Cli).unwrap())
         .await;
-    assert_eq!((loaded.divisions_added, loaded.officials_added), (61, 150));
+    assert_eq!((loaded.divisions_added, loaded.officials_added), (61, 153));
     let again = app
         .db(move |conn| probity::divisions::demo::load(conn, now, &Actor::Cli).unwrap())
         .await;
@@ -293,7 +293,7 @@ async fn demo_data_loads_once_and_lists_the_townships(backend: Backend) {
     let actions = audit_actions(&app).await;
     let created = |what: &str| actions.iter().filter(|(a, ..)| a == what).count();
     assert_eq!(created("division.created"), 61);
-    assert_eq!(created("official.created"), 150);
+    assert_eq!(created("official.created"), 153);
     let verify = json(app.get_as("/api/v1/audit/verify", &token).await).await;
     assert_eq!(verify["status"], "ok", "{verify}");
 }
@@ -973,7 +973,7 @@ async fn commands_import_divisions_and_load_demo_data(backend: Backend) {
     );
     // The county and 长宁镇, 晨光镇 and their villages were there already.
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("56 divisions and 150 officials added"),
+        String::from_utf8_lossy(&out.stdout).contains("56 divisions and 153 officials added"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

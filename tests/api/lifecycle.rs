@@ -34,6 +34,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         concurrent_closes_have_one_winner,
         reopening_restores_the_investigation_and_keeps_its_history,
         the_reporter_reads_the_outcome_and_nothing_else,
+        a_recorded_clawback_answers_the_clawback_question,
     ]
 }
 
@@ -1641,4 +1642,57 @@ impl World {
             .unwrap()
             .to_string()
     }
+}
+
+/// Recording a clawback answers the case's clawback question for the closing guard (issue 11,
+/// item 2), just as a clawback statement does.
+async fn a_recorded_clawback_answers_the_clawback_question(backend: Backend) {
+    let l = Life::start(backend).await;
+    let (case, _, _, filed) = l.filed().await;
+    let r = l
+        .conclude(
+            &l.ina.1,
+            &filed["investigations"][0],
+            json!({"outcome": "substantiated", "findings": "村支书违规将亲属纳入低保。"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let body = json!({"reason": "办结"});
+    let p = assert_problem(
+        l.close(l.sup(), &case, body.clone()).await,
+        409,
+        "close_blocked",
+    )
+    .await;
+    assert!(
+        codes(&p).contains(&"clawback_unanswered".to_string()),
+        "{p}"
+    );
+    let r = l
+        .app()
+        .post_as(
+            &format!("/api/v1/cases/{case}/clawbacks"),
+            &l.ina.1,
+            &json!({
+                "beneficiary": {"name": "王某", "id_number": "11010519491231002X",
+                                "village_code": VILLAGE},
+                "programme": "dibao",
+                "grant_period_from": "2025-01-01", "grant_period_to": "2025-12-31",
+                "amount_due_fen": 360000,
+                "due_on": "2027-03-31",
+                "signers": [{"official_id": l.village_official, "stage": "village_deliberation",
+                             "signed_on": "2025-03-02"}]
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let p = assert_problem(l.close(l.sup(), &case, body).await, 409, "close_blocked").await;
+    assert!(
+        !codes(&p).contains(&"clawback_unanswered".to_string()),
+        "{p}"
+    );
+    assert!(
+        codes(&p).contains(&"remediation_plan_missing".to_string()),
+        "{p}"
+    );
 }

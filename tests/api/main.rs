@@ -31,6 +31,7 @@ mod triage;
 mod web;
 
 mod assign;
+mod clawbacks;
 mod custodian;
 mod lifecycle;
 mod messages;
@@ -74,6 +75,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("messages", messages::tests()),
         ("lifecycle", lifecycle::tests()),
         ("objections", objections::tests()),
+        ("clawbacks", clawbacks::tests()),
     ]
 }
 
