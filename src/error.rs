@@ -58,6 +58,9 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The members every problem document has (`Problem`); [`ApiError::with_member`] adds others.
+pub const STANDARD_MEMBERS: [&str; 6] = ["type", "title", "status", "detail", "code", "errors"];
+
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError {
@@ -71,9 +74,14 @@ impl ApiError {
         }
     }
 
-    /// The same answer with one more member `name` in the problem document (it must not be one
-    /// of the standard members).
+    /// The same answer with one more member `name` in the problem document. It must not be one
+    /// of the standard members ([`STANDARD_MEMBERS`]): those always win, so such a member would
+    /// be lost (debug builds and tests panic on it).
     pub fn with_member(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        debug_assert!(
+            !STANDARD_MEMBERS.contains(&name),
+            "problem member {name:?} would be hidden by the standard member"
+        );
         self.extra.push((name, value));
         self
     }

@@ -26,7 +26,7 @@ use crate::domain::ids::UserId;
 use crate::domain::investigation::{InvestigationKind, InvestigationStatus};
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, Problem};
 
 /// The body of `POST /cases/{id}/assign`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -67,7 +67,9 @@ pub(super) fn is_active_investigator_of_team(
 ///
 /// Errors: `NotFound` (404); `CaseNotOpen` (409) for a closed case; `VersionConflict` (409);
 /// 422 `not_in_team` when the assignee is not an active investigator of the case's team; 409
-/// `conflict_of_interest` naming the declaration (`id`, `division_code`, `declared_at`);
+/// `conflict_of_interest` naming the declaration (`id`, `division_code`, `declared_at`); 409
+/// `accountability_investigator` when the assignee holds the case's open accountability
+/// investigation (一案双查);
 /// database errors. Returns the case as changed.
 pub fn assign(
     conn: &mut DbConnection,
@@ -81,7 +83,10 @@ pub fn assign(
     db::write_tx(conn, |conn| {
         let row = visible_case(conn, viewer, id)?;
         if !row.status.is_open() {
-            return Err(CaseError::CaseNotOpen);
+            return Err(CaseError::Failed(ApiError::conflict(
+                ErrorCode::CaseNotOpen,
+                "The case is closed: it cannot be assigned. A supervisor may reopen it.",
+            )));
         }
         if body.version.is_some_and(|v| v != row.version) {
             return Err(CaseError::VersionConflict {
@@ -125,6 +130,22 @@ pub fn assign(
         }
         if row.assignee_id.as_ref() == Some(&assignee) {
             return Ok(row);
+        }
+        // 一案双查 (SPEC.md rule 2): the primary investigation follows the case's assignee, so
+        // the case may not go to the investigator of its open accountability investigation.
+        let holds_accountability: i64 = investigations::table
+            .filter(investigations::case_id.eq(row.id.as_str()))
+            .filter(investigations::kind.eq(InvestigationKind::Accountability))
+            .filter(investigations::status.eq(InvestigationStatus::Open))
+            .filter(investigations::assignee_id.eq(assignee.as_str()))
+            .count()
+            .get_result(conn)?;
+        if holds_accountability > 0 {
+            return Err(CaseError::Failed(ApiError::conflict(
+                ErrorCode::AccountabilityInvestigator,
+                "The assignee conducts this case's accountability investigation; one case, two \
+                 investigations (一案双查) keeps the two with different investigators.",
+            )));
         }
         let updated = diesel::update(
             cases::table
@@ -187,13 +208,19 @@ pub fn assign(
 }
 
 /// Assign a case to an investigator of its team (supervisor). Refused with 422 `not_in_team`
-/// or 409 `conflict_of_interest` (naming the declaration). The new assignee gets an email that
+/// or 409 `conflict_of_interest` (naming the declaration), `accountability_investigator` (the
+/// assignee holds the case's accountability investigation: 一案双查), `case_not_open` or
+/// `version_conflict`. The new assignee gets an email that
 /// says only that case `AJ-…` was assigned to them. Answers the case as changed.
 #[utoipa::path(
     tag = "cases",
     params(("id" = String, Path, description = "The case's id")),
     request_body = AssignRequest,
-    responses((status = 200, description = "The changed case", body = CaseView)),
+    responses(
+        (status = 200, description = "The changed case", body = CaseView),
+        (status = 409, description = "`conflict_of_interest`, `accountability_investigator`, `case_not_open` or `version_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_in_team`", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/cases/{id}/assign")]

@@ -445,8 +445,8 @@ pub fn feedback_due_from(
 }
 
 /// Clears case `case_id`'s feedback deadline once every real-name reporter has had a feedback
-/// message since the primary investigation's conclusion, and recomputes the case's `due_on`;
-/// does nothing otherwise. The messages endpoint calls this in the transaction that sends a
+/// message since the primary investigation's conclusion, recomputes the case's `due_on` and adds
+/// one to its `version`; does nothing otherwise. The messages endpoint calls this in the transaction that sends a
 /// `feedback` message (tests call it after inserting one). Idempotent.
 ///
 /// Errors: any database error.
@@ -488,6 +488,8 @@ pub fn feedback_recorded(
             cases::due_on.eq(super::due_on_with_objections(
                 conn, case_id, row.status, &deadlines,
             )?),
+            // A change of the case's deadlines is a change of the case.
+            cases::version.eq(cases::version + 1),
             cases::updated_at.eq(now),
         ))
         .execute(conn)?;

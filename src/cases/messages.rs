@@ -24,10 +24,11 @@ use super::models::CaseRow;
 use super::view::CaseMessage;
 use super::{deadlines_of, due_on_with_objections, required_text, visible_case, CaseError, Viewer};
 use crate::audit::{self, Actor};
-use crate::db::schema::{cases, report_messages, reports};
+use crate::db::schema::{cases, investigations, report_messages, reports};
 use crate::db::{self, DbConnection};
 use crate::domain::ids::{MessageId, ReportId};
-use crate::error::{ErrorCode, FieldViolation};
+use crate::domain::investigation::{InvestigationKind, InvestigationStatus};
+use crate::error::{ApiError, ErrorCode, FieldViolation};
 use crate::reports::models::NewMessage;
 
 /// The longest message, in characters.
@@ -159,6 +160,17 @@ pub fn send(
                 });
             }
         }
+        if checked.kind == MessageKind::Feedback && !has_result(conn, &case)? {
+            return Err(CaseError::Failed(
+                ApiError::conflict(
+                    ErrorCode::FeedbackTooEarly,
+                    "Feedback gives the reporter the result: it is sent once the primary \
+                     investigation is concluded or the case is closed. Use `question` or \
+                     `acknowledgement` meanwhile.",
+                )
+                .with_member("case_status", serde_json::json!(case.status.as_str())),
+            ));
+        }
         let mut reached: Vec<ReachedReport> = reports::table
             .filter(reports::case_id.eq(case.id.as_str()))
             .order((reports::submitted_at.asc(), reports::number.asc()))
@@ -225,6 +237,25 @@ pub fn send(
     })
 }
 
+/// Whether case `case` has a result to feed back (SPEC.md → "Case handling"): it is concluded
+/// or closed (either way), or its primary investigation is concluded.
+fn has_result(conn: &mut DbConnection, case: &CaseRow) -> QueryResult<bool> {
+    use crate::domain::case_status::CaseStatus;
+    if matches!(
+        case.status,
+        CaseStatus::Concluded | CaseStatus::Closed | CaseStatus::ClosedWithoutAction
+    ) {
+        return Ok(true);
+    }
+    diesel::select(diesel::dsl::exists(
+        investigations::table
+            .filter(investigations::case_id.eq(case.id.as_str()))
+            .filter(investigations::kind.eq(InvestigationKind::Primary))
+            .filter(investigations::status.eq(InvestigationStatus::Concluded)),
+    ))
+    .get_result(conn)
+}
+
 /// A report a message reaches: its id, and whether its reporter left a (sealed) email.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = reports)]
@@ -250,7 +281,8 @@ fn stop_answered_deadlines(
     let mut deadlines = deadlines_of(case);
     match kind {
         MessageKind::Question => return Ok(case.version),
-        MessageKind::Acknowledgement => {
+        // Feedback acknowledges too: a reporter told the result was heard.
+        MessageKind::Acknowledgement | MessageKind::Feedback => {
             let ids: Vec<&str> = reached.iter().map(|r| r.id.as_str()).collect();
             diesel::update(
                 reports::table
@@ -267,18 +299,35 @@ fn stop_answered_deadlines(
                 .select(diesel::dsl::min(reports::acknowledge_by))
                 .first::<Option<chrono::NaiveDate>>(conn)?;
         }
-        MessageKind::Feedback => {
-            // The feedback deadline ends once every real-name reporter has had feedback since
-            // the primary investigation's conclusion (the case lifecycle's rule).
-            super::lifecycle::feedback_recorded(conn, case.id.as_str(), now)?;
-            return Ok(case.version);
-        }
     }
-    if deadlines.acknowledge_by == case.acknowledge_by
-        && deadlines.feedback_due == case.feedback_due
-    {
-        return Ok(case.version);
+    let version = if deadlines.acknowledge_by == case.acknowledge_by {
+        case.version
+    } else {
+        stop_acknowledgement(conn, case, &deadlines, now)?
+    };
+    if kind == MessageKind::Feedback {
+        // The feedback deadline ends once every real-name reporter has had feedback since the
+        // primary investigation's conclusion (the case lifecycle's rule); that adds one to the
+        // version when it changes the case.
+        super::lifecycle::feedback_recorded(conn, case.id.as_str(), now)?;
+        return Ok(cases::table
+            .find(case.id.as_str())
+            .select(cases::version)
+            .first(conn)?);
     }
+    Ok(version)
+}
+
+/// Stores `deadlines.acknowledge_by` on `case` (read at its current version), with `due_on`
+/// recomputed, and returns the new version.
+///
+/// Errors: `VersionConflict` when the case changed since it was read.
+fn stop_acknowledgement(
+    conn: &mut DbConnection,
+    case: &CaseRow,
+    deadlines: &crate::domain::case_status::CaseDeadlines,
+    now: NaiveDateTime,
+) -> Result<i32, CaseError> {
     let updated = diesel::update(
         cases::table
             .filter(cases::id.eq(case.id.as_str()))
@@ -286,12 +335,11 @@ fn stop_answered_deadlines(
     )
     .set((
         cases::acknowledge_by.eq(deadlines.acknowledge_by),
-        cases::feedback_due.eq(deadlines.feedback_due),
         cases::due_on.eq(due_on_with_objections(
             conn,
             case.id.as_str(),
             case.status,
-            &deadlines,
+            deadlines,
         )?),
         cases::version.eq(case.version + 1),
         cases::updated_at.eq(now),

@@ -186,7 +186,7 @@ impl From<CaseError> for ApiError {
                     }
                 ),
             )
-            .with_member("status", serde_json::json!(t.status.as_str()))
+            .with_member("case_status", serde_json::json!(t.status.as_str()))
             .with_member(
                 "allowed_actions",
                 serde_json::json!(t.allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>()),

@@ -137,6 +137,31 @@ fn identity_request_ids(conn: &mut DbConnection, case_id: &str) -> QueryResult<V
         .load(conn)
 }
 
+/// The details of an entry of a shared entity (the village's suspension, which several cases
+/// may hold) without the other cases: a viewer of this case may not see those, so their
+/// `case_id` and `case_number` become `null` and `other_case` says that another case did it.
+fn without_other_cases(
+    entity_type: &str,
+    case_id: &str,
+    mut details: serde_json::Value,
+) -> serde_json::Value {
+    if entity_type != "suspension" {
+        return details;
+    }
+    if let Some(map) = details.as_object_mut() {
+        let other = map
+            .get("case_id")
+            .and_then(|c| c.as_str())
+            .is_some_and(|c| c != case_id);
+        if other {
+            map.insert("case_id".into(), serde_json::Value::Null);
+            map.insert("case_number".into(), serde_json::Value::Null);
+            map.insert("other_case".into(), serde_json::Value::Bool(true));
+        }
+    }
+    details
+}
+
 /// Who did it: `user` (with `user_id`), `reporter` (never who), `service` (with
 /// `api_key_id`), `system` or `cli`.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -256,8 +281,12 @@ pub fn timeline(
             seq: r.seq,
             at: r.occurred_at.and_utc(),
             actor: TimelineActor::parse(&r.actor),
-            details: without_identity(
-                serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+            details: without_other_cases(
+                &r.entity_type,
+                case_id,
+                without_identity(
+                    serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+                ),
             ),
             action: r.action,
             entity_type: r.entity_type,
@@ -318,6 +347,23 @@ pub async fn case_timeline(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn other_cases_of_a_shared_suspension_are_not_named() {
+        let other = json!({"village_code": "360734100201", "case_id": "b", "case_number": "AJ-2"});
+        assert_eq!(
+            without_other_cases("suspension", "a", other),
+            json!({"village_code": "360734100201", "case_id": null, "case_number": null,
+                   "other_case": true})
+        );
+        let own = json!({"case_id": "a", "case_number": "AJ-1"});
+        assert_eq!(without_other_cases("suspension", "a", own.clone()), own);
+        let case_entry = json!({"case_id": "b"});
+        assert_eq!(
+            without_other_cases("case", "a", case_entry.clone()),
+            case_entry
+        );
+    }
 
     #[test]
     fn identity_keys_are_removed_at_any_depth() {

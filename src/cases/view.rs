@@ -241,6 +241,21 @@ pub fn case_view_for(
     let disclosures = crate::custodian::disclosures_for_case(conn, row.id.as_str())?;
     let investigations = investigations_of(conn, with_false_accusations, row.id.as_str())?;
     let suspension_id = crate::suspensions::suspension_of_case(conn, row.id.as_str())?;
+    // The actions the case allows now: those of its status whose precondition holds (a filed
+    // case reopens only a concluded primary investigation; the other preconditions are checked
+    // by the action itself and answered with every reason).
+    let primary_concluded = investigations
+        .iter()
+        .any(|i| i.kind == "primary" && i.status == "concluded");
+    let allowed_actions = case_status::allowed_actions(row.status)
+        .into_iter()
+        .filter(|a| {
+            !(row.status == CaseStatus::Filed
+                && *a == case_status::CaseAction::Reopen
+                && !primary_concluded)
+        })
+        .map(|a| a.as_str().to_string())
+        .collect();
     Ok(CaseView {
         id: row.id.to_string(),
         number: row.number,
@@ -271,10 +286,7 @@ pub fn case_view_for(
         closed_by: row.closed_by.map(|u| u.into_string()),
         closed_at: row.closed_at.map(|t| t.and_utc()),
         close_reason: row.close_reason,
-        allowed_actions: case_status::allowed_actions(row.status)
-            .into_iter()
-            .map(|a| a.as_str().to_string())
-            .collect(),
+        allowed_actions,
         investigations,
         suspension_id: suspension_id.map(|s| s.into_string()),
         messages,

@@ -117,8 +117,11 @@ fn check_recovery(
         })
         .map_err(|e| problems.push(e))
         .ok();
+    // A payment reference is a code: folded (full-width forms as a phone keyboard types them
+    // read as ASCII, `text::fold_code`) and compared without regard to letter case, so one
+    // payment typed twice is a replay, never two recoveries.
     let reference = required_line("reference", body.reference.as_deref(), REFERENCE_MAX)
-        .map(|r| r.trim().to_string())
+        .map(|r| text::fold_code(&r).to_ascii_uppercase())
         .map_err(|e| problems.push(e))
         .ok();
     let payer_input = body.payer.clone().unwrap_or_default();

@@ -128,7 +128,7 @@ impl From<ClawbackError> for ApiError {
                     status.as_str()
                 ),
             )
-            .with_member("status", serde_json::json!(status.as_str())),
+            .with_member("case_status", serde_json::json!(status.as_str())),
             ClawbackError::Invalid(v) => ApiError::validation(v),
             ClawbackError::ReferenceReused { reference, amount } => ApiError::conflict(
                 ErrorCode::ReferenceReused,

@@ -157,6 +157,12 @@ error_codes! {
     /// 409: the case cannot close; the problem's `blockers` names every reason (SPEC.md →
     /// "Case handling", close). No role overrides it.
     CloseBlocked = "close_blocked",
+    /// 409: feedback (the result, to the reporter) before the primary investigation concluded
+    /// or the case closed; the problem names `status`.
+    FeedbackTooEarly = "feedback_too_early",
+    /// 409: the assignee conducts the case's open accountability investigation (一案双查 keeps
+    /// the primary and the accountability investigation with different investigators).
+    AccountabilityInvestigator = "accountability_investigator",
     /// 409: the request belongs to a filed case (filed or concluded, not closed; clawbacks also
     /// on a closed case, naming `status`: SPEC.md → "Clawbacks").
     CaseNotFiled = "case_not_filed",

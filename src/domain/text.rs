@@ -4,7 +4,10 @@
 //! 1. **Controls are refused.** C0 controls other than TAB, LF and CR (NUL among them: PostgreSQL
 //!    cannot store it in `text`), DEL (U+007F) and the C1 controls (U+0080–U+009F) have no place
 //!    in anything a person types; a field holding one is refused (`control_character`), never
-//!    cleaned silently, so what is stored is what was sent.
+//!    cleaned silently, so what is stored is what was sent. So are the bidirectional embedding,
+//!    override and isolate controls (U+202A–U+202E, U+2066–U+2069): they reorder how the text
+//!    around them is displayed (a message or a name could show staff or a reporter something
+//!    other than what is stored), and no Chinese or English text needs them.
 //! 2. **Line breaks are LF.** CRLF and lone CR (browsers send textarea line breaks as CRLF) become
 //!    LF before anything is counted or stored.
 //! 3. **Only visible characters count** towards "required" and minimum lengths: whitespace of
@@ -28,9 +31,19 @@ use crate::domain::error_code::ErrorCode;
 pub const CONTROL_CODE: ErrorCode = ErrorCode::ControlCharacter;
 
 /// Whether `c` is a control character that no text input accepts: C0 other than TAB, LF and CR,
-/// DEL, and C1 (rule 1 of the module doc).
+/// DEL, C1, and the bidirectional embedding, override and isolate controls (rule 1 of the module
+/// doc).
 pub fn is_forbidden(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{b}'
+            | '\u{c}'
+            | '\u{e}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// The first forbidden control character in `s`, if any.
@@ -287,6 +300,17 @@ pub fn check_json(value: &mut serde_json::Value) -> Result<bool, Vec<FieldError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidirectional_overrides_are_refused_like_controls() {
+        for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}'] {
+            assert!(is_forbidden(c), "{c:?}");
+            assert_eq!(forbidden_char(&format!("付款{c}人")), Some(c));
+        }
+        // Marks that only hint direction, and ordinary Chinese text, stay allowed.
+        assert!(!is_forbidden('\u{200e}'));
+        assert_eq!(forbidden_char("村支书把低保名额给了亲戚"), None);
+    }
 
     #[test]
     fn controls_other_than_tab_and_line_breaks_are_refused() {

@@ -35,6 +35,10 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         reopening_restores_the_investigation_and_keeps_its_history,
         the_reporter_reads_the_outcome_and_nothing_else,
         a_recorded_clawback_answers_the_clawback_question,
+        reassigning_a_filed_case_keeps_the_two_investigations_apart,
+        the_case_view_offers_reopen_only_when_reopen_is_allowed,
+        feedback_that_ends_the_feedback_deadline_changes_the_version,
+        assigning_a_closed_case_says_why_without_talking_of_merging,
     ]
 }
 
@@ -478,7 +482,7 @@ async fn filing_a_village_case_opens_both_investigations_and_the_suspension(back
     assert_eq!(account["due_on"], "2027-02-28");
     assert_eq!(filed["accountability"]["investigation_id"], account["id"]);
     assert_eq!(filed["deadlines"]["investigation_due"], "2027-02-28");
-    assert_eq!(filed["allowed_actions"], json!(["close", "reopen"]));
+    assert_eq!(filed["allowed_actions"], json!(["close"]));
     let suspension = filed["suspension_id"].as_str().unwrap().to_string();
 
     // The rows, the history and the audit entries.
@@ -1695,4 +1699,152 @@ async fn a_recorded_clawback_answers_the_clawback_question(backend: Backend) {
         codes(&p).contains(&"remediation_plan_missing".to_string()),
         "{p}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defects found by trying to break issues 9–11 (branch `brk`). Each test states the expected
+// behaviour; they fail until the product is fixed.
+
+/// 一案双查 (issue 10, item 2): the accountability investigation goes to another investigator
+/// than the primary's. `POST /cases/{id}/assign` moves the primary investigation with the case,
+/// so reassigning a filed case to the accountability investigator must not leave one person
+/// holding both investigations (refused, or the accountability one moved to somebody else).
+async fn reassigning_a_filed_case_keeps_the_two_investigations_apart(backend: Backend) {
+    let l = Life::start(backend).await;
+    let (case, _, _, filed) = l.filed().await;
+    assert_eq!(filed["investigations"][0]["assignee_id"], l.ina.0.as_str());
+    assert_eq!(filed["investigations"][1]["assignee_id"], l.inc.0.as_str());
+    let r = l
+        .app()
+        .post_as(
+            &format!("/api/v1/cases/{case}/assign"),
+            l.sup(),
+            &json!({"assignee_id": l.inc.0}),
+        )
+        .await;
+    let status = r.status().as_u16();
+    assert!(status < 500, "assign answered {status}");
+    let view = l.case(l.sup(), &case).await;
+    let primary = &view["investigations"][0];
+    let account = &view["investigations"][1];
+    assert_eq!(primary["kind"], "primary");
+    assert_eq!(account["kind"], "accountability");
+    assert!(
+        primary["assignee_id"].is_null() || primary["assignee_id"] != account["assignee_id"],
+        "after assign ({status}) one investigator holds both investigations: {} and {}",
+        primary["assignee_id"],
+        account["assignee_id"]
+    );
+}
+
+/// The case view's `allowed_actions` lists what the case allows now (SPEC.md "Case"): a filed
+/// case whose primary investigation is open cannot be reopened (409 `invalid_transition`), so
+/// the view must not offer `reopen`.
+async fn the_case_view_offers_reopen_only_when_reopen_is_allowed(backend: Backend) {
+    let l = Life::start(backend).await;
+    let (case, _, _, _) = l.filed().await;
+    let p = assert_problem(
+        l.app()
+            .post_as(
+                &format!("/api/v1/cases/{case}/reopen"),
+                l.sup(),
+                &json!({"reason": "重新调查"}),
+            )
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    assert!(
+        !p["allowed_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("reopen")),
+        "{p}"
+    );
+    let view = l.case(l.sup(), &case).await;
+    assert_eq!(
+        view["allowed_actions"], p["allowed_actions"],
+        "the case view offers other actions than the refusal names"
+    );
+}
+
+/// Every change of a case adds one to its `version` (SPEC.md "Case": stale versions are 409
+/// `version_conflict`). The feedback message that ends `feedback_due` changes the case's
+/// deadlines and `due_on`, so it must change `version` too, and the message answer must carry
+/// the new version.
+async fn feedback_that_ends_the_feedback_deadline_changes_the_version(backend: Backend) {
+    let l = Life::start(backend).await;
+    let (case, report, _, filed) = l.filed().await;
+    let r = l
+        .conclude(
+            &l.ina.1,
+            &filed["investigations"][0],
+            json!({"outcome": "unsubstantiated", "findings": "经核查，反映问题不属实。"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let before = l.case(l.sup(), &case).await;
+    assert!(before["deadlines"]["feedback_due"].is_string(), "{before}");
+    let r = l
+        .app()
+        .post_as(
+            &format!("/api/v1/cases/{case}/messages"),
+            l.sup(),
+            &json!({"body": "经核查，您反映的问题不属实。", "kind": "feedback",
+                    "report_id": report}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let answer = json(r).await;
+    let after = l.case(l.sup(), &case).await;
+    assert!(after["deadlines"]["feedback_due"].is_null(), "{after}");
+    assert!(
+        after["version"].as_i64().unwrap() > before["version"].as_i64().unwrap(),
+        "feedback_due went from {} to null but the version stayed {}",
+        before["deadlines"]["feedback_due"],
+        after["version"]
+    );
+    assert_eq!(
+        answer["version"], after["version"],
+        "the message answer's version"
+    );
+}
+
+/// `POST /cases/{id}/assign` on a closed case is 409 `case_not_open` (docs/custodian.md); its
+/// `detail` must speak of assigning, not of merging a report.
+async fn assigning_a_closed_case_says_why_without_talking_of_merging(backend: Backend) {
+    let l = Life::start(backend).await;
+    let (report, _) = l.w.report(TOWNSHIP, VILLAGE, "张某某").await;
+    let r =
+        l.w.triage(
+            &report,
+            json!({"action": "accept", "subject_level": "village", "accused_official_ids": []}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let case = json(r).await["case_id"].as_str().unwrap().to_string();
+    let r = l
+        .app()
+        .post_as(
+            &format!("/api/v1/cases/{case}/disposition"),
+            l.sup(),
+            &json!({"disposition": "close_without_action", "reason": "不属于受理范围"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let p = assert_problem(
+        l.app()
+            .post_as(
+                &format!("/api/v1/cases/{case}/assign"),
+                l.sup(),
+                &json!({"assignee_id": l.ina.0}),
+            )
+            .await,
+        409,
+        "case_not_open",
+    )
+    .await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(!detail.contains("merged"), "detail: {detail}");
 }
