@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
-use crate::db::schema::{attachments, cases, report_messages, reports};
-use crate::db::{DbConnection, MultiBackend};
+use crate::db::schema::{attachments, case_counts, cases, report_messages, reports};
+use crate::db::DbConnection;
 use crate::domain::case_status::{self, CaseStatus};
 use crate::domain::ids::{MessageId, ReportId, TeamId};
 use crate::domain::report::Programme;
@@ -340,36 +341,126 @@ struct Filters {
     today: NaiveDate,
 }
 
-fn boxed(f: &Filters) -> cases::BoxedQuery<'static, MultiBackend> {
-    let mut q = cases::table.into_boxed();
-    if let Some(a) = &f.assignee {
-        q = q.filter(cases::assignee_id.eq(a.clone()));
+impl Filters {
+    /// Whether the counts of these filters can be read from `case_counts` (migration 000013),
+    /// which a trigger keeps per team, assignee and status in the transaction of every write to
+    /// `cases`: only the team and assignee filters (and an investigator's own teams) narrow the
+    /// queue. An empty `assignee` matches no case, but would match the unassigned row of
+    /// `case_counts` (stored as `''`), so it is counted from `cases`.
+    fn counted_by_team_and_assignee(&self) -> bool {
+        self.township.is_none()
+            && self.village.is_none()
+            && self.programme.is_none()
+            && self.overdue.is_none()
+            && self.due_before.is_none()
+            && self.assignee.as_deref() != Some("")
     }
-    if let Some(t) = &f.team {
-        q = q.filter(cases::team_id.eq(t.clone()));
+}
+
+/// `$query` (a boxed query of `cases`, of any select and grouping) narrowed by every filter of
+/// `$f` but `status` and the cursor.
+macro_rules! filtered {
+    ($query:expr, $f:expr) => {{
+        let f: &Filters = $f;
+        let mut q = $query;
+        if let Some(a) = &f.assignee {
+            q = q.filter(cases::assignee_id.eq(a.clone()));
+        }
+        if let Some(t) = &f.team {
+            q = q.filter(cases::team_id.eq(t.clone()));
+        }
+        if let Some(t) = &f.township {
+            q = q.filter(cases::township_code.eq(t.clone()));
+        }
+        if let Some(v) = &f.village {
+            q = q.filter(cases::village_code.eq(v.clone()));
+        }
+        if let Some(p) = f.programme {
+            q = q.filter(cases::programme.eq(p.as_str().to_string()));
+        }
+        // Closed cases keep the "no deadline" date, so a date comparison is the whole rule.
+        match f.overdue {
+            Some(true) => q = q.filter(cases::due_on.lt(f.today)),
+            Some(false) => q = q.filter(cases::due_on.ge(f.today)),
+            None => {}
+        }
+        if let Some(d) = f.due_before {
+            q = q.filter(cases::due_on.lt(d));
+        }
+        if let Some(teams) = &f.visible_teams {
+            q = q.filter(cases::team_id.eq_any(teams.clone()));
+        }
+        q
+    }};
+}
+
+/// The number of cases in a status (one row of a grouped count).
+#[derive(Debug, Clone, Queryable)]
+struct StatusCount {
+    status: String,
+    n: i64,
+}
+
+/// One row of `case_counts`: how many cases of a team, with an assignee (`''` for none), are
+/// in a status.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = case_counts)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+struct CaseCountRow {
+    status: String,
+    n: i64,
+}
+
+/// The number of cases in each status under `f` (every filter but `status` and the cursor):
+/// every status is present, 0 when none.
+///
+/// Filtered by team and assignee only, the sum of the matching rows of `case_counts` (a few
+/// rows per team and assignee, whatever the number of cases); otherwise one grouped count of
+/// `cases`, which the indexes of migration 000013 answer from the index for the assignee,
+/// team and deadline filters.
+///
+/// Errors: any database error.
+fn status_counts(conn: &mut DbConnection, f: &Filters) -> QueryResult<BTreeMap<String, i64>> {
+    let found: Vec<StatusCount> = if f.counted_by_team_and_assignee() {
+        let mut q = case_counts::table
+            .select(CaseCountRow::as_select())
+            .into_boxed();
+        if let Some(a) = &f.assignee {
+            q = q.filter(case_counts::assignee_id.eq(a.clone()));
+        }
+        if let Some(t) = &f.team {
+            q = q.filter(case_counts::team_id.eq(t.clone()));
+        }
+        if let Some(teams) = &f.visible_teams {
+            q = q.filter(case_counts::team_id.eq_any(teams.clone()));
+        }
+        q.load(conn)?
+            .into_iter()
+            .map(|r| StatusCount {
+                status: r.status,
+                n: r.n,
+            })
+            .collect()
+    } else {
+        filtered!(
+            cases::table
+                .group_by(cases::status)
+                .select((cases::status, count_star()))
+                .into_boxed(),
+            f
+        )
+        .load(conn)?
+    };
+    let mut counts: BTreeMap<String, i64> = CaseStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    for c in found {
+        if let Some(n) = counts.get_mut(&c.status) {
+            *n += c.n;
+        }
     }
-    if let Some(t) = &f.township {
-        q = q.filter(cases::township_code.eq(t.clone()));
-    }
-    if let Some(v) = &f.village {
-        q = q.filter(cases::village_code.eq(v.clone()));
-    }
-    if let Some(p) = f.programme {
-        q = q.filter(cases::programme.eq(p.as_str().to_string()));
-    }
-    // Closed cases keep the "no deadline" date, so a date comparison is the whole rule.
-    match f.overdue {
-        Some(true) => q = q.filter(cases::due_on.lt(f.today)),
-        Some(false) => q = q.filter(cases::due_on.ge(f.today)),
-        None => {}
-    }
-    if let Some(d) = f.due_before {
-        q = q.filter(cases::due_on.lt(d));
-    }
-    if let Some(teams) = &f.visible_teams {
-        q = q.filter(cases::team_id.eq_any(teams.clone()));
-    }
-    q
+    Ok(counts)
 }
 
 fn invalid(field: &'static str, code: ErrorCode, message: &str) -> FieldViolation {
@@ -507,26 +598,36 @@ pub fn queue(
         today,
     };
 
-    let mut q = boxed(&filters);
+    let mut q = filtered!(cases::table.into_boxed(), &filters);
     if let Some(s) = filters.status {
         q = q.filter(cases::status.eq(s.as_str().to_string()));
     }
+    // The rows strictly after the cursor, as one row-value comparison `(key, number) > (?, ?)`:
+    // both backends answer it with a range of the `(key, number, …)` index, so a page 50,000
+    // cases deep costs what the first does (docs/benchmarks.md). diesel has no row values; the
+    // columns are `cases`' own.
     q = match (sort, after) {
         (_, None) => q,
         (Sort::Due, Some(Key::Date(d, n))) => q.filter(
-            cases::due_on
-                .gt(d)
-                .or(cases::due_on.eq(d).and(cases::number.gt(n))),
+            sql::<Bool>("(cases.due_on, cases.number) > (")
+                .bind::<Date, _>(d)
+                .sql(", ")
+                .bind::<Text, _>(n)
+                .sql(")"),
         ),
         (Sort::Received, Some(Key::Time(t, n))) => q.filter(
-            cases::received_at
-                .gt(t)
-                .or(cases::received_at.eq(t).and(cases::number.gt(n))),
+            sql::<Bool>("(cases.received_at, cases.number) > (")
+                .bind::<Timestamp, _>(t)
+                .sql(", ")
+                .bind::<Text, _>(n)
+                .sql(")"),
         ),
         (Sort::Updated, Some(Key::Time(t, n))) => q.filter(
-            cases::updated_at
-                .lt(t)
-                .or(cases::updated_at.eq(t).and(cases::number.lt(n))),
+            sql::<Bool>("(cases.updated_at, cases.number) < (")
+                .bind::<Timestamp, _>(t)
+                .sql(", ")
+                .bind::<Text, _>(n)
+                .sql(")"),
         ),
         _ => q,
     };
@@ -536,16 +637,7 @@ pub fn queue(
         Sort::Updated => q.order((cases::updated_at.desc(), cases::number.desc())),
     };
     let rows: Vec<CaseRow> = q.select(CaseRow::as_select()).limit(limit).load(conn)?;
-
-    // One count per status (diesel cannot group a boxed query); each uses the filter indexes.
-    let mut counts = BTreeMap::new();
-    for s in CaseStatus::ALL {
-        let n: i64 = boxed(&filters)
-            .filter(cases::status.eq(s.as_str().to_string()))
-            .select(count_star())
-            .first(conn)?;
-        counts.insert(s.as_str().to_string(), n);
-    }
+    let counts = status_counts(conn, &filters)?;
 
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| encode_cursor(r, sort)))

@@ -342,3 +342,14 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+// The queue's counts per status (migration 000013, `cases::view`): kept by triggers on `cases`
+// in the transaction of every write; `assignee_id` is '' for unassigned cases.
+diesel::table! {
+    case_counts (team_id, assignee_id, status) {
+        team_id -> Text,
+        assignee_id -> Text,
+        status -> Text,
+        n -> BigInt,
+    }
+}
