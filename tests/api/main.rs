@@ -32,6 +32,7 @@ mod web;
 
 mod assign;
 mod custodian;
+mod queue;
 mod reminders;
 
 use std::panic::AssertUnwindSafe;
@@ -67,6 +68,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("cases", cases::tests()),
         ("custodian", custodian::tests()),
         ("assign", assign::tests()),
+        ("queue", queue::tests()),
         ("reminders", reminders::tests()),
     ]
 }
