@@ -8,10 +8,12 @@
 //! - `view.rs`: `GET /cases/{id}` and the queue `GET /cases`
 //! - `notes.rs`: `POST /cases/{id}/notes` (internal notes)
 //! - `similar.rs`: `GET /reports/{id}/similar`
+//! - `generate.rs`: `probity generate-cases`, synthetic cases for benchmarks
 //! - `routes.rs`: the thin handlers
 
 pub mod assign;
 pub mod disposition;
+pub mod generate;
 pub mod models;
 pub mod notes;
 pub mod routes;

@@ -10,7 +10,9 @@
 //! | [`lock_audit_head`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
 //! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
 //! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
-//! | [`increment_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
+//! | [`increment_counter`], [`add_to_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
+//! | [`insert_batch`] | multi-row `INSERT … VALUES` | same statement, SQLite connection |
+//! | [`refresh_statistics`] | `VACUUM (ANALYZE)` | `PRAGMA optimize` |
 //!
 //! `ON CONFLICT` is spoken by both backends, but diesel builds it per backend and not over
 //! `MultiConnection`, so those statements run on each variant's own connection.
@@ -18,6 +20,8 @@
 use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
+use diesel::query_builder::InsertStatement;
+use diesel::query_dsl::methods::ExecuteDsl;
 
 use super::models::{ChainHeadRow, CounterRow, JobRow};
 use super::schema::{audit_chain_head, counters, jobs, teams};
@@ -144,21 +148,59 @@ pub fn insert_job_if_absent(conn: &mut DbConnection, row: &JobRow) -> QueryResul
 }
 
 /// Adds one to the counter `name` (creating it at 1) and returns the new value, in one
-/// statement: `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`.
-/// Call inside a write transaction so the value is the caller's alone.
+/// statement: [`add_to_counter`] by one. Call inside a write transaction so the value is the
+/// caller's alone.
 pub fn increment_counter(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
+    add_to_counter(conn, name, 1)
+}
+
+/// Adds `by` (at least 1) to the counter `name` (creating it at `by`) and returns the new
+/// value, in one statement: `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + by
+/// RETURNING value`. The caller owns the `by` values up to it (a range of case numbers, for
+/// `probity generate-cases`). Call inside a write transaction.
+pub fn add_to_counter(conn: &mut DbConnection, name: &str, by: i64) -> QueryResult<i64> {
     let first = CounterRow {
         name: name.to_string(),
-        value: 1,
+        value: by,
     };
     let upsert = diesel::insert_into(counters::table)
         .values(&first)
         .on_conflict(counters::name)
         .do_update()
-        .set(counters::value.eq(counters::value + 1))
+        .set(counters::value.eq(counters::value + by))
         .returning(counters::value);
     match conn {
         DbConnection::Postgresql(c) => upsert.get_result(c),
         DbConnection::Sqlite(c) => upsert.get_result(c),
+    }
+}
+
+/// Inserts `rows` (a slice of an `Insertable` row type of `table`) in one multi-row
+/// `INSERT … VALUES (…), (…)` and returns how many were inserted. The statement is the same on
+/// both backends, but diesel builds a batch insert per backend only (not over
+/// `MultiConnection`), so it runs on each variant's own connection. Keep the binds under
+/// SQLite's 32,766 (rows × columns).
+pub fn insert_batch<T, V>(conn: &mut DbConnection, table: T, rows: V) -> QueryResult<usize>
+where
+    T: Table,
+    V: Insertable<T>,
+    InsertStatement<T, V::Values>: ExecuteDsl<diesel::PgConnection> + ExecuteDsl<diesel::SqliteConnection>,
+{
+    let insert = diesel::insert_into(table).values(rows);
+    match conn {
+        DbConnection::Postgresql(c) => insert.execute(c),
+        DbConnection::Sqlite(c) => insert.execute(c),
+    }
+}
+
+/// After a bulk load of `cases` (`probity generate-cases`), brings the planner's knowledge up
+/// to date at once instead of when autovacuum gets to it: PostgreSQL `VACUUM (ANALYZE)` of
+/// `cases` and `case_counts` (the visibility map lets the queue's counts be index-only scans);
+/// SQLite `PRAGMA optimize`, which analyzes what its query planner needs. Run outside a
+/// transaction.
+pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(c) => c.batch_execute("VACUUM (ANALYZE) cases, case_counts"),
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize"),
     }
 }
