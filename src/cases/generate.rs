@@ -379,6 +379,7 @@ pub fn generate(
     crate::divisions::demo::load(conn, now, actor)?;
     let places = places(conn)?;
     let staff = staffing(conn, now, actor, opts.assignee.as_deref())?;
+    dialect::prepare_bulk_load(conn)?;
     let mut done = Generated::default();
     let mut start = 0u64;
     while start < opts.count {

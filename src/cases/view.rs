@@ -10,7 +10,7 @@ use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -18,9 +18,10 @@ use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
 use crate::db::schema::{attachments, case_counts, cases, report_messages, reports};
 use crate::db::DbConnection;
-use crate::domain::case_status::{self, CaseStatus};
-use crate::domain::ids::{MessageId, ReportId, TeamId};
+use crate::domain::case_status::{self, CaseStatus, Disposition};
+use crate::domain::ids::{CaseId, MessageId, ReportId, TeamId, UserId};
 use crate::domain::report::Programme;
+use crate::domain::subject_level::SubjectLevel;
 use crate::domain::text;
 use crate::error::{ErrorCode, FieldViolation};
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -309,6 +310,28 @@ pub struct CaseSummary {
     pub updated_at: chrono::DateTime<Utc>,
 }
 
+/// What the queue reads of a case: the columns of [`CaseSummary`] and the sort keys, not the
+/// whole [`CaseRow`] (a page decodes 50 of these).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+struct QueueRow {
+    id: CaseId,
+    number: String,
+    status: CaseStatus,
+    version: i32,
+    programme: Programme,
+    township_code: String,
+    village_code: String,
+    subject_level: SubjectLevel,
+    team_id: TeamId,
+    assignee_id: Option<UserId>,
+    disposition: Option<Disposition>,
+    due_on: NaiveDate,
+    received_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
 /// A page of the queue, with the number of cases in each status for the same filters (all
 /// filters but `status` and the cursor, so the counts serve as tabs).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -401,29 +424,24 @@ struct StatusCount {
     n: i64,
 }
 
-/// One row of `case_counts`: how many cases of a team, with an assignee (`''` for none), are
-/// in a status.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = case_counts)]
-#[diesel(check_for_backend(crate::db::MultiBackend))]
-struct CaseCountRow {
-    status: String,
-    n: i64,
-}
-
 /// The number of cases in each status under `f` (every filter but `status` and the cursor):
 /// every status is present, 0 when none.
 ///
-/// Filtered by team and assignee only, the sum of the matching rows of `case_counts` (a few
-/// rows per team and assignee, whatever the number of cases); otherwise one grouped count of
+/// Filtered by team and assignee only, the sums of the matching rows of `case_counts` (a few
+/// rows per team and assignee, whatever the number of cases), one per status; otherwise one grouped count of
 /// `cases`, which the indexes of migration 000013 answer from the index for the assignee,
 /// team and deadline filters.
 ///
 /// Errors: any database error.
 fn status_counts(conn: &mut DbConnection, f: &Filters) -> QueryResult<BTreeMap<String, i64>> {
     let found: Vec<StatusCount> = if f.counted_by_team_and_assignee() {
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back, so both backends give an i64.
         let mut q = case_counts::table
-            .select(CaseCountRow::as_select())
+            .group_by(case_counts::status)
+            .select((
+                case_counts::status,
+                sql::<BigInt>("CAST(SUM(case_counts.n) AS BIGINT)"),
+            ))
             .into_boxed();
         if let Some(a) = &f.assignee {
             q = q.filter(case_counts::assignee_id.eq(a.clone()));
@@ -435,12 +453,6 @@ fn status_counts(conn: &mut DbConnection, f: &Filters) -> QueryResult<BTreeMap<S
             q = q.filter(case_counts::team_id.eq_any(teams.clone()));
         }
         q.load(conn)?
-            .into_iter()
-            .map(|r| StatusCount {
-                status: r.status,
-                n: r.n,
-            })
-            .collect()
     } else {
         filtered!(
             cases::table
@@ -636,7 +648,7 @@ pub fn queue(
         Sort::Received => q.order((cases::received_at.asc(), cases::number.asc())),
         Sort::Updated => q.order((cases::updated_at.desc(), cases::number.desc())),
     };
-    let rows: Vec<CaseRow> = q.select(CaseRow::as_select()).limit(limit).load(conn)?;
+    let rows: Vec<QueueRow> = q.select(QueueRow::as_select()).limit(limit).load(conn)?;
     let counts = status_counts(conn, &filters)?;
 
     let next_cursor = (rows.len() as i64 == limit)
@@ -677,7 +689,7 @@ enum Key {
     Time(NaiveDateTime, String),
 }
 
-fn encode_cursor(row: &CaseRow, sort: Sort) -> String {
+fn encode_cursor(row: &QueueRow, sort: Sort) -> String {
     let key = match sort {
         Sort::Due => format!("d|{}|{}", row.due_on, row.number),
         Sort::Received => format!("r|{}|{}", time_key(row.received_at), row.number),
