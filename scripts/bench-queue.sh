@@ -12,7 +12,8 @@
 #      cursor, and prints the database's plan for that deep page,
 #   5. runs `wrk -t2 -c<connections> -d<duration>s` against each of four URLs — the first page
 #      and the deep page (that cursor), unfiltered and with `assignee=me&overdue=true` — and
-# prints a markdown table: backend | query | page | items | requests/s | p50 | p99 | non-2xx.
+# prints a markdown table: backend | query | page | items | requests/s | p50 | p99 | max | non-2xx |
+# load after (the 1-minute load average when the run ended: other work on the machine shows there).
 # The same cursor serves both queries: it is a (due date, case number) key of the default sort,
 # so with `assignee=me&overdue=true` the deep page is that user's overdue cases after it.
 #
@@ -145,7 +146,8 @@ run() {
   [ -n "$me" ] || { echo "could not create the user bench" >&2; exit 1; }
   echo "== $name: generating $count cases" >&2
   local generated
-  generated="$(env "${env[@]}" "$bin" generate-cases --count "$count" --assignee bench 2>/dev/null)"
+  generated="$(env "${env[@]}" "$bin" generate-cases --count "$count" --assignee bench 2>"$work/generate-$name.log")" || {
+    cat "$work/generate-$name.log" >&2; exit 1; }
   echo "   $generated" >&2
   echo "$name $generated" >>"$work/generated"
   env "${env[@]}" "$bin" serve >"$work/server-$name.log" 2>&1 &
@@ -171,6 +173,7 @@ run() {
       path="${path%[?&]}"
       read -r items total < <(python3 "$work/client.py" page "$base" "$token" "$path")
       line="$(BENCH_TOKEN="$token" wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/queue.lua" "$base$path" | grep '^RESULT')"
+      line="$line load=$(cut -d' ' -f1 /proc/loadavg)"
       echo "   $query $page: $items items of $total; $line" >&2
       echo "$name $query $page $items $total $line" >>"$work/rows"
     done
@@ -191,17 +194,17 @@ if [ -n "$pg_url" ]; then
 fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| backend | query | page | items | requests/s | p50 | p99 | max | non-2xx |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-while read -r n q p items total _ ok bad secs p50 p99 max; do
+echo "| backend | query | page | items | requests/s | p50 | p99 | max | non-2xx | load after |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+while read -r n q p items total _ ok bad secs p50 p99 max load; do
   ok="${ok#ok=}"; bad="${bad#bad=}"; secs="${secs#secs=}"
-  p50="${p50#p50=}"; p99="${p99#p99=}"; max="${max#max=}"
+  p50="${p50#p50=}"; p99="${p99#p99=}"; max="${max#max=}"; load="${load#load=}"
   [ "$q" = all ] && q="unfiltered" || q="assignee=me&overdue=true"
   [ "$p" = deep ] && p="deep ($depth in)"
   awk -v n="$n" -v q="$q" -v p="$p" -v items="$items" -v total="$total" -v ok="$ok" -v bad="$bad" \
-      -v secs="$secs" -v p50="$p50" -v p99="$p99" -v max="$max" 'BEGIN {
-    printf "| %s | `%s` (%d cases) | %s | %d | %.0f | %.1f ms | %.1f ms | %.1f ms | %d |\n",
-      n, q, total, p, items, (ok + bad) / secs, p50, p99, max, bad
+      -v secs="$secs" -v p50="$p50" -v p99="$p99" -v max="$max" -v load="$load" 'BEGIN {
+    printf "| %s | `%s` (%d cases) | %s | %d | %.0f | %.1f ms | %.1f ms | %.1f ms | %d | %s |\n",
+      n, q, total, p, items, (ok + bad) / secs, p50, p99, max, bad, load
   }'
 done <"$work/rows"
 echo

@@ -213,8 +213,11 @@ pub fn prepare_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
 /// index-only scans). SQLite: `PRAGMA optimize`. Run outside a transaction.
 pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
+        // One statement per call: several in one would run as one transaction, where VACUUM
+        // is refused.
         DbConnection::Postgresql(c) => {
-            c.batch_execute("VACUUM FULL case_counts; VACUUM (ANALYZE) cases, case_counts")
+            c.batch_execute("VACUUM FULL case_counts")?;
+            c.batch_execute("VACUUM (ANALYZE) cases, case_counts")
         }
         DbConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize"),
     }
