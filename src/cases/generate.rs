@@ -224,7 +224,11 @@ fn case(
         id: CaseId::generate(),
         number: String::new(),
         status,
-        version: if status == CaseStatus::Registered { 1 } else { 2 + (r(12) % 3) as i32 },
+        version: if status == CaseStatus::Registered {
+            1
+        } else {
+            2 + (r(12) % 3) as i32
+        },
         programme,
         township_code: place.township.clone(),
         village_code: place.village.clone(),

@@ -185,7 +185,8 @@ pub fn insert_batch<T, V>(conn: &mut DbConnection, table: T, rows: V) -> QueryRe
 where
     T: Table,
     V: Insertable<T>,
-    InsertStatement<T, V::Values>: ExecuteDsl<diesel::PgConnection> + ExecuteDsl<diesel::SqliteConnection>,
+    InsertStatement<T, V::Values>:
+        ExecuteDsl<diesel::PgConnection> + ExecuteDsl<diesel::SqliteConnection>,
 {
     let insert = diesel::insert_into(table).values(rows);
     match conn {

@@ -74,12 +74,7 @@ async fn assert_table_matches(w: &World, after: &str) {
 
 /// The queue's counts for `query` as `token` equal the cases `keep` selects, per status.
 async fn assert_counts(w: &World, token: &str, query: &str, keep: impl Fn(&Counted) -> bool) {
-    let page = json(
-        w.app
-            .get_as(&format!("/api/v1/cases{query}"), token)
-            .await,
-    )
-    .await;
+    let page = json(w.app.get_as(&format!("/api/v1/cases{query}"), token).await).await;
     let mut expected: BTreeMap<String, Value> = probity::domain::case_status::CaseStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), json!(0)))
@@ -99,7 +94,12 @@ async fn queue_counts_follow_every_write_to_cases(backend: Backend) {
     for township in ["360734100", "360734100", "360734100", "360734101"] {
         let village = format!("{township}201");
         let (report, _) = w.report(township, &village, "甲").await;
-        ids.push(w.accept(&report).await["case_id"].as_str().unwrap().to_string());
+        ids.push(
+            w.accept(&report).await["case_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_table_matches(&w, "triage").await;
 
@@ -146,7 +146,10 @@ async fn queue_counts_follow_every_write_to_cases(backend: Backend) {
     // Read from case_counts: no filter, team, assignee, an investigator's own teams.
     let (team_a, team_b) = (w.team_a.clone(), w.team_b.clone());
     assert_counts(&w, &sup, "", |_| true).await;
-    assert_counts(&w, &sup, &format!("?team={team_a}"), |c| c.team_id == team_a).await;
+    assert_counts(&w, &sup, &format!("?team={team_a}"), |c| {
+        c.team_id == team_a
+    })
+    .await;
     assert_counts(&w, &sup, &format!("?assignee={inv_a}"), |c| {
         c.assignee_id.as_deref() == Some(inv_a.as_str())
     })
@@ -171,9 +174,12 @@ async fn queue_counts_follow_every_write_to_cases(backend: Backend) {
         c.due_on < chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
     })
     .await;
-    assert_counts(&w, &sup, &format!("?township=360734101&team={team_b}"), |c| {
-        c.team_id == team_b
-    })
+    assert_counts(
+        &w,
+        &sup,
+        &format!("?township=360734101&team={team_b}"),
+        |c| c.team_id == team_b,
+    )
     .await;
 
     // Writes that no endpoint makes yet (a move to another team, one statement changing many
@@ -187,7 +193,10 @@ async fn queue_counts_follow_every_write_to_cases(backend: Backend) {
                 .execute(conn)
                 .unwrap();
             diesel::update(cases::table.filter(cases::team_id.eq(&a)))
-                .set((cases::status.eq("closed"), cases::assignee_id.eq(None::<String>)))
+                .set((
+                    cases::status.eq("closed"),
+                    cases::assignee_id.eq(None::<String>),
+                ))
                 .execute(conn)
                 .unwrap();
             diesel::update(reports::table.filter(reports::case_id.eq(&gone)))
@@ -204,5 +213,8 @@ async fn queue_counts_follow_every_write_to_cases(backend: Backend) {
         .await;
     assert_table_matches(&w, "a move, a bulk update and a delete").await;
     assert_counts(&w, &sup, "", |_| true).await;
-    assert_counts(&w, &sup, &format!("?team={team_b}"), |c| c.team_id == team_b).await;
+    assert_counts(&w, &sup, &format!("?team={team_b}"), |c| {
+        c.team_id == team_b
+    })
+    .await;
 }
