@@ -1,5 +1,5 @@
 //! The command line: `probity [serve]`, `migrate`, `user create`, `audit verify`,
-//! `check-config`, `mail test`, `import-divisions`, `demo-data`, `calendar check`.
+//! `check-config`, `mail test`, `import-divisions`, `demo-data`, `generate-cases`, `calendar check`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -65,6 +65,21 @@ pub enum Command {
     },
     /// Load the demo data set (寻乌县: townships, villages, officials); safe to run again.
     DemoData,
+    /// Add synthetic cases for benchmarks (docs/benchmarks.md): the demo county, ten teams of
+    /// ten investigators, and COUNT cases spread over statuses, teams, assignees, villages,
+    /// programmes and deadlines around today. Refused in production.
+    GenerateCases {
+        /// How many cases to add.
+        #[arg(long)]
+        count: u64,
+        /// An existing staff account (username) that joins the first team and gets its share
+        /// of that team's cases, for `assignee=me`.
+        #[arg(long)]
+        assignee: Option<String>,
+        /// Varies the spread; the same seed and count give the same queue.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// The working-day calendar (config/calendar/<year>.toml).
     Calendar {
         #[command(subcommand)]
@@ -311,6 +326,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        Command::GenerateCases {
+            count,
+            assignee,
+            seed,
+        } => {
+            if settings.environment == "production" {
+                bail!("generate-cases writes synthetic cases: it is refused in production");
+            }
+            let opts = crate::cases::generate::GenerateOptions {
+                count,
+                assignee: assignee.map(|a| domain::text::fold_code(&a).to_lowercase()),
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let done = with_connection(&settings, move |conn| {
+                crate::cases::generate::generate(
+                    conn,
+                    Clock::system().now_naive(),
+                    &Actor::Cli,
+                    &opts,
+                    |n| {
+                        if n % 100_000 == 0 || n == opts.count {
+                            eprintln!("generate-cases: {n} of {}", opts.count);
+                        }
+                    },
+                )
+            })
+            .await?;
+            println!(
+                "generated {} cases in {:.1} s: {}",
+                done.cases,
+                started.elapsed().as_secs_f64(),
+                serde_json::to_string(&done)?
+            );
         }
         Command::DemoData => {
             let c = with_connection(&settings, |conn| {

@@ -15,6 +15,7 @@
 //! - `similar.rs`: `GET /reports/{id}/similar`
 //! - `timeline.rs`: `GET /cases/{id}/timeline` (every audited event of the case and the
 //!   entities it links, without identity)
+//! - `generate.rs`: `probity generate-cases`, synthetic cases for benchmarks
 //! - `routes.rs`: the thin handlers
 //!
 //! A case's queue deadline (`cases.due_on`) includes its open objections' deadlines
@@ -23,6 +24,7 @@
 pub mod assign;
 pub mod closing;
 pub mod disposition;
+pub mod generate;
 pub mod investigations;
 pub mod lifecycle;
 pub mod messages;

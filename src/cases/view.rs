@@ -8,19 +8,21 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Date, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::investigations::{investigations_of, InvestigationView};
 use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
-use crate::db::schema::{attachments, cases, report_messages, reports};
-use crate::db::{DbConnection, MultiBackend};
-use crate::domain::case_status::{self, CaseStatus};
-use crate::domain::ids::{MessageId, ReportId, TeamId};
+use crate::db::schema::{attachments, case_counts, cases, report_messages, reports};
+use crate::db::DbConnection;
+use crate::domain::case_status::{self, CaseStatus, Disposition};
+use crate::domain::ids::{CaseId, MessageId, ReportId, TeamId, UserId};
 use crate::domain::report::Programme;
+use crate::domain::subject_level::SubjectLevel;
 use crate::domain::text;
 use crate::error::{ErrorCode, FieldViolation};
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -362,6 +364,29 @@ pub struct CaseSummary {
     pub updated_at: chrono::DateTime<Utc>,
 }
 
+/// What the queue reads of a case: the columns of [`CaseSummary`] and the sort keys, not the
+/// whole [`CaseRow`] (a page decodes 50 of these).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+struct QueueRow {
+    id: CaseId,
+    number: String,
+    status: CaseStatus,
+    version: i32,
+    programme: Programme,
+    township_code: String,
+    village_code: String,
+    subject_level: SubjectLevel,
+    team_id: TeamId,
+    assignee_id: Option<UserId>,
+    disposition: Option<Disposition>,
+    due_on: NaiveDate,
+    feedback_due: Option<NaiveDate>,
+    received_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
 /// A page of the queue, with the number of cases in each status for the same filters (all
 /// filters but `status` and the cursor, so the counts serve as tabs).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -394,37 +419,115 @@ struct Filters {
     today: NaiveDate,
 }
 
-fn boxed(f: &Filters) -> cases::BoxedQuery<'static, MultiBackend> {
-    let mut q = cases::table.into_boxed();
-    if let Some(a) = &f.assignee {
-        q = q.filter(cases::assignee_id.eq(a.clone()));
+impl Filters {
+    /// Whether the counts of these filters can be read from `case_counts` (migration 000013),
+    /// which a trigger keeps per team, assignee and status in the transaction of every write to
+    /// `cases`: only the team and assignee filters (and an investigator's own teams) narrow the
+    /// queue. An empty `assignee` matches no case, but would match the unassigned row of
+    /// `case_counts` (stored as `''`), so it is counted from `cases`.
+    fn counted_by_team_and_assignee(&self) -> bool {
+        self.township.is_none()
+            && self.village.is_none()
+            && self.programme.is_none()
+            && self.overdue.is_none()
+            && self.due_before.is_none()
+            && self.assignee.as_deref() != Some("")
     }
-    if let Some(t) = &f.team {
-        q = q.filter(cases::team_id.eq(t.clone()));
+}
+
+/// `$query` (a boxed query of `cases`, of any select and grouping) narrowed by every filter of
+/// `$f` but `status` and the cursor.
+macro_rules! filtered {
+    ($query:expr, $f:expr) => {{
+        let f: &Filters = $f;
+        let mut q = $query;
+        if let Some(a) = &f.assignee {
+            q = q.filter(cases::assignee_id.eq(a.clone()));
+        }
+        if let Some(t) = &f.team {
+            q = q.filter(cases::team_id.eq(t.clone()));
+        }
+        if let Some(t) = &f.township {
+            q = q.filter(cases::township_code.eq(t.clone()));
+        }
+        if let Some(v) = &f.village {
+            q = q.filter(cases::village_code.eq(v.clone()));
+        }
+        if let Some(p) = f.programme {
+            q = q.filter(cases::programme.eq(p.as_str().to_string()));
+        }
+        // Closed cases keep the "no deadline" date, so a date comparison is the whole rule.
+        match f.overdue {
+            Some(true) => q = q.filter(cases::due_on.lt(f.today)),
+            Some(false) => q = q.filter(cases::due_on.ge(f.today)),
+            None => {}
+        }
+        if let Some(d) = f.due_before {
+            q = q.filter(cases::due_on.lt(d));
+        }
+        if let Some(teams) = &f.visible_teams {
+            q = q.filter(cases::team_id.eq_any(teams.clone()));
+        }
+        q
+    }};
+}
+
+/// The number of cases in a status (one row of a grouped count).
+#[derive(Debug, Clone, Queryable)]
+struct StatusCount {
+    status: String,
+    n: i64,
+}
+
+/// The number of cases in each status under `f` (every filter but `status` and the cursor):
+/// every status is present, 0 when none.
+///
+/// Filtered by team and assignee only, the sums of the matching rows of `case_counts` (a few
+/// rows per team and assignee, whatever the number of cases), one per status; otherwise one grouped count of
+/// `cases`, which the indexes of migration 000013 answer from the index for the assignee,
+/// team and deadline filters.
+///
+/// Errors: any database error.
+fn status_counts(conn: &mut DbConnection, f: &Filters) -> QueryResult<BTreeMap<String, i64>> {
+    let found: Vec<StatusCount> = if f.counted_by_team_and_assignee() {
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back, so both backends give an i64.
+        let mut q = case_counts::table
+            .group_by(case_counts::status)
+            .select((
+                case_counts::status,
+                sql::<BigInt>("CAST(SUM(case_counts.n) AS BIGINT)"),
+            ))
+            .into_boxed();
+        if let Some(a) = &f.assignee {
+            q = q.filter(case_counts::assignee_id.eq(a.clone()));
+        }
+        if let Some(t) = &f.team {
+            q = q.filter(case_counts::team_id.eq(t.clone()));
+        }
+        if let Some(teams) = &f.visible_teams {
+            q = q.filter(case_counts::team_id.eq_any(teams.clone()));
+        }
+        q.load(conn)?
+    } else {
+        filtered!(
+            cases::table
+                .group_by(cases::status)
+                .select((cases::status, count_star()))
+                .into_boxed(),
+            f
+        )
+        .load(conn)?
+    };
+    let mut counts: BTreeMap<String, i64> = CaseStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    for c in found {
+        if let Some(n) = counts.get_mut(&c.status) {
+            *n += c.n;
+        }
     }
-    if let Some(t) = &f.township {
-        q = q.filter(cases::township_code.eq(t.clone()));
-    }
-    if let Some(v) = &f.village {
-        q = q.filter(cases::village_code.eq(v.clone()));
-    }
-    if let Some(p) = f.programme {
-        q = q.filter(cases::programme.eq(p.as_str().to_string()));
-    }
-    // Closed cases keep the "no deadline" date (unless a clawback of theirs has money
-    // outstanding: then its recovery deadline), so a date comparison is the whole rule.
-    match f.overdue {
-        Some(true) => q = q.filter(cases::due_on.lt(f.today)),
-        Some(false) => q = q.filter(cases::due_on.ge(f.today)),
-        None => {}
-    }
-    if let Some(d) = f.due_before {
-        q = q.filter(cases::due_on.lt(d));
-    }
-    if let Some(teams) = &f.visible_teams {
-        q = q.filter(cases::team_id.eq_any(teams.clone()));
-    }
-    q
+    Ok(counts)
 }
 
 fn invalid(field: &'static str, code: ErrorCode, message: &str) -> FieldViolation {
@@ -562,26 +665,36 @@ pub fn queue(
         today,
     };
 
-    let mut q = boxed(&filters);
+    let mut q = filtered!(cases::table.into_boxed(), &filters);
     if let Some(s) = filters.status {
         q = q.filter(cases::status.eq(s.as_str().to_string()));
     }
+    // The rows strictly after the cursor, as one row-value comparison `(key, number) > (?, ?)`:
+    // both backends answer it with a range of the `(key, number, …)` index, so a page 50,000
+    // cases deep costs what the first does (docs/benchmarks.md). diesel has no row values; the
+    // columns are `cases`' own.
     q = match (sort, after) {
         (_, None) => q,
         (Sort::Due, Some(Key::Date(d, n))) => q.filter(
-            cases::due_on
-                .gt(d)
-                .or(cases::due_on.eq(d).and(cases::number.gt(n))),
+            sql::<Bool>("(cases.due_on, cases.number) > (")
+                .bind::<Date, _>(d)
+                .sql(", ")
+                .bind::<Text, _>(n)
+                .sql(")"),
         ),
         (Sort::Received, Some(Key::Time(t, n))) => q.filter(
-            cases::received_at
-                .gt(t)
-                .or(cases::received_at.eq(t).and(cases::number.gt(n))),
+            sql::<Bool>("(cases.received_at, cases.number) > (")
+                .bind::<Timestamp, _>(t)
+                .sql(", ")
+                .bind::<Text, _>(n)
+                .sql(")"),
         ),
         (Sort::Updated, Some(Key::Time(t, n))) => q.filter(
-            cases::updated_at
-                .lt(t)
-                .or(cases::updated_at.eq(t).and(cases::number.lt(n))),
+            sql::<Bool>("(cases.updated_at, cases.number) < (")
+                .bind::<Timestamp, _>(t)
+                .sql(", ")
+                .bind::<Text, _>(n)
+                .sql(")"),
         ),
         _ => q,
     };
@@ -590,17 +703,8 @@ pub fn queue(
         Sort::Received => q.order((cases::received_at.asc(), cases::number.asc())),
         Sort::Updated => q.order((cases::updated_at.desc(), cases::number.desc())),
     };
-    let rows: Vec<CaseRow> = q.select(CaseRow::as_select()).limit(limit).load(conn)?;
-
-    // One count per status (diesel cannot group a boxed query); each uses the filter indexes.
-    let mut counts = BTreeMap::new();
-    for s in CaseStatus::ALL {
-        let n: i64 = boxed(&filters)
-            .filter(cases::status.eq(s.as_str().to_string()))
-            .select(count_star())
-            .first(conn)?;
-        counts.insert(s.as_str().to_string(), n);
-    }
+    let rows: Vec<QueueRow> = q.select(QueueRow::as_select()).limit(limit).load(conn)?;
+    let counts = status_counts(conn, &filters)?;
 
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| encode_cursor(r, sort)))
@@ -645,7 +749,7 @@ enum Key {
     Time(NaiveDateTime, String),
 }
 
-fn encode_cursor(row: &CaseRow, sort: Sort) -> String {
+fn encode_cursor(row: &QueueRow, sort: Sort) -> String {
     let key = match sort {
         Sort::Due => format!("d|{}|{}", row.due_on, row.number),
         Sort::Received => format!("r|{}|{}", time_key(row.received_at), row.number),

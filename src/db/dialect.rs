@@ -11,7 +11,10 @@
 //! | [`lock_case`] | `SELECT … FOR UPDATE` | plain select under the write lock |
 //! | [`claim_jobs`] | `SELECT … FOR UPDATE SKIP LOCKED` | plain select under the write lock |
 //! | [`insert_job_if_absent`] | `ON CONFLICT DO NOTHING` | same statement, SQLite connection |
-//! | [`increment_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
+//! | [`increment_counter`], [`add_to_counter`] | `ON CONFLICT DO UPDATE … RETURNING` | same statement, SQLite connection |
+//! | [`insert_batch`] | multi-row `INSERT … VALUES` | same statement, SQLite connection |
+//! | [`prepare_bulk_load`] | nothing | `PRAGMA cache_size` of 256 MiB |
+//! | [`refresh_statistics`] | `VACUUM FULL`, `VACUUM (ANALYZE)` | `PRAGMA optimize` |
 //! | [`lock_division`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
 //! | [`lock_case`] | `SELECT … FOR UPDATE` | plain select (`BEGIN IMMEDIATE` holds the lock) |
 //!
@@ -21,6 +24,8 @@
 use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
+use diesel::query_builder::InsertStatement;
+use diesel::query_dsl::methods::ExecuteDsl;
 
 use super::models::{ChainHeadRow, CounterRow, JobRow};
 use super::schema::{audit_chain_head, cases, counters, divisions, jobs, teams};
@@ -184,21 +189,77 @@ pub fn insert_job_if_absent(conn: &mut DbConnection, row: &JobRow) -> QueryResul
 }
 
 /// Adds one to the counter `name` (creating it at 1) and returns the new value, in one
-/// statement: `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`.
-/// Call inside a write transaction so the value is the caller's alone.
+/// statement: [`add_to_counter`] by one. Call inside a write transaction so the value is the
+/// caller's alone.
 pub fn increment_counter(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
+    add_to_counter(conn, name, 1)
+}
+
+/// Adds `by` (at least 1) to the counter `name` (creating it at `by`) and returns the new
+/// value, in one statement: `INSERT … ON CONFLICT (name) DO UPDATE SET value = value + by
+/// RETURNING value`. The caller owns the `by` values up to it (a range of case numbers, for
+/// `probity generate-cases`). Call inside a write transaction.
+pub fn add_to_counter(conn: &mut DbConnection, name: &str, by: i64) -> QueryResult<i64> {
     let first = CounterRow {
         name: name.to_string(),
-        value: 1,
+        value: by,
     };
     let upsert = diesel::insert_into(counters::table)
         .values(&first)
         .on_conflict(counters::name)
         .do_update()
-        .set(counters::value.eq(counters::value + 1))
+        .set(counters::value.eq(counters::value + by))
         .returning(counters::value);
     match conn {
         DbConnection::Postgresql(c) => upsert.get_result(c),
         DbConnection::Sqlite(c) => upsert.get_result(c),
+    }
+}
+
+/// Inserts `rows` (a slice of an `Insertable` row type of `table`) in one multi-row
+/// `INSERT … VALUES (…), (…)` and returns how many were inserted. The statement is the same on
+/// both backends, but diesel builds a batch insert per backend only (not over
+/// `MultiConnection`), so it runs on each variant's own connection. Keep the binds under
+/// SQLite's 32,766 (rows × columns).
+pub fn insert_batch<T, V>(conn: &mut DbConnection, table: T, rows: V) -> QueryResult<usize>
+where
+    T: Table,
+    V: Insertable<T>,
+    InsertStatement<T, V::Values>:
+        ExecuteDsl<diesel::PgConnection> + ExecuteDsl<diesel::SqliteConnection>,
+{
+    let insert = diesel::insert_into(table).values(rows);
+    match conn {
+        DbConnection::Postgresql(c) => insert.execute(c),
+        DbConnection::Sqlite(c) => insert.execute(c),
+    }
+}
+
+/// Readies this connection for a bulk load of `cases` (`probity generate-cases`): SQLite gets a
+/// page cache of 256 MiB for the connection (`PRAGMA cache_size`; the default 2 MiB makes every
+/// insert into the eight indexes of a million-row table read its pages again); PostgreSQL needs
+/// nothing (its shared buffers serve every connection).
+pub fn prepare_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(_) => Ok(()),
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA cache_size = -262144"),
+    }
+}
+
+/// After a bulk load of `cases` (`probity generate-cases`), brings the tables and the
+/// planner's knowledge up to date at once instead of when autovacuum gets to it. PostgreSQL:
+/// `VACUUM FULL case_counts` (its few hundred rows were rewritten once per insert statement, and
+/// the dead versions would leave thousands of empty pages for every unfiltered count to read),
+/// then `VACUUM (ANALYZE) cases` (the visibility map lets the queue's filtered counts be
+/// index-only scans). SQLite: `PRAGMA optimize`. Run outside a transaction.
+pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        // One statement per call: several in one would run as one transaction, where VACUUM
+        // is refused.
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("VACUUM FULL case_counts")?;
+            c.batch_execute("VACUUM (ANALYZE) cases, case_counts")
+        }
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize"),
     }
 }

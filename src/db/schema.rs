@@ -605,3 +605,13 @@ diesel::allow_tables_to_appear_in_same_query!(clawbacks, officials);
 diesel::allow_tables_to_appear_in_same_query!(clawback_signers, officials);
 diesel::allow_tables_to_appear_in_same_query!(clawback_signers, cases);
 diesel::allow_tables_to_appear_in_same_query!(clawback_signers, divisions);
+// The queue's counts per status (migration 000013, `cases::view`): kept by triggers on `cases`
+// in the transaction of every write; `assignee_id` is '' for unassigned cases.
+diesel::table! {
+    case_counts (team_id, assignee_id, status) {
+        team_id -> Text,
+        assignee_id -> Text,
+        status -> Text,
+        n -> BigInt,
+    }
+}

@@ -128,7 +128,11 @@ async fn dispositions_and_filing_approval(backend: Backend) {
     assert_eq!(view["investigations"].as_array().unwrap().len(), 2);
     assert!(view["suspension_id"].is_string());
     assert_eq!(view["accountability"]["opened"], true);
-    assert_eq!(view["allowed_actions"], json!(["close"]), "reopen waits for a concluded primary");
+    assert_eq!(
+        view["allowed_actions"],
+        json!(["close"]),
+        "reopen waits for a concluded primary"
+    );
 }
 
 async fn close_without_action_needs_a_reason_the_reporter_sees(backend: Backend) {
@@ -182,7 +186,10 @@ async fn an_invalid_transition_names_the_status_and_the_allowed_actions(backend:
         ])
     );
     assert!(p["detail"].as_str().unwrap().contains("inquiry"));
-    assert_eq!(p["case_status"], "inquiry", "the current status, as a member");
+    assert_eq!(
+        p["case_status"], "inquiry",
+        "the current status, as a member"
+    );
     let r = dispose(&w, &w.inv_a.1, &case, json!({"disposition": "shelve"})).await;
     assert_problem(r, 422, "validation_failed").await;
 }

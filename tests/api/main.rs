@@ -36,6 +36,7 @@ mod custodian;
 mod lifecycle;
 mod messages;
 mod objections;
+mod queue;
 mod reminders;
 
 use std::panic::AssertUnwindSafe;
@@ -71,6 +72,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("cases", cases::tests()),
         ("custodian", custodian::tests()),
         ("assign", assign::tests()),
+        ("queue", queue::tests()),
         ("reminders", reminders::tests()),
         ("messages", messages::tests()),
         ("lifecycle", lifecycle::tests()),

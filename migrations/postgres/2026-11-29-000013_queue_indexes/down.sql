@@ -1,0 +1,13 @@
+DROP INDEX cases_assignee_due;
+CREATE INDEX cases_assignee_due ON cases (assignee_id, due_on, number);
+DROP INDEX cases_team_due;
+CREATE INDEX cases_team_due ON cases (team_id, due_on, number);
+DROP INDEX cases_due;
+CREATE INDEX cases_due ON cases (due_on, number);
+DROP TRIGGER cases_counted_delete ON cases;
+DROP TRIGGER cases_counted_update ON cases;
+DROP TRIGGER cases_counted_insert ON cases;
+DROP FUNCTION case_counts_after_delete();
+DROP FUNCTION case_counts_after_update();
+DROP FUNCTION case_counts_after_insert();
+DROP TABLE case_counts;

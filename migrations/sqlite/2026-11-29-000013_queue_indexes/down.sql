@@ -1,0 +1,10 @@
+DROP INDEX cases_assignee_due;
+CREATE INDEX cases_assignee_due ON cases (assignee_id, due_on, number);
+DROP INDEX cases_team_due;
+CREATE INDEX cases_team_due ON cases (team_id, due_on, number);
+DROP INDEX cases_due;
+CREATE INDEX cases_due ON cases (due_on, number);
+DROP TRIGGER cases_counted_delete;
+DROP TRIGGER cases_counted_update;
+DROP TRIGGER cases_counted_insert;
+DROP TABLE case_counts;
