@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod notify;
 pub mod openapi;
+pub mod remediation;
 pub mod reminders;
 pub mod reports;
 pub mod routes;

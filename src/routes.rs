@@ -13,7 +13,8 @@ use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
 use crate::{
-    audit, auth, calendar, cases, conflicts, custodian, divisions, health, reports, routing, users,
+    audit, auth, calendar, cases, conflicts, custodian, divisions, health, remediation, reports,
+    routing, suspensions, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -44,7 +45,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(calendar::routes::reload_calendar)
                 .configure(cases::routes::configure)
                 .configure(custodian::routes::configure)
-                .service(cases::assign::assign_case),
+                .service(cases::assign::assign_case)
+                .configure(remediation::routes::configure)
+                .configure(suspensions::routes::configure),
         );
 }
 

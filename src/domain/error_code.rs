@@ -161,6 +161,11 @@ error_codes! {
     CaseNotFiled = "case_not_filed",
     /// 409: the investigation is concluded already; a supervisor may reopen the case.
     InvestigationConcluded = "investigation_concluded",
+    /// 409: the case's remediation plan is complete (every item verified): it takes no new
+    /// items (issue 12).
+    RemediationPlanComplete = "remediation_plan_complete",
+    /// 409: the service key has a webhook subscriber already (one URL per key).
+    WebhookExists = "webhook_exists",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
@@ -266,6 +271,8 @@ error_codes! {
     /// A sanction of an accountability investigation names an official outside the leadership
     /// it looks into (its target division).
     NotTargetOfficial = "not_target_official",
+    /// No service API key on record has this id, or it is revoked.
+    UnknownApiKey = "unknown_api_key",
 }
 
 impl std::fmt::Display for ErrorCode {

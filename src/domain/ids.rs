@@ -110,6 +110,16 @@ id_type!(
     RemediationItemId,
 );
 
+// Benefit suspension until remediation (issue 12).
+id_type!(
+    /// `remediation_events.id`.
+    RemediationEventId,
+    /// `remediation_files.id`.
+    RemediationFileId,
+    /// `webhook_subscribers.id`.
+    WebhookSubscriberId,
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

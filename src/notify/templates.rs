@@ -43,6 +43,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/investigation_reopened/subject.txt"),
         include_str!("../../templates/email/investigation_reopened/body.txt"),
     ),
+    (
+        "suspension_started",
+        include_str!("../../templates/email/suspension_started/subject.txt"),
+        include_str!("../../templates/email/suspension_started/body.txt"),
+    ),
+    (
+        "suspension_lifted",
+        include_str!("../../templates/email/suspension_lifted/subject.txt"),
+        include_str!("../../templates/email/suspension_lifted/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {
