@@ -512,6 +512,7 @@ diesel::table! {
     remediation_events (id) {
         id -> Text,
         item_id -> Text,
+        position -> Integer,
         event -> Text,
         evidence -> Nullable<Text>,
         reason -> Nullable<Text>,

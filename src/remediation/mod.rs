@@ -118,7 +118,7 @@ impl From<RemediationError> for ApiError {
                         }
                     ),
                 )
-                .with_member("status", serde_json::json!(t.status.as_str()))
+                .with_member("item_status", serde_json::json!(t.status.as_str()))
                 .with_member("allowed_actions", serde_json::json!(allowed))
             }
             RemediationError::VersionConflict { current } => ApiError::conflict(
@@ -299,7 +299,7 @@ pub fn item_view(
         .first(conn)?;
     let history: Vec<RemediationEventRow> = remediation_events::table
         .filter(remediation_events::item_id.eq(row.id.as_str()))
-        .order((remediation_events::at, remediation_events::id))
+        .order(remediation_events::position)
         .select(RemediationEventRow::as_select())
         .load(conn)?;
     let files: Vec<RemediationFileRow> = remediation_files::table
@@ -415,10 +415,15 @@ fn record_event(
     now: NaiveDateTime,
 ) -> QueryResult<RemediationEventId> {
     let id = RemediationEventId::generate();
+    let before: i64 = remediation_events::table
+        .filter(remediation_events::item_id.eq(item.as_str()))
+        .count()
+        .get_result(conn)?;
     diesel::insert_into(remediation_events::table)
         .values(RemediationEventRow {
             id: id.clone(),
             item_id: item.clone(),
+            position: before as i32 + 1,
             event: event.to_string(),
             evidence,
             reason,

@@ -60,6 +60,8 @@ pub struct RemediationItemChanges {
 pub struct RemediationEventRow {
     pub id: RemediationEventId,
     pub item_id: RemediationItemId,
+    /// Its place in the item's history, from 1.
+    pub position: i32,
     pub event: String,
     pub evidence: Option<String>,
     pub reason: Option<String>,

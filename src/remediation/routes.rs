@@ -197,7 +197,7 @@ async fn read_submission(
     request_body(content = SubmitRequest, description = "JSON, or multipart with a `submission` part (the same JSON) and files"),
     responses(
         (status = 200, description = "The item, `submitted`", body = RemediationItemView),
-        (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`), `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with `item_status` and `allowed_actions`), `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` (`evidence`); for files `attachment_unreadable`, `attachment_contains_executable`, `office_document_invalid`, `archive_too_large`", body = Problem, content_type = "application/problem+json"),
@@ -238,7 +238,7 @@ pub async fn submit_item(
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "The item, `verified`, and what it did to the suspension", body = Verified),
-        (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`), `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with `item_status` and `allowed_actions`), `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -268,7 +268,7 @@ pub async fn verify_item(
     request_body = RejectRequest,
     responses(
         (status = 200, description = "The item, `rejected`", body = RemediationItemView),
-        (status = 409, description = "`invalid_transition` (with `status` and `allowed_actions`), `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with `item_status` and `allowed_actions`), `version_conflict` (with `version`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `reason`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -34,6 +34,7 @@ mod assign;
 mod custodian;
 mod lifecycle;
 mod reminders;
+mod suspensions;
 
 use std::panic::AssertUnwindSafe;
 
@@ -69,6 +70,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("custodian", custodian::tests()),
         ("assign", assign::tests()),
         ("reminders", reminders::tests()),
+        ("suspensions", suspensions::tests()),
         ("lifecycle", lifecycle::tests()),
     ]
 }

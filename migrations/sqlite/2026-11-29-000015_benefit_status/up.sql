@@ -10,6 +10,8 @@
 CREATE TABLE remediation_events (
     id TEXT PRIMARY KEY NOT NULL,
     item_id TEXT NOT NULL REFERENCES remediation_items(id),
+    -- The step's place in the item's history, from 1 (steps may share an instant).
+    position INTEGER NOT NULL,
     event TEXT NOT NULL,
     -- The evidence text of a submission.
     evidence TEXT,
@@ -18,7 +20,7 @@ CREATE TABLE remediation_events (
     actor_id TEXT NOT NULL REFERENCES users(id),
     at TIMESTAMP NOT NULL
 );
-CREATE INDEX remediation_events_item ON remediation_events (item_id, at);
+CREATE UNIQUE INDEX remediation_events_item ON remediation_events (item_id, position);
 
 -- Evidence files of a submission: encrypted in the attachment store (<data>/attachments) like a
 -- report's evidence, cleaned of identifying metadata first; never the client's file name.
