@@ -11,6 +11,7 @@
 //! (`entity_type` `suspension`, the case named in `details`).
 
 pub mod announce;
+pub mod bench_data;
 pub mod lifting;
 pub mod models;
 pub mod periods;

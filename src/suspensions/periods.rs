@@ -99,39 +99,39 @@ pub struct VillagePeriods {
     pub periods: Vec<Period>,
 }
 
-/// The villages among `codes` (village-level divisions only) with the periods touching `at`,
-/// by code: **one** statement, `divisions` joined to `suspension_periods` on the village code
-/// and the window, through the primary key and `suspension_periods_village`. Codes that are
-/// not villages on record are absent from the answer.
-///
-/// Errors: any database error.
-pub fn villages_at(
-    conn: &mut DbConnection,
-    codes: &[&str],
-    at: At,
-) -> QueryResult<HashMap<String, VillagePeriods>> {
-    let (start, end) = match at.window() {
+/// The statement of the status read: `divisions` left-joined to the `suspension_periods` of the
+/// village that touch the window `[$start, $end)`, villages matching `$codes` only.
+macro_rules! status_query {
+    ($codes:expr, $start:expr, $end:expr) => {
+        divisions::table
+            .left_join(
+                suspension_periods::table.on(suspension_periods::village_code
+                    .eq(divisions::code)
+                    .and(suspension_periods::started_at.lt($end))
+                    .and(
+                        suspension_periods::lifted_at
+                            .is_null()
+                            .or(suspension_periods::lifted_at.gt($start)),
+                    )),
+            )
+            .filter($codes)
+            .filter(divisions::level.eq(Level::Village))
+            .select((
+                VillageRow::as_select(),
+                Option::<SuspensionPeriodRow>::as_select(),
+            ))
+    };
+}
+
+/// The instants a period must touch to count at `at`: now is `[now, now + 1 µs)`.
+fn window(at: At) -> (NaiveDateTime, NaiveDateTime) {
+    match at.window() {
         (now, same) if now == same => (now, now + chrono::Duration::microseconds(1)),
         window => window,
-    };
-    let rows: Vec<(VillageRow, Option<SuspensionPeriodRow>)> = divisions::table
-        .left_join(
-            suspension_periods::table.on(suspension_periods::village_code
-                .eq(divisions::code)
-                .and(suspension_periods::started_at.lt(end))
-                .and(
-                    suspension_periods::lifted_at
-                        .is_null()
-                        .or(suspension_periods::lifted_at.gt(start)),
-                )),
-        )
-        .filter(divisions::code.eq_any(codes))
-        .filter(divisions::level.eq(Level::Village))
-        .select((
-            VillageRow::as_select(),
-            Option::<SuspensionPeriodRow>::as_select(),
-        ))
-        .load(conn)?;
+    }
+}
+
+fn collect(rows: Vec<(VillageRow, Option<SuspensionPeriodRow>)>) -> HashMap<String, VillagePeriods> {
     let mut out: HashMap<String, VillagePeriods> = HashMap::with_capacity(rows.len());
     for (village, period) in rows {
         let entry = out
@@ -144,5 +144,35 @@ pub fn villages_at(
             entry.periods.push(to_period(&p));
         }
     }
-    Ok(out)
+    out
+}
+
+/// Village `code` (a village-level division) with its periods touching `at`, or `None` when no
+/// village has this code: **one** statement through the primary key of `divisions` and the
+/// `suspension_periods_village` index. Its shape never changes, so each pooled connection
+/// prepares it once (diesel's statement cache).
+///
+/// Errors: any database error.
+pub fn village_at(
+    conn: &mut DbConnection,
+    code: &str,
+    at: At,
+) -> QueryResult<Option<VillagePeriods>> {
+    let (start, end) = window(at);
+    let rows = status_query!(divisions::code.eq(code), start, end).load(conn)?;
+    Ok(collect(rows).remove(code))
+}
+
+/// As [`village_at`] for many codes at once (a batch: one statement per call, `IN (…)`), by
+/// code. Codes that are not villages on record are absent from the answer.
+///
+/// Errors: any database error.
+pub fn villages_at(
+    conn: &mut DbConnection,
+    codes: &[&str],
+    at: At,
+) -> QueryResult<HashMap<String, VillagePeriods>> {
+    let (start, end) = window(at);
+    let rows = status_query!(divisions::code.eq_any(codes), start, end).load(conn)?;
+    Ok(collect(rows))
 }

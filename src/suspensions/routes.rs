@@ -184,11 +184,7 @@ pub async fn village_status(
     let (at, on) = at_of(query.on.as_deref(), state.clock.now_naive())
         .map_err(|e| ApiError::validation(vec![e]))?;
     let code = fold(&code);
-    let found = db::run(&pool, move |conn| {
-        let mut found = periods::villages_at(conn, &[code.as_str()], at)?;
-        Ok(found.remove(&code))
-    })
-    .await?;
+    let found = db::run(&pool, move |conn| Ok(periods::village_at(conn, &code, at)?)).await?;
     let found = found.ok_or_else(|| {
         ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
