@@ -29,7 +29,10 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(18080);
     let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(0);
     let mut server = HttpServer::new(|| {
-        App::new().route("/api/v1/villages/{code}/benefit-status", web::get().to(status))
+        App::new().route(
+            "/api/v1/villages/{code}/benefit-status",
+            web::get().to(status),
+        )
     })
     .bind(("127.0.0.1", port))?;
     if workers > 0 {

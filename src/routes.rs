@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health::readyz)
         .service(
             scope::scope("/api/v1")
+                // First: the benefit-status path is the hot one (issue 12), and routes are
+                // matched in the order they are registered.
+                .configure(suspensions::routes::configure)
                 .service(auth::routes::login)
                 .service(auth::routes::refresh)
                 .service(auth::routes::logout)
@@ -46,8 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(cases::routes::configure)
                 .configure(custodian::routes::configure)
                 .service(cases::assign::assign_case)
-                .configure(remediation::routes::configure)
-                .configure(suspensions::routes::configure),
+                .configure(remediation::routes::configure),
         );
 }
 

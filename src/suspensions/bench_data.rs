@@ -58,11 +58,7 @@ fn run(conn: &mut DbConnection, sql: &str) -> QueryResult<()> {
 ///
 /// Errors: the database holds divisions already; `villages` is 0 or over 10,000,000; any
 /// database error.
-pub fn generate(
-    conn: &mut DbConnection,
-    villages: u64,
-    periods: u64,
-) -> anyhow::Result<Generated> {
+pub fn generate(conn: &mut DbConnection, villages: u64, periods: u64) -> anyhow::Result<Generated> {
     if villages == 0 || villages > 10_000_000 {
         anyhow::bail!("--villages must be between 1 and 10000000");
     }
@@ -82,7 +78,11 @@ pub fn generate(
             910_100 + c
         ));
     }
-    insert_chunks(conn, "divisions (code, name, level, parent_code, demo)", &rows)?;
+    insert_chunks(
+        conn,
+        "divisions (code, name, level, parent_code, demo)",
+        &rows,
+    )?;
     rows.clear();
     for t in 0..townships {
         let (c, tt) = (t / PER, t % PER);
@@ -93,7 +93,11 @@ pub fn generate(
             910_100 + c
         ));
     }
-    insert_chunks(conn, "divisions (code, name, level, parent_code, demo)", &rows)?;
+    insert_chunks(
+        conn,
+        "divisions (code, name, level, parent_code, demo)",
+        &rows,
+    )?;
     rows.clear();
     for i in 0..villages {
         let code = village_code(i);
@@ -103,11 +107,19 @@ pub fn generate(
             &code[..9]
         ));
         if rows.len() as u64 == CHUNK * 20 {
-            insert_chunks(conn, "divisions (code, name, level, parent_code, demo)", &rows)?;
+            insert_chunks(
+                conn,
+                "divisions (code, name, level, parent_code, demo)",
+                &rows,
+            )?;
             rows.clear();
         }
     }
-    insert_chunks(conn, "divisions (code, name, level, parent_code, demo)", &rows)?;
+    insert_chunks(
+        conn,
+        "divisions (code, name, level, parent_code, demo)",
+        &rows,
+    )?;
     rows.clear();
 
     let slots = (villages / 10).max(1);
@@ -223,6 +235,8 @@ mod tests {
         assert_eq!(village_code(99), "910100100299");
         assert_eq!(village_code(100), "910100101200");
         assert_eq!(village_code(699_999), "910169199299");
-        assert!((0..700_000).step_by(9_973).all(|i| village_code(i).len() == 12));
+        assert!((0..700_000)
+            .step_by(9_973)
+            .all(|i| village_code(i).len() == 12));
     }
 }

@@ -131,7 +131,9 @@ fn window(at: At) -> (NaiveDateTime, NaiveDateTime) {
     }
 }
 
-fn collect(rows: Vec<(VillageRow, Option<SuspensionPeriodRow>)>) -> HashMap<String, VillagePeriods> {
+fn collect(
+    rows: Vec<(VillageRow, Option<SuspensionPeriodRow>)>,
+) -> HashMap<String, VillagePeriods> {
     let mut out: HashMap<String, VillagePeriods> = HashMap::with_capacity(rows.len());
     for (village, period) in rows {
         let entry = out

@@ -939,21 +939,17 @@ async fn service_keys_read_status_and_nothing_else(backend: Backend) {
     )
     .await;
     // last_used_at is written, at most once a minute.
-    let used = |app: &TestApp, id: String| {
-        let pool = app.pool.clone();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                use probity::db::schema::api_keys;
-                api_keys::table
-                    .find(id)
-                    .select(api_keys::last_used_at)
-                    .first::<Option<chrono::NaiveDateTime>>(&mut pool.get().unwrap())
-                    .unwrap()
-            })
-            .await
-            .unwrap()
-        }
-    };
+    async fn used(app: &TestApp, id: String) -> Option<chrono::NaiveDateTime> {
+        app.db(move |conn| {
+            use probity::db::schema::api_keys;
+            api_keys::table
+                .find(id)
+                .select(api_keys::last_used_at)
+                .first::<Option<chrono::NaiveDateTime>>(conn)
+                .unwrap()
+        })
+        .await
+    }
     let first_use = used(&w.app, key_id.clone()).await;
     assert_eq!(first_use, Some(w.app.clock.now_naive()));
     w.app.clock.advance(Duration::seconds(61));
