@@ -345,9 +345,7 @@ async fn filing_suspends_the_village_in_the_same_transaction(backend: Backend) {
     let r = w
         .app
         .get_as(
-            &format!(
-                "/api/v1/villages/３６０７３４１００２０１/benefit-status?on=２０２６－１１－３０"
-            ),
+            "/api/v1/villages/３６０７３４１００２０１/benefit-status?on=２０２６－１１－３０",
             &w.auditor,
         )
         .await;
