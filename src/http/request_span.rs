@@ -35,10 +35,7 @@ impl RootSpanBuilder for ProbityRootSpan {
             .match_pattern()
             .unwrap_or_else(|| "(unmatched)".to_string());
         span.record("route", tracing::field::display(&route));
-        span.record(
-            "request_id",
-            tracing::field::display(uuid::Uuid::new_v4()),
-        );
+        span.record("request_id", tracing::field::display(uuid::Uuid::new_v4()));
         span
     }
 
