@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "conflicts", description = "Conflict-of-interest declarations of staff"),
         (name = "calendar", description = "The working-day calendar deadlines count on"),
         (name = "custodian", description = "Approved, audited access to a reporter's identity"),
-        (name = "cases", description = "Triage of reports, dispositions, filing decisions, the case view and the investigator queue"),
+        (name = "cases", description = "Triage of reports, dispositions, filing decisions (一案双查: both investigations and the village suspension), the case view and the investigator queue, conclusions of investigations, clawback statements, closing (every blocker) and reopening"),
         (name = "remediation", description = "Remediation plans of filed cases: items, evidence, verification (which lifts a village's suspension)"),
         (name = "benefit-status", description = "Village benefit suspension: status now or on a day, batches, the list (service keys with benefit-status:read, and staff)"),
         (name = "webhooks", description = "Webhook subscribers of disbursement systems: suspension.started and suspension.lifted (admin)"),

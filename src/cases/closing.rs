@@ -1,8 +1,9 @@
 //! Closing and reopening a case (SPEC.md → "Case handling"; issue 10, items 4 and 6), and the
 //! clawback statement that answers the clawback question when no clawback is recorded.
 //!
-//! - `POST /cases/{id}/clawback-statement` (investigator of the team, supervisor): `{"no_improper_payment":
-//!   true, "reason"}` on a filed or concluded case → 201 with the statement.
+//! - `POST /cases/{id}/clawback-statement` (investigator of the team, supervisor):
+//!   `{"no_improper_payment": true, "reason"}` on a filed or concluded case → 201 with the
+//!   statement.
 //! - `POST /cases/{id}/close` (supervisor): refused with 409 `close_blocked` naming **every**
 //!   blocker (`domain::closing`): each open investigation, the unanswered clawback question and
 //!   the missing remediation plan (when the primary outcome found wrongdoing), the real-name

@@ -73,9 +73,9 @@ pub struct FilingContext {
 }
 
 impl FilingContext {
-    /// The due dates of the primary and (when the map names a level) the accountability
-    /// investigation of a case about `subject`, and the earliest of them (the case's
-    /// `investigation_due`).
+    /// The due dates (county dates) of the primary investigation and, when the escalation map
+    /// names a level above `row`'s subject, of the accountability investigation, for a case
+    /// filed today.
     pub fn due_dates(&self, row: &CaseRow) -> (NaiveDate, Option<NaiveDate>) {
         let primary = investigation::due_after(self.today, self.investigation_days);
         let accountability = self

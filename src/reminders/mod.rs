@@ -4,7 +4,8 @@
 //! - **Items**: reports still awaiting triage (`received`, their `triage_due`), and open cases,
 //!   by their earliest running deadline (`cases.due_on`: the acknowledgement of real-name
 //!   reports, the end of preliminary verification, the review date of a case on hold, the
-//!   feedback date; `domain::case_status::earliest_open_deadline`). Reports that were merged,
+//!   feedback date, a filed case's open investigations;
+//!   `domain::case_status::earliest_open_deadline`). Reports that were merged,
 //!   transferred or escalated, and cases that are closed, have none and are never named.
 //! - **Recipients**: a case's assignee; without one, the supervisors who are members of the
 //!   case's team; without those (and for reports awaiting triage), every supervisor. Active
