@@ -1,5 +1,6 @@
 //! The command line: `probity [serve]`, `migrate`, `user create`, `audit verify`,
-//! `check-config`, `mail test`, `import-divisions`, `demo-data`, `generate-cases`, `calendar check`.
+//! `check-config`, `mail test`, `import-divisions`, `demo-data`, `generate-cases` and
+//! `bench-data` (benchmark data, never in production), `calendar check`, `states`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -88,6 +89,16 @@ pub enum Command {
     /// Print the case state machine as a Mermaid state diagram, drawn from the code's own
     /// transition table (docs/case-handling.md holds it).
     States,
+    /// Benchmark data for `scripts/bench-benefit-status.sh` (docs/benchmarks.md): generated
+    /// villages and suspension periods, into an empty database only; refused in production.
+    BenchData {
+        /// Villages to generate (100 per township, 100 townships per county).
+        #[arg(long, default_value_t = 700_000)]
+        villages: u64,
+        /// Suspension periods to generate.
+        #[arg(long, default_value_t = 100_000)]
+        periods: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -360,6 +371,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 done.cases,
                 started.elapsed().as_secs_f64(),
                 serde_json::to_string(&done)?
+            );
+        }
+        Command::BenchData { villages, periods } => {
+            if settings.is_production() {
+                bail!("bench-data is refused in production: it writes synthetic data");
+            }
+            let g = with_connection(&settings, move |conn| {
+                crate::suspensions::bench_data::generate(conn, villages, periods)
+            })
+            .await?;
+            println!(
+                "bench data: {} counties, {} townships, {} villages, {} suspension periods ({} in force)",
+                g.counties, g.townships, g.villages, g.periods, g.open
             );
         }
         Command::DemoData => {

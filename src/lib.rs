@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod notify;
 pub mod objections;
 pub mod openapi;
+pub mod remediation;
 pub mod reminders;
 pub mod reports;
 pub mod routes;

@@ -32,6 +32,9 @@ use utoipa::{Modify, OpenApi};
         (name = "cases", description = "Triage of reports, dispositions, filing decisions (一案双查: both investigations and the village suspension), the case view, its timeline and the investigator queue, conclusions of investigations, clawback statements, closing (every blocker) and reopening"),
         (name = "objections", description = "Reporters' objections to the results fed back, each with its own deadline"),
         (name = "clawbacks", description = "Signer-based clawback (谁签字谁追回,谁签字谁负责): wrongly paid benefits, their signers, recoveries, write-offs, each signer's responsibility, the county summary (JSON or CSV)"),
+        (name = "remediation", description = "Remediation plans of filed cases: items, evidence, verification (which lifts a village's suspension)"),
+        (name = "benefit-status", description = "Village benefit suspension: status now or on a day, batches, the list (service keys with benefit-status:read, and staff)"),
+        (name = "webhooks", description = "Webhook subscribers of disbursement systems: suspension.started and suspension.lifted (admin)"),
     )
 )]
 pub struct ApiDoc;

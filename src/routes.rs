@@ -14,7 +14,7 @@ use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
 use crate::{
     audit, auth, calendar, cases, clawbacks, conflicts, custodian, divisions, health, objections,
-    reports, routing, users,
+    remediation, reports, routing, suspensions, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health::readyz)
         .service(
             scope::scope("/api/v1")
+                // First: the benefit-status path is the hot one (issue 12), and routes are
+                // matched in the order they are registered.
+                .configure(suspensions::routes::configure)
                 .service(auth::routes::login)
                 .service(auth::routes::refresh)
                 .service(auth::routes::logout)
@@ -48,7 +51,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(cases::assign::assign_case)
                 .configure(objections::routes::configure)
                 .service(cases::timeline::case_timeline)
-                .configure(clawbacks::routes::configure),
+                .configure(clawbacks::routes::configure)
+                .configure(remediation::routes::configure),
         );
 }
 

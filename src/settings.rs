@@ -33,6 +33,10 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub calendar: CalendarSettings,
+    #[serde(default)]
+    pub benefits: BenefitSettings,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
     /// Secrets generated into the data folder by this load (development only), to be logged
     /// once logging is up.
     #[serde(skip)]
@@ -174,6 +178,93 @@ pub struct AuthSettings {
     /// Failures before the account is locked.
     pub lock_after_failures: u32,
     pub lockout_minutes: u64,
+    /// Seconds a verified service API key is trusted from memory before its row is read again
+    /// (`auth::api_keys::KeyCache`). A revocation takes effect at once on the instance that
+    /// revoked it, and within this many seconds on the others.
+    #[serde(default = "default_api_key_cache_secs")]
+    pub api_key_cache_secs: u64,
+}
+
+fn default_api_key_cache_secs() -> u64 {
+    10
+}
+
+/// Village benefit suspension (`[benefits]`, SPEC.md rule 4; issue 12).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BenefitSettings {
+    /// Serve the public page `/suspensions` (villages suspended now); off: 404.
+    pub public_page: bool,
+    /// The benefit offices told by email of every suspension and lift (民政局 for dibao,
+    /// 住建局 for house renovation, 扶贫办 for poverty funds). Checked at load.
+    pub offices: Vec<BenefitOffice>,
+}
+
+impl Default for BenefitSettings {
+    fn default() -> BenefitSettings {
+        BenefitSettings {
+            public_page: true,
+            offices: Vec::new(),
+        }
+    }
+}
+
+/// One benefit office: `{ name = "县民政局", programme = "dibao", email = "…" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BenefitOffice {
+    pub name: String,
+    /// `dibao | house_renovation | poverty_identification | other`: the programme it pays.
+    pub programme: String,
+    pub email: String,
+}
+
+/// Webhook deliveries to disbursement systems (`[webhooks]`; `suspensions::webhooks`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// Accept `http://` subscriber URLs (development and tests); otherwise `https://` only.
+    pub allow_http: bool,
+    /// Seconds one delivery attempt may take (connect, send, answer).
+    pub timeout_secs: u64,
+    /// Attempts before a delivery is `dead` (backoff as every job: `jobs.backoff_*`).
+    pub max_attempts: i32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            allow_http: false,
+            timeout_secs: 10,
+            max_attempts: 12,
+        }
+    }
+}
+
+impl BenefitSettings {
+    /// Checks every office: a name, a known programme, a valid email address.
+    ///
+    /// Errors: the first bad office, by its position and field.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for (i, office) in self.offices.iter().enumerate() {
+            if office.name.trim().is_empty() {
+                bail!("benefits.offices[{i}].name is empty");
+            }
+            if crate::domain::report::Programme::parse(&office.programme).is_none() {
+                bail!(
+                    "benefits.offices[{i}].programme {:?} is not one of {}",
+                    office.programme,
+                    crate::domain::report::Programme::names()
+                );
+            }
+            if !crate::domain::email::is_valid(&office.email) {
+                bail!(
+                    "benefits.offices[{i}].email {:?} is not an email address",
+                    office.email
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Deadlines no rule fixes (`[deadlines]`, SPEC.md: "Deadlines that no rule fixes are
@@ -335,6 +426,7 @@ impl Settings {
             settings.calendar.dir = Some(config_dir.join("calendar"));
         }
         settings.resolve_secrets()?;
+        settings.benefits.check()?;
         Ok(settings)
     }
 

@@ -81,10 +81,10 @@ impl ApplicationBuilder {
     }
 }
 
-/// The job kinds Probity runs: `email` when mail is on, the recurring sweeps, and the daily
+/// The job kinds Probity runs: `email` when mail is on, the recurring sweeps, the daily
 /// deadline reminders, which count working days on `calendar` (the instance's shared,
-/// reloadable calendar).
-/// Errors: the mail settings do not make a mailer.
+/// reloadable calendar), and the announcements of suspensions with their webhook deliveries.
+/// Errors: the mail settings do not make a mailer; the webhook client cannot be built.
 pub fn job_registry(settings: &Settings, calendar: CalendarHandle) -> anyhow::Result<Registry> {
     let mut registry = Registry::new();
     if settings.mail.enabled {
@@ -108,6 +108,19 @@ pub fn job_registry(settings: &Settings, calendar: CalendarHandle) -> anyhow::Re
             Schedule::DailyInCounty,
             &crate::reminders::DailyReminders {},
         );
+    // Issue 12: suspensions and lifts told to the benefit offices and webhook subscribers.
+    registry.register::<crate::suspensions::announce::AnnounceSuspension>(
+        crate::suspensions::announce::AnnounceState {
+            offices: settings.benefits.offices.clone(),
+            webhook_max_attempts: settings.webhooks.max_attempts,
+        },
+    );
+    registry.register::<crate::suspensions::webhooks::WebhookDelivery>(
+        crate::suspensions::webhooks::WebhookSender::new(
+            crate::crypto::DataKey::new(settings.secrets.key_bytes("data_key")),
+            Duration::from_secs(settings.webhooks.timeout_secs),
+        )?,
+    );
     Ok(registry)
 }
 
@@ -233,6 +246,12 @@ impl Application {
             clock: clock.clone(),
             data_key: crate::crypto::DataKey::new(settings.secrets.key_bytes("data_key")),
         });
+        let suspensions_state = web::Data::new(crate::suspensions::SuspensionsState {
+            clock: clock.clone(),
+            data_key: crate::crypto::DataKey::new(settings.secrets.key_bytes("data_key")),
+            webhooks: settings.webhooks.clone(),
+            public_page: settings.benefits.public_page,
+        });
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).
@@ -255,6 +274,7 @@ impl Application {
                 .app_data(calendar_data.clone())
                 .app_data(cases_state.clone())
                 .app_data(clawbacks_state.clone())
+                .app_data(suspensions_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

@@ -1,5 +1,12 @@
 //! Service API keys for benefit disbursement systems: created by an admin with a name and
 //! scopes, shown once as `pk_<id>_<secret>`, kept as a SHA-256 of the secret, revocable.
+//!
+//! [`KeyCache`] keeps the keys verified recently in memory, so the benefit-status path reads
+//! nothing but the status itself (issue 12). A revocation forgets the key at once on this
+//! instance; other instances read its row again within `auth.api_key_cache_secs`.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 use actix_web::{get, post, web, HttpResponse};
 use base64::Engine;
@@ -7,11 +14,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
-use super::extract::{Staff, API_KEY_PREFIX};
+use super::extract::{ServiceKey, Staff, API_KEY_PREFIX};
 use super::models::{ApiKeyRow, NewApiKey};
 use super::tokens::hash_token;
+use super::AuthState;
 use crate::audit;
 use crate::clock::Clock;
 use crate::db::schema::api_keys;
@@ -20,6 +29,112 @@ use crate::domain::ids::ApiKeyId;
 use crate::domain::permissions::{scope_permission, Permission, SERVICE_SCOPES};
 use crate::error::ErrorCode;
 use crate::error::{ApiError, FieldError, Problem};
+
+/// The most keys the cache holds; when full it starts again empty (a few reads, no harm).
+const CACHE_MAX: usize = 10_000;
+
+/// Service keys verified recently, by key id: the SHA-256 (hex) of the secret that was right,
+/// the key, when its row was read and when `last_used_at` was last written. Within
+/// `auth.api_key_cache_secs` of the read, a request with that key id is checked against the
+/// cached hash (in constant time) without reading the database. Negative answers are never
+/// cached. A `ttl` of zero turns the cache off.
+pub struct KeyCache {
+    ttl: chrono::Duration,
+    entries: RwLock<HashMap<String, CachedKey>>,
+}
+
+struct CachedKey {
+    secret_hash: String,
+    key: ServiceKey,
+    read_at: chrono::NaiveDateTime,
+    used_marked_at: chrono::NaiveDateTime,
+}
+
+/// What the cache knows about a key presented now.
+#[derive(Debug, Clone)]
+pub enum KeyLookup {
+    /// The secret matches a key verified within the cache time; `mark_used` asks the caller to
+    /// write `last_used_at` (once a minute).
+    Hit { key: ServiceKey, mark_used: bool },
+    /// The key id was verified within the cache time, with another secret: refuse.
+    Wrong,
+    /// Not cached (or stale): read the row.
+    Miss,
+}
+
+impl KeyCache {
+    /// A cache trusting a verified key for `ttl_secs` seconds (0: never).
+    pub fn new(ttl_secs: u64) -> KeyCache {
+        KeyCache {
+            ttl: chrono::Duration::seconds(ttl_secs.min(86_400) as i64),
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Checks key `id` presented with a secret whose SHA-256 (hex) is `secret_hash`, at `now`.
+    pub fn lookup(&self, id: &str, secret_hash: &str, now: chrono::NaiveDateTime) -> KeyLookup {
+        if self.ttl.is_zero() {
+            return KeyLookup::Miss;
+        }
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = entries.get(id) else {
+            return KeyLookup::Miss;
+        };
+        if now - entry.read_at >= self.ttl || now < entry.read_at {
+            return KeyLookup::Miss;
+        }
+        if !bool::from(entry.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())) {
+            return KeyLookup::Wrong;
+        }
+        let key = entry.key.clone();
+        let due = now - entry.used_marked_at >= chrono::Duration::seconds(60);
+        drop(entries);
+        if !due {
+            return KeyLookup::Hit {
+                key,
+                mark_used: false,
+            };
+        }
+        // One request a minute writes `last_used_at`: the first to take the write lock.
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mark_used = match entries.get_mut(id) {
+            Some(e) if now - e.used_marked_at >= chrono::Duration::seconds(60) => {
+                e.used_marked_at = now;
+                true
+            }
+            _ => false,
+        };
+        KeyLookup::Hit { key, mark_used }
+    }
+
+    /// Remembers key `id`, just verified from its row at `now` (which also marked it used).
+    pub fn store(&self, id: &str, secret_hash: &str, key: ServiceKey, now: chrono::NaiveDateTime) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX && !entries.contains_key(id) {
+            entries.clear();
+        }
+        entries.insert(
+            id.to_string(),
+            CachedKey {
+                secret_hash: secret_hash.to_string(),
+                key,
+                read_at: now,
+                used_marked_at: now,
+            },
+        );
+    }
+
+    /// Forgets key `id` (its revocation): its next use reads the row.
+    pub fn forget(&self, id: &str) {
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateApiKey {
@@ -186,6 +301,7 @@ pub async fn revoke(
     id: web::Path<String>,
     pool: web::Data<DbPool>,
     clock: web::Data<Clock>,
+    auth: web::Data<AuthState>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let id = id.into_inner();
@@ -217,5 +333,82 @@ pub async fn revoke(
         })
     })
     .await?;
+    // Revoked: this instance stops trusting the key at once (others within the cache time).
+    auth.key_cache.forget(&view.id);
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> chrono::NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_764_468_000 + secs, 0)
+            .unwrap()
+            .naive_utc()
+    }
+
+    fn key() -> ServiceKey {
+        ServiceKey {
+            id: "k1".into(),
+            name: "民政局发放系统".into(),
+            scopes: vec!["benefit-status:read".into()],
+        }
+    }
+
+    #[test]
+    fn a_verified_key_is_trusted_until_the_cache_time_passes() {
+        let cache = KeyCache::new(10);
+        assert!(matches!(cache.lookup("k1", "aa", at(0)), KeyLookup::Miss));
+        cache.store("k1", "aa", key(), at(0));
+        assert!(matches!(
+            cache.lookup("k1", "aa", at(9)),
+            KeyLookup::Hit {
+                mark_used: false,
+                ..
+            }
+        ));
+        assert!(matches!(cache.lookup("k1", "bb", at(9)), KeyLookup::Wrong));
+        assert!(
+            matches!(cache.lookup("k1", "aa", at(10)), KeyLookup::Miss),
+            "stale"
+        );
+        assert!(matches!(cache.lookup("k2", "aa", at(1)), KeyLookup::Miss));
+        cache.forget("k1");
+        assert!(
+            matches!(cache.lookup("k1", "aa", at(1)), KeyLookup::Miss),
+            "revoked"
+        );
+        assert!(matches!(
+            KeyCache::new(0).lookup("k1", "aa", at(0)),
+            KeyLookup::Miss
+        ));
+    }
+
+    #[test]
+    fn last_used_is_written_once_a_minute() {
+        let cache = KeyCache::new(3600);
+        cache.store("k1", "aa", key(), at(0));
+        assert!(matches!(
+            cache.lookup("k1", "aa", at(59)),
+            KeyLookup::Hit {
+                mark_used: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            cache.lookup("k1", "aa", at(60)),
+            KeyLookup::Hit {
+                mark_used: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            cache.lookup("k1", "aa", at(61)),
+            KeyLookup::Hit {
+                mark_used: false,
+                ..
+            }
+        ));
+    }
 }

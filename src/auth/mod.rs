@@ -30,6 +30,8 @@ pub struct AuthState {
     pub throttle: throttle::LoginThrottle,
     /// The application's clock: token times, sessions, lockouts, TOTP steps.
     pub clock: Clock,
+    /// Service keys verified recently (`auth.api_key_cache_secs`; issue 12's hot path).
+    pub key_cache: api_keys::KeyCache,
     /// The process's bounded Argon2 pool: one reused memory block per core, a bounded queue.
     hashing: Arc<HashPool>,
     /// Verified against when the username is unknown, so the answer costs the same work.
@@ -70,6 +72,7 @@ impl AuthState {
                 hashing::password_hash(memory, "probity dummy password for unknown users")
             })?,
             hashing: pool,
+            key_cache: api_keys::KeyCache::new(auth.api_key_cache_secs),
             settings: auth,
             clock,
         })

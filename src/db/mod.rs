@@ -135,31 +135,73 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;";
 
+/// A pooled connection and when it was last found alive (at its opening, or by a ping).
+/// Derefs to the [`DbConnection`] it holds, so a pooled connection is used as one.
+pub struct PoolConnection {
+    conn: DbConnection,
+    checked: std::time::Instant,
+}
+
+impl std::ops::Deref for PoolConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// How long a PostgreSQL connection found alive is trusted before the next checkout pings it.
+const PING_AFTER: Duration = Duration::from_secs(1);
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PoolConnection;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match self.url.backend {
+    fn connect(&self) -> Result<PoolConnection, r2d2::Error> {
+        let conn = match self.url.backend {
             Backend::Postgres => diesel::PgConnection::establish(&self.url.target)
                 .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+                .map_err(r2d2::Error::ConnectionError)?,
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url.target)
                     .map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
+                DbConnection::Sqlite(conn)
+            }
+        };
+        Ok(PoolConnection {
+            conn,
+            checked: std::time::Instant::now(),
+        })
+    }
+
+    /// Checked at every checkout. A PostgreSQL connection is pinged (`SELECT 1`, a round trip)
+    /// when it was last found alive more than [`PING_AFTER`] ago: a busy connection is pinged
+    /// about once a second instead of before every request (issue 12, the benefit-status
+    /// path), and after a server restart each connection fails at most the requests of that
+    /// second before its ping finds it dead and the pool replaces it. A SQLite connection is a
+    /// handle on a local file with no server to lose, and is not pinged.
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), r2d2::Error> {
+        match &mut conn.conn {
+            DbConnection::Sqlite(_) => Ok(()),
+            DbConnection::Postgresql(_) if conn.checked.elapsed() < PING_AFTER => Ok(()),
+            DbConnection::Postgresql(_) => {
+                conn.conn.ping().map_err(r2d2::Error::QueryError)?;
+                conn.checked = std::time::Instant::now();
+                Ok(())
             }
         }
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        std::thread::panicking() || conn.conn.is_broken()
     }
 }
 

@@ -331,6 +331,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     suspension_events,
     clawback_statements,
     remediation_items,
+    remediation_events,
+    remediation_files,
+    suspension_periods,
+    webhook_subscribers,
 );
 
 // The custodian workflow (migration 000009, `src/custodian/`).
@@ -615,3 +619,61 @@ diesel::table! {
         n -> BigInt,
     }
 }
+
+// Benefit suspension until remediation (migration 000015, `src/remediation/`,
+// `src/suspensions/`).
+diesel::table! {
+    remediation_events (id) {
+        id -> Text,
+        item_id -> Text,
+        position -> Integer,
+        event -> Text,
+        evidence -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        actor_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remediation_files (id) {
+        id -> Text,
+        item_id -> Text,
+        event_id -> Text,
+        storage_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        metadata_removed -> Text,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suspension_periods (suspension_id) {
+        suspension_id -> Text,
+        village_code -> Text,
+        started_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+        cases -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_subscribers (id) {
+        id -> Text,
+        api_key_id -> Text,
+        url -> Text,
+        secret_sealed -> Binary,
+        active -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(remediation_events -> remediation_items (item_id));
+diesel::joinable!(remediation_files -> remediation_items (item_id));
+diesel::joinable!(webhook_subscribers -> api_keys (api_key_id));

@@ -238,6 +238,20 @@ stored_as_text!(
     PayerKind,
 );
 
+// Benefit suspension until remediation (issue 12).
+text_value_of_id!(
+    crate::domain::ids::RemediationEventId,
+    crate::domain::ids::RemediationFileId,
+    crate::domain::ids::WebhookSubscriberId,
+);
+text_value_by_parse!(crate::domain::remediation::ItemStatus);
+stored_as_text!(
+    crate::domain::ids::RemediationEventId,
+    crate::domain::ids::RemediationFileId,
+    crate::domain::ids::WebhookSubscriberId,
+    crate::domain::remediation::ItemStatus,
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -181,6 +181,11 @@ error_codes! {
     OverRecovery = "over_recovery",
     /// 409: nothing is outstanding on the clawback, so there is nothing to write off.
     NothingOutstanding = "nothing_outstanding",
+    /// 409: the case's remediation plan is complete (every item verified): it takes no new
+    /// items (issue 12).
+    RemediationPlanComplete = "remediation_plan_complete",
+    /// 409: the service key has a webhook subscriber already (one URL per key).
+    WebhookExists = "webhook_exists",
 
     // ---- Field codes: the `code` of one entry of `errors[]`. ----
     /// The field is missing or empty.
@@ -300,6 +305,8 @@ error_codes! {
     BelowRecovered = "below_recovered",
     /// A correction that changes nothing.
     NoChange = "no_change",
+    /// No service API key on record has this id, or it is revoked.
+    UnknownApiKey = "unknown_api_key",
 }
 
 impl std::fmt::Display for ErrorCode {

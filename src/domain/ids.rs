@@ -120,6 +120,16 @@ id_type!(
     RecoveryId,
 );
 
+// Benefit suspension until remediation (issue 12).
+id_type!(
+    /// `remediation_events.id`.
+    RemediationEventId,
+    /// `remediation_files.id`.
+    RemediationFileId,
+    /// `webhook_subscribers.id`.
+    WebhookSubscriberId,
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@ macro_rules! named_enum {
 
 pub mod audit_chain;
 pub mod backoff;
+pub mod benefit_status;
 pub mod calendar;
 pub mod case_status;
 pub mod clawback;
@@ -50,6 +51,7 @@ pub mod objection;
 pub mod password_policy;
 pub mod permissions;
 pub mod receipt_code;
+pub mod remediation;
 pub mod reminders;
 pub mod report;
 pub mod roles;

@@ -41,11 +41,12 @@ impl Job for ReporterNews {
         let pool = ctx.pool.clone();
         let id = self.report_id.clone();
         let sealed = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<u8>>> {
-            let mut conn = pool.get()?;
+            let mut pooled = pool.get()?;
+            let conn: &mut DbConnection = &mut pooled;
             Ok(reports::table
                 .find(&id)
                 .select(reports::reporter_email)
-                .first::<Option<Vec<u8>>>(&mut conn)
+                .first::<Option<Vec<u8>>>(conn)
                 .optional()?
                 .flatten())
         })

@@ -58,6 +58,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../templates/email/clawback_signer/subject.txt"),
         include_str!("../../templates/email/clawback_signer/body.txt"),
     ),
+    (
+        "suspension_started",
+        include_str!("../../templates/email/suspension_started/subject.txt"),
+        include_str!("../../templates/email/suspension_started/body.txt"),
+    ),
+    (
+        "suspension_lifted",
+        include_str!("../../templates/email/suspension_lifted/subject.txt"),
+        include_str!("../../templates/email/suspension_lifted/body.txt"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -19,6 +19,9 @@
 //!   `email` inserted with the UNIQUE (kind, period) key `reminder:<user id>:<county date>`
 //!   (`db::dialect::insert_job_if_absent`), so a retried run, a second instance or a restart
 //!   never queues a second one.
+//! - **Remediation items** (issue 12): items of a case's remediation plan still waiting for
+//!   evidence (open, or rejected) after their due date join the digest as one overdue line per
+//!   case, `<case number> 整改事项 <n> 项（<earliest due date>）`, to the case's recipients.
 //! - Only on working days (`domain::reminders::sends_on`), from the instance's shared, reloadable calendar.
 
 use std::collections::BTreeMap;
@@ -30,13 +33,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::CalendarHandle;
 use crate::cases::{no_deadline, served_due};
-use crate::db::schema::{cases, objections, reports, team_members, user_roles, users};
+use crate::db::schema::{
+    cases, objections, remediation_items, reports, team_members, user_roles, users,
+};
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines;
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::objection::ObjectionStatus;
+use crate::domain::remediation::ItemStatus;
 use crate::domain::reminders::{self as rules, Urgency};
 use crate::domain::report::ReportStatus;
 use crate::domain::roles::Role;
@@ -212,6 +218,81 @@ pub fn digests(
                 format!("{number}（{due}）")
             };
             add(who, u, label);
+        }
+    }
+    // Remediation items still waiting for evidence after their due date (issue 12): one line
+    // per case, to the same recipients as the case's own deadlines.
+    for case in overdue_remediation(conn, today)? {
+        let who = recipients(conn, case.assignee_id.as_ref(), Some(&case.team_id))?;
+        add(
+            who,
+            Urgency::Overdue,
+            format!(
+                "{} 整改事项 {} 项（{}）",
+                case.case_number, case.count, case.earliest_due
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// One overdue remediation item with its case, as read for the digest.
+#[derive(Debug, Clone, Queryable)]
+struct OverdueItemRow {
+    case_number: String,
+    due_on: NaiveDate,
+    team_id: TeamId,
+    assignee_id: Option<UserId>,
+}
+
+/// A case's overdue remediation items, for a digest line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueRemediation {
+    pub case_number: String,
+    pub team_id: TeamId,
+    pub assignee_id: Option<UserId>,
+    /// Items still open or rejected after their due date.
+    pub count: usize,
+    pub earliest_due: NaiveDate,
+}
+
+/// The cases with remediation items still waiting for evidence (open, or rejected and not yet
+/// submitted again; `domain::remediation::ItemStatus::awaits_evidence`) whose due date is
+/// before `today` (county), by case number.
+///
+/// Errors: database errors.
+pub fn overdue_remediation(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+) -> QueryResult<Vec<OverdueRemediation>> {
+    let waiting: Vec<ItemStatus> = ItemStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.awaits_evidence())
+        .collect();
+    let rows: Vec<OverdueItemRow> = remediation_items::table
+        .inner_join(cases::table)
+        .filter(remediation_items::status.eq_any(waiting))
+        .filter(remediation_items::due_on.lt(today))
+        .order((cases::number, remediation_items::due_on))
+        .select((
+            cases::number,
+            remediation_items::due_on,
+            cases::team_id,
+            cases::assignee_id,
+        ))
+        .load(conn)?;
+    let mut out: Vec<OverdueRemediation> = Vec::new();
+    for row in rows {
+        match out.last_mut() {
+            Some(last) if last.case_number == row.case_number => last.count += 1,
+            _ => out.push(OverdueRemediation {
+                case_number: row.case_number,
+                team_id: row.team_id,
+                assignee_id: row.assignee_id,
+                count: 1,
+                earliest_due: row.due_on,
+            }),
         }
     }
     Ok(out)

@@ -106,8 +106,18 @@ fn store_error(e: StoreError) -> ApiError {
 /// On any error the staged files are removed (the [`StagedFiles`] guard drops).
 pub async fn read_multipart(
     state: &ReportsState,
-    mut multipart: Multipart,
+    multipart: Multipart,
     expect_report: bool,
+) -> Result<(Option<Vec<u8>>, StagedFiles), ApiError> {
+    read_multipart_with(state, multipart, expect_report.then_some("report")).await
+}
+
+/// As [`read_multipart`], with the JSON part named `json_field` (none: files only), e.g.
+/// `submission` for remediation evidence (`remediation::routes`).
+pub async fn read_multipart_with(
+    state: &ReportsState,
+    mut multipart: Multipart,
+    json_field: Option<&str>,
 ) -> Result<(Option<Vec<u8>>, StagedFiles), ApiError> {
     let mut report_json: Option<Vec<u8>> = None;
     let mut files = StagedFiles::new(&state.store);
@@ -120,14 +130,17 @@ pub async fn read_multipart(
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
                 .is_some();
-            if expect_report && name == "report" && !is_file {
+            if json_field == Some(name.as_str()) && !is_file {
                 let mut buf = Vec::new();
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(|e| {
                         ApiError::bad_request(ErrorCode::BadMultipart, e.to_string())
                     })?;
                     if buf.len() + chunk.len() > state.json_body_limit {
-                        return Err(too_large(state.json_body_limit, "The `report` field"));
+                        return Err(too_large(
+                            state.json_body_limit,
+                            &format!("The `{name}` field"),
+                        ));
                     }
                     buf.extend_from_slice(&chunk);
                 }

@@ -1,7 +1,8 @@
 //! Village benefit suspensions (暂停涉农优惠政策; SPEC.md rule 4 and "Suspension"): filing a
 //! case suspends every agriculture-related preferential policy of its village, in the filing's
 //! own transaction. This module holds the record and its history; the status API, the public
-//! page and lifting by verified remediation build on it (their own issue).
+//! page and lifting by verified remediation build on it (issue 12: `periods`, `lifting`,
+//! `announce`, `webhooks`, `routes`; the public page is `web::suspensions`).
 //!
 //! A village has at most one open suspension (a partial UNIQUE index on `village_code` where
 //! `lifted_at` is NULL); a filing in a village already suspended joins the open suspension.
@@ -9,7 +10,16 @@
 //! filings never race to open two. Every change is a `suspension_events` row and an audit entry
 //! (`entity_type` `suspension`, the case named in `details`).
 
+pub mod announce;
+pub mod bench_data;
+pub mod lifting;
 pub mod models;
+pub mod periods;
+pub mod routes;
+pub mod state;
+pub mod webhooks;
+
+pub use state::SuspensionsState;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -82,9 +92,10 @@ pub fn suspend_for_case(
         })
         .execute(conn)?;
     let event = if opened { "opened" } else { "case_joined" };
+    let event_id = SuspensionEventId::generate();
     diesel::insert_into(suspension_events::table)
         .values(SuspensionEventRow {
-            id: SuspensionEventId::generate(),
+            id: event_id.clone(),
             suspension_id: suspension_id.clone(),
             event: event.to_string(),
             case_id: Some(case_id.clone()),
@@ -105,6 +116,12 @@ pub fn suspend_for_case(
             "case_number": case_number,
         }),
     )?;
+    // Issue 12: the status API's period row, and an opening announced to the benefit offices
+    // and webhook subscribers (through the jobs system).
+    periods::refresh(conn, &suspension_id)?;
+    if opened {
+        announce::queue(conn, &event_id)?;
+    }
     Ok(Suspended {
         suspension_id,
         opened,

@@ -7,6 +7,8 @@
 //!   must not appear in any URL)
 //! - `/follow-up` — enter the receipt code; `/follow-up/report` — progress, thread, evidence,
 //!   objections, reply, add evidence and object (after feedback); `/follow-up/sign-out`
+//! - `/suspensions` — the villages whose benefits are suspended now (issue 12; off with
+//!   `benefits.public_page = false`)
 //!
 //! Every POST form is protected by `csrf`. Nothing here logs what a reporter typed, their
 //! address or their browser: handlers log only the failures of the server itself.
@@ -17,6 +19,7 @@ pub mod csrf;
 pub mod follow_up;
 pub mod form;
 pub mod report;
+pub mod suspensions;
 pub mod zh;
 
 use std::net::IpAddr;
@@ -49,6 +52,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         )
         .service(web::resource("/follow-up/objections").route(web::post().to(follow_up::object)))
         .service(web::resource("/follow-up/sign-out").route(web::post().to(follow_up::sign_out)))
+        .service(web::resource("/suspensions").route(web::get().to(suspensions::page)))
         .service(web::resource("/static/probity.css").route(web::get().to(assets::stylesheet)))
         .service(web::resource("/static/print.js").route(web::get().to(assets::print_script)));
 }

@@ -808,7 +808,9 @@ async fn a_failure_anywhere_in_filing_leaves_nothing(backend: Backend) {
         ),
         (1, 1, 1)
     );
-    assert_eq!(after.jobs, before.jobs + 2);
+    // Two assignment emails, and the suspension's announcement to the benefit offices and
+    // webhook subscribers (issue 12).
+    assert_eq!(after.jobs, before.jobs + 3);
     assert_eq!(after.audit, before.audit + 4);
 }
 

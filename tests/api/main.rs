@@ -38,6 +38,7 @@ mod messages;
 mod objections;
 mod queue;
 mod reminders;
+mod suspensions;
 
 use std::panic::AssertUnwindSafe;
 
@@ -75,6 +76,7 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("queue", queue::tests()),
         ("reminders", reminders::tests()),
         ("messages", messages::tests()),
+        ("suspensions", suspensions::tests()),
         ("lifecycle", lifecycle::tests()),
         ("objections", objections::tests()),
         ("clawbacks", clawbacks::tests()),

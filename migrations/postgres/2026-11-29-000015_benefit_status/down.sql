@@ -1,0 +1,11 @@
+DROP TRIGGER suspensions_lift_once ON suspensions;
+DROP FUNCTION suspension_lift_once();
+DROP TRIGGER suspensions_never_deleted ON suspensions;
+DROP TRIGGER remediation_events_append_only ON remediation_events;
+DROP TRIGGER suspension_cases_append_only ON suspension_cases;
+DROP TRIGGER suspension_events_append_only ON suspension_events;
+DROP FUNCTION suspension_history_append_only();
+DROP TABLE webhook_subscribers;
+DROP TABLE suspension_periods;
+DROP TABLE remediation_files;
+DROP TABLE remediation_events;

@@ -1,0 +1,12 @@
+DROP TRIGGER remediation_events_append_only_delete;
+DROP TRIGGER remediation_events_append_only_update;
+DROP TRIGGER suspensions_lift_once;
+DROP TRIGGER suspensions_never_deleted;
+DROP TRIGGER suspension_cases_append_only_delete;
+DROP TRIGGER suspension_cases_append_only_update;
+DROP TRIGGER suspension_events_append_only_delete;
+DROP TRIGGER suspension_events_append_only_update;
+DROP TABLE webhook_subscribers;
+DROP TABLE suspension_periods;
+DROP TABLE remediation_files;
+DROP TABLE remediation_events;
