@@ -7,7 +7,7 @@
 #      cases can be assigned to it) with a random password,
 #   2. generates the cases with `probity generate-cases --count N --assignee bench` (timed),
 #   3. starts `probity serve` (jobs worker off, so the daily reminders do not run during the
-#      measurement; access tokens living an hour), signs in as `bench`,
+#      measurement; access tokens living four hours, for the quiet waits), signs in as `bench`,
 #   4. walks the default queue (sort `due`) DEPTH items in with pages of 200 to get the deep
 #      cursor, and prints the database's plan for that deep page,
 #   5. runs `wrk -t2 -c<connections> -d<duration>s` against each of four URLs — the first page
@@ -19,6 +19,7 @@
 #
 # Usage: scripts/bench-queue.sh [--pg postgres://user@host:port/any] [--binary PATH]
 #                               [--count N] [--depth N] [--connections N] [--duration SECS]
+#                               [--quiet PCT] [--quiet-wait SECS]
 #   --binary PATH   run this already built server binary instead of building one
 #   --count N       cases to generate (default 1000000)
 #   --depth N       items before the deep page (default 50000)
@@ -150,7 +151,7 @@ cpu_busy() {
     n = split(a, x, " "); split(b, y, " "); total = 0
     for (i = 2; i <= n; i++) total += y[i] - x[i]
     idle = (y[5] - x[5]) + (y[6] - x[6])
-    printf "%.0f", total > 0 ? 100 * (total - idle) / total : 0
+    printf "%.0f", (total > 0 ? 100 * (total - idle) / total : 0)
   }'
 }
 
@@ -172,7 +173,7 @@ run() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   local env=(PROBITY_ENV=development "DATABASE_URL=$url" "PROBITY__DATA__DIR=$work/data-$name"
     PROBITY__SERVER__PORT="$port" PROBITY__LOG__LEVEL=warn
-    PROBITY__JOBS__WORKER_ENABLED=false PROBITY__AUTH__ACCESS_TOKEN_TTL_SECS=3600)
+    PROBITY__JOBS__WORKER_ENABLED=false PROBITY__AUTH__ACCESS_TOKEN_TTL_SECS=14400)
   local me
   me="$(env "${env[@]}" "$bin" user create --username bench --role supervisor --role investigator \
     <<<"$password" 2>/dev/null | sed -nE 's/^created user (.*)$/\1/p')"

@@ -21,8 +21,9 @@ GROUP BY team_id, COALESCE(assignee_id, ''), status;
 
 -- Statement-level triggers with transition tables: one upsert per key a statement touches, so a
 -- batch insert of many cases costs one small grouped write. The keys are written in order, so
--- two transactions that move cases between the same keys in opposite directions lock the rows
--- in the same order and cannot deadlock.
+-- two statements that move cases between the same keys in opposite directions lock the rows in
+-- the same order and cannot deadlock (a transaction that writes several cases in separate
+-- statements takes their keys statement by statement, like any row it updates).
 CREATE FUNCTION case_counts_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO case_counts (team_id, assignee_id, status, n)
