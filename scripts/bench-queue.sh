@@ -10,8 +10,9 @@
 #      measurement; access tokens living four hours, for the quiet waits), signs in as `bench`,
 #   4. walks the default queue (sort `due`) DEPTH items in with pages of 200 to get the deep
 #      cursor, and prints the database's plan for that deep page,
-#   5. runs `wrk -t2 -c<connections> -d<duration>s` against each of four URLs — the first page
-#      and the deep page (that cursor), unfiltered and with `assignee=me&overdue=true` — and
+#   5. runs `wrk -t2 -c<connections> -d<duration>s` (after 5 s of warm-up and a wait for a quiet
+#      CPU) against each of four URLs — the first page and the deep page (that cursor),
+#      unfiltered and with `assignee=me&overdue=true` — and
 # prints a markdown table: backend | query | page | items | requests/s | p50 | p99 | max | non-2xx |
 # CPU busy before (the machine's CPU busy share in the 3 s before the run: other work shows there).
 # The same cursor serves both queries: it is a (due date, case number) key of the default sort,
@@ -19,13 +20,14 @@
 #
 # Usage: scripts/bench-queue.sh [--pg postgres://user@host:port/any] [--binary PATH]
 #                               [--count N] [--depth N] [--connections N] [--duration SECS]
-#                               [--quiet PCT] [--quiet-wait SECS]
+#                               [--quiet PCT] [--quiet-wait SECS] [--skip-sqlite]
 #   --binary PATH   run this already built server binary instead of building one
 #   --count N       cases to generate (default 1000000)
 #   --depth N       items before the deep page (default 50000)
 #   --quiet PCT     before each load run, wait (up to --quiet-wait SECS, default 900) until the
 #                   machine's CPU is less than PCT% busy over 3 s (default 25; other builds and
 #                   load runs share the two cores); the busy share measured is in the table
+#   --skip-sqlite   measure PostgreSQL only (with --pg)
 # Needs: wrk (apt install wrk), python3, sqlite3, psql for --pg. Exits non-zero if anything
 # fails, including a URL that does not answer 200 before its load run.
 set -euo pipefail
@@ -38,6 +40,7 @@ connections=16
 duration=30
 quiet_pct=25
 quiet_wait=900
+sqlite=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --pg) pg_url="$2"; shift 2 ;;
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --quiet) quiet_pct="$2"; shift 2 ;;
     --quiet-wait) quiet_wait="$2"; shift 2 ;;
+    --skip-sqlite) sqlite=""; shift ;;
     *) echo "unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -206,6 +210,8 @@ run() {
       [ "$page" = deep ] && path="${path}cursor=$cursor&"
       path="${path%[?&]}"
       read -r items total < <(python3 "$work/client.py" page "$base" "$token" "$path")
+      # Warm up (every pooled connection opened, caches filled), then wait for quiet, then measure.
+      BENCH_TOKEN="$token" wrk -t2 -c"$connections" -d5s -s "$work/queue.lua" "$base$path" >/dev/null
       busy="$(wait_quiet)"
       line="$(BENCH_TOKEN="$token" wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/queue.lua" "$base$path" | grep '^RESULT')"
       line="$line busy=$busy"
@@ -219,7 +225,7 @@ run() {
 echo "== queue load: $count cases, depth $depth, $connections connections, ${duration}s per URL, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 : >"$work/rows"
 : >"$work/generated"
-run sqlite "$work/probity.db"
+[ -n "$sqlite" ] && run sqlite "$work/probity.db"
 if [ -n "$pg_url" ]; then
   pg_db="probity_bench_queue_$$"
   psql "$pg_url" -qc "CREATE DATABASE $pg_db" >/dev/null
