@@ -10,6 +10,7 @@ pub mod clawbacks;
 pub mod cli;
 pub mod clock;
 pub mod conflicts;
+pub mod console;
 pub mod crypto;
 pub mod custodian;
 pub mod db;

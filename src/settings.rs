@@ -37,6 +37,8 @@ pub struct Settings {
     pub benefits: BenefitSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    #[serde(default)]
+    pub console: ConsoleSettings,
     /// Secrets generated into the data folder by this load (development only), to be logged
     /// once logging is up.
     #[serde(skip)]
@@ -187,6 +189,20 @@ pub struct AuthSettings {
 
 fn default_api_key_cache_secs() -> u64 {
     10
+}
+
+/// The staff console (`[console]`, issue 13; docs/console.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ConsoleSettings {
+    /// A console sign-in ends after this many minutes without a request (default 30).
+    pub idle_minutes: u32,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> ConsoleSettings {
+        ConsoleSettings { idle_minutes: 30 }
+    }
 }
 
 /// Village benefit suspension (`[benefits]`, SPEC.md rule 4; issue 12).
@@ -427,6 +443,9 @@ impl Settings {
         }
         settings.resolve_secrets()?;
         settings.benefits.check()?;
+        if settings.console.idle_minutes == 0 {
+            anyhow::bail!("console.idle_minutes must be at least 1");
+        }
         Ok(settings)
     }
 

@@ -252,6 +252,7 @@ impl Application {
             webhooks: settings.webhooks.clone(),
             public_page: settings.benefits.public_page,
         });
+        let console_state = web::Data::new(crate::console::ConsoleState::new(&settings));
         let json_limit = settings.server.json_body_limit;
         // The text gate reads JSON bodies up to the largest any handler accepts (report
         // submissions read up to 256 KiB themselves).
@@ -275,6 +276,7 @@ impl Application {
                 .app_data(cases_state.clone())
                 .app_data(clawbacks_state.clone())
                 .app_data(suspensions_state.clone())
+                .app_data(console_state.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)
@@ -293,6 +295,7 @@ impl Application {
                 }),
             )
             .configure(crate::web::configure)
+            .configure(crate::console::configure)
             .configure(|cfg| {
                 if let Some(extra) = extra {
                     extra(cfg)

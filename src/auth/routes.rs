@@ -271,10 +271,61 @@ pub async fn sign_in(
     let LoginRequest {
         username,
         password,
-        totp: totp_code,
+        totp,
     } = request;
+    match sign_in_with(
+        auth,
+        pool,
+        &username,
+        FirstFactor::Password(password),
+        totp,
+        source,
+        false,
+    )
+    .await?
+    {
+        SignInOutcome::Signed { pair, .. } => Ok(pair),
+        // Not reached: without `ask_for_totp` a missing code is `TotpRequired`.
+        SignInOutcome::TotpNeeded { .. } => Err(LoginError::TotpRequired),
+    }
+}
+
+/// The first factor of a sign-in.
+pub enum FirstFactor {
+    /// The password, checked now.
+    Password(String),
+    /// The password was checked by an earlier step of the same sign-in, for the user with this
+    /// id: the staff console's TOTP page (`console::session`), which asks for the code on a
+    /// second page and proves the first step with a signed, five-minute cookie.
+    CheckedFor(String),
+}
+
+/// What a sign-in came to.
+pub enum SignInOutcome {
+    /// Signed in: the token pair and the session (`staff_sessions.id`) it belongs to.
+    Signed { pair: TokenPair, session_id: String },
+    /// The password is right and the account signs in with TOTP, but no code was sent (only
+    /// with `ask_for_totp`): ask for it. Nothing was recorded as a failure.
+    TotpNeeded { user_id: String },
+}
+
+/// [`sign_in`] for both doors: the API (password and code in one request) and the staff
+/// console (password, then the code on a second page: `ask_for_totp` answers `TotpNeeded`
+/// instead of failing when the code is missing). The same throttle, lock, audit entries and
+/// session either way (issue 13: "locked accounts and throttling behave exactly as in the API").
+///
+/// Errors: as [`sign_in`].
+pub async fn sign_in_with(
+    auth: &AuthState,
+    pool: &DbPool,
+    username: &str,
+    first: FirstFactor,
+    totp_code: Option<String>,
+    source: Option<std::net::IpAddr>,
+    ask_for_totp: bool,
+) -> Result<SignInOutcome, LoginError> {
     // The same folding as at creation (domain::text): full-width forms read as ASCII.
-    let username = crate::domain::text::fold_code(&username).to_lowercase();
+    let username = crate::domain::text::fold_code(username).to_lowercase();
     // The attempt is counted before its password is checked, in one step with the decision,
     // so a burst cannot get more attempts evaluated than the throttle allows.
     let attempt = match auth.throttle.reserve(&username, source, auth.clock.now()) {
@@ -291,9 +342,13 @@ pub async fn sign_in(
             return Err(LoginError::Locked(wait));
         }
     }
-    let password_ok = auth
-        .verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
+    let password_ok = match first {
+        FirstFactor::Password(password) => {
+            auth.verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
+                .await?
+        }
+        FirstFactor::CheckedFor(id) => user.as_ref().is_some_and(|u| u.id == id),
+    };
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
@@ -305,6 +360,9 @@ pub async fn sign_in(
     let mut accepted_step = None;
     if user.totp_enabled {
         let Some(code) = totp_code.filter(|c| !c.trim().is_empty()) else {
+            if ask_for_totp {
+                return Ok(SignInOutcome::TotpNeeded { user_id: user.id });
+            }
             record_failure(auth, pool, &username, attempt, Some(&user), "totp_missing").await?;
             return Err(LoginError::TotpRequired);
         };
@@ -376,12 +434,15 @@ pub async fn sign_in(
             enrolment_only,
         )
         .map_err(ApiError::from)?;
-    Ok(TokenPair {
-        access_token,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: ttl,
-        totp_enrolment_required: enrolment_only,
+    Ok(SignInOutcome::Signed {
+        pair: TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: ttl,
+            totp_enrolment_required: enrolment_only,
+        },
+        session_id,
     })
 }
 
@@ -705,12 +766,25 @@ pub async fn start_totp(
     auth: web::Data<AuthState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(begin_totp_enrolment(&auth, &pool, &who).await?))
+}
+
+/// Starts TOTP enrolment for `who`: a new secret, sealed into the account, effective once
+/// confirmed ([`confirm_totp_enrolment`]). Returns the secret (base32) and its `otpauth://` URI.
+/// For both doors: `POST /me/totp` and the staff console.
+///
+/// Errors: 409 `totp_already_enabled`; 500 on a database error.
+pub async fn begin_totp_enrolment(
+    auth: &AuthState,
+    pool: &DbPool,
+    who: &SignedIn,
+) -> Result<TotpEnrolment, ApiError> {
     let secret = totp::new_secret();
     let (base32, uri) = totp::enrolment(&secret, &who.username)?;
     let sealed = auth.data_key.encrypt(&secret, &totp_aad(&who.user_id));
     let user_id = who.user_id.clone();
     let now = auth.clock.now_naive();
-    db::run(&pool, move |conn| {
+    db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let enabled: bool = users::table
                 .find(&user_id)
@@ -735,10 +809,10 @@ pub async fn start_totp(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(TotpEnrolment {
+    Ok(TotpEnrolment {
         secret: base32,
         otpauth_uri: uri,
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -763,12 +837,26 @@ pub async fn confirm_totp(
     auth: web::Data<AuthState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = body.into_inner().code;
+    confirm_totp_enrolment(auth.into_inner(), &pool, &who, body.into_inner().code).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
+}
+
+/// Confirms `who`'s TOTP enrolment with a current `code`: TOTP is on, and every session of the
+/// account ends (sign in again with a code). For both doors: `POST /me/totp/confirm` and the
+/// staff console.
+///
+/// Errors: 422 `validation_failed` (`code`: `invalid_totp`); 409 `totp_not_started`,
+/// `totp_already_enabled`; 500 on a database error.
+pub async fn confirm_totp_enrolment(
+    auth: std::sync::Arc<AuthState>,
+    pool: &DbPool,
+    who: &SignedIn,
+    code: String,
+) -> Result<(), ApiError> {
     let user_id = who.user_id.clone();
     let username = who.username.clone();
-    let auth = auth.into_inner();
     let now = auth.clock.now();
-    db::run(&pool, move |conn| {
+    db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let totp_state: TotpRow = users::table
                 .find(&user_id)
@@ -843,8 +931,7 @@ pub async fn confirm_totp(
             Ok(())
         })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -99,6 +99,8 @@ diesel::table! {
         user_id -> Text,
         created_at -> Timestamp,
         ended_at -> Nullable<Timestamp>,
+        console_token_hash -> Nullable<Text>,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 

@@ -122,7 +122,7 @@ impl crate::jobs::Job for SweepExpiredReplays {
 }
 
 /// A purpose-bound key: SHA-256(purpose ‖ 0x00 ‖ secret).
-fn derive_key(secret: &[u8; 32], purpose: &str) -> [u8; 32] {
+pub(crate) fn derive_key(secret: &[u8; 32], purpose: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     hasher.update(purpose.as_bytes());

@@ -54,6 +54,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/follow-up/sign-out").route(web::post().to(follow_up::sign_out)))
         .service(web::resource("/suspensions").route(web::get().to(suspensions::page)))
         .service(web::resource("/static/probity.css").route(web::get().to(assets::stylesheet)))
+        .service(
+            web::resource("/static/console.css").route(web::get().to(assets::console_stylesheet)),
+        )
         .service(web::resource("/static/print.js").route(web::get().to(assets::print_script)));
 }
 

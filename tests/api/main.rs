@@ -40,6 +40,13 @@ mod queue;
 mod reminders;
 mod suspensions;
 
+mod console;
+mod console_admin;
+mod console_benefits;
+mod console_cases;
+mod console_intake;
+mod console_sections;
+
 use std::panic::AssertUnwindSafe;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -78,6 +85,12 @@ fn all_tests() -> Vec<(&'static str, Vec<(&'static str, helpers::AsyncTest)>)> {
         ("messages", messages::tests()),
         ("suspensions", suspensions::tests()),
         ("lifecycle", lifecycle::tests()),
+        ("console", console::tests()),
+        ("console_intake", console_intake::tests()),
+        ("console_cases", console_cases::tests()),
+        ("console_sections", console_sections::tests()),
+        ("console_benefits", console_benefits::tests()),
+        ("console_admin", console_admin::tests()),
         ("objections", objections::tests()),
         ("clawbacks", clawbacks::tests()),
     ]

@@ -1,0 +1,5 @@
+//! 管理 (being built).
+
+use actix_web::web::ServiceConfig;
+
+pub fn configure(_cfg: &mut ServiceConfig) {}

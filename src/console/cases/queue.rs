@@ -1,0 +1,5 @@
+//! The investigator queue, `/staff/cases` (being built).
+
+use actix_web::web::ServiceConfig;
+
+pub fn configure(_cfg: &mut ServiceConfig) {}

@@ -1,0 +1,5 @@
+//! Console pages (being built).
+
+pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
+    vec![]
+}
