@@ -221,9 +221,13 @@ impl<'a> Console<'a> {
             .unwrap()
     }
 
-    /// The CSRF token of this sign-in's forms (read from the desk's sign-out form).
+    /// The CSRF token of this sign-in's forms (read from the desk's sign-out form; from the
+    /// TOTP enrolment page while enrolment is still needed).
     pub async fn csrf(&self) -> String {
-        let page = self.get("/staff").await;
+        let mut page = self.get("/staff").await;
+        if page.status == 303 {
+            page = self.get("/staff/totp").await;
+        }
         input_value(&page.body, "csrf_token").expect("a csrf_token on /staff")
     }
 
