@@ -176,6 +176,11 @@ pub async fn no_route(
     req: HttpRequest,
     known: web::Data<KnownPaths>,
 ) -> Result<HttpResponse, ApiError> {
+    // The staff console answers in Chinese HTML, like its other error pages.
+    if req.path() == "/staff" || req.path().starts_with("/staff/") {
+        use actix_web::ResponseError;
+        return Ok(crate::console::page::PageError::not_found().error_response());
+    }
     Err(match known.allowed(req.path()) {
         Some(methods) if !methods.is_empty() => {
             let allow = methods

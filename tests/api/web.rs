@@ -1021,7 +1021,7 @@ async fn bursts_get_a_chinese_429_page(backend: Backend) {
 const BROWSER_TRIAL: &str = "sqlite::web::a_reporter_in_a_real_browser";
 
 /// Debian's chromium and chromedriver, or why they cannot be used.
-struct BrowserTools {
+pub(crate) struct BrowserTools {
     chromium: std::path::PathBuf,
     chromedriver: std::path::PathBuf,
 }
@@ -1037,7 +1037,7 @@ fn find_program(env: &str, candidates: &[&str]) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn browser_tools() -> Result<BrowserTools, String> {
+pub(crate) fn browser_tools() -> Result<BrowserTools, String> {
     let chromium = find_program(
         "PROBITY_CHROMIUM",
         &["/usr/lib/chromium/chromium", "/usr/bin/chromium"],
@@ -1076,13 +1076,13 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
 }
 
 /// chromedriver, started on a free loopback port and stopped (by its own handle) when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: std::process::Child,
     url: String,
 }
 
 impl Driver {
-    async fn start(tools: &BrowserTools) -> Driver {
+    pub(crate) async fn start(tools: &BrowserTools) -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -1128,30 +1128,61 @@ async fn connect(
     tools: &BrowserTools,
     profile: &std::path::Path,
 ) -> fantoccini::Client {
+    connect_with(
+        driver,
+        tools,
+        profile,
+        Window {
+            width: PHONE_WIDTH,
+            height: PHONE_HEIGHT,
+            javascript: true,
+        },
+    )
+    .await
+}
+
+/// A browser window: its size in CSS pixels, and whether pages may run JavaScript (WebDriver's
+/// own commands work either way).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub width: u32,
+    pub height: u32,
+    pub javascript: bool,
+}
+
+/// A new Chromium session through `driver`, in `window`.
+pub(crate) async fn connect_with(
+    driver: &Driver,
+    tools: &BrowserTools,
+    profile: &std::path::Path,
+    window: Window,
+) -> fantoccini::Client {
     let mut caps = fantoccini::wd::Capabilities::new();
     caps.insert("browserName".into(), serde_json::json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": tools.chromium,
-            "args": [
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-extensions",
-                "--hide-scrollbars",
-                "--lang=zh-CN",
-                "--force-device-scale-factor=2",
-                format!("--window-size={PHONE_WIDTH},{PHONE_HEIGHT}"),
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
+    let mut options = serde_json::json!({
+        "binary": tools.chromium,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--lang=zh-CN",
+            "--force-device-scale-factor=2",
+            format!("--window-size={},{}", window.width, window.height),
+            format!("--user-data-dir={}", profile.display()),
+        ],
+    });
+    if !window.javascript {
+        options["prefs"] =
+            serde_json::json!({"profile.managed_default_content_settings.javascript": 2});
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&driver.url)
@@ -1161,7 +1192,7 @@ async fn connect(
 
 /// Where screenshots go: `PROBITY_SCREENSHOTS_DIR` (docs/screenshots to refresh the docs),
 /// else a scratch folder under target/.
-fn screenshot_dir() -> std::path::PathBuf {
+pub(crate) fn screenshot_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("PROBITY_SCREENSHOTS_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
@@ -1169,9 +1200,15 @@ fn screenshot_dir() -> std::path::PathBuf {
     dir
 }
 
-/// A screenshot of the whole page at phone width: the window is made as tall as the page
-/// (plus whatever the window has around its viewport).
+/// A screenshot of the whole page at phone width.
 async fn shot(c: &fantoccini::Client, name: &str) {
+    shot_in(c, name, PHONE_WIDTH, PHONE_HEIGHT).await
+}
+
+/// A screenshot of the whole page at `width`, into `screenshot_dir()/name.png`: the window is
+/// made as tall as the page (plus whatever the window has around its viewport), then restored
+/// to `height`.
+pub(crate) async fn shot_in(c: &fantoccini::Client, name: &str, width: u32, height: u32) {
     let sizes = c
         .execute(
             "return [Math.ceil(document.documentElement.scrollHeight), window.innerHeight];",
@@ -1179,18 +1216,22 @@ async fn shot(c: &fantoccini::Client, name: &str) {
         )
         .await
         .unwrap();
-    let size = |i: usize| sizes[i].as_u64().unwrap_or(PHONE_HEIGHT as u64) as u32;
-    let frame = PHONE_HEIGHT.saturating_sub(size(1));
-    c.set_window_size(PHONE_WIDTH, (size(0) + frame).clamp(PHONE_HEIGHT, 9000))
+    let size = |i: usize| sizes[i].as_u64().unwrap_or(height as u64) as u32;
+    let frame = height.saturating_sub(size(1));
+    c.set_window_size(width, (size(0) + frame).clamp(height, 9000))
         .await
         .unwrap();
     let png = c.screenshot().await.unwrap();
-    c.set_window_size(PHONE_WIDTH, PHONE_HEIGHT).await.unwrap();
+    c.set_window_size(width, height).await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+    let path = screenshot_dir().join(format!("{name}.png"));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, png).unwrap();
 }
 
-async fn by_id(c: &fantoccini::Client, id: &str) -> fantoccini::elements::Element {
+pub(crate) async fn by_id(c: &fantoccini::Client, id: &str) -> fantoccini::elements::Element {
     let found = c
         .wait()
         .at_most(std::time::Duration::from_secs(10))
@@ -1206,17 +1247,17 @@ async fn by_id(c: &fantoccini::Client, id: &str) -> fantoccini::elements::Elemen
     }
 }
 
-async fn type_into(c: &fantoccini::Client, id: &str, text: &str) {
+pub(crate) async fn type_into(c: &fantoccini::Client, id: &str, text: &str) {
     let field = by_id(c, id).await;
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
-async fn text(c: &fantoccini::Client, id: &str) -> String {
+pub(crate) async fn text(c: &fantoccini::Client, id: &str) -> String {
     by_id(c, id).await.text().await.unwrap()
 }
 
-async fn main_text(c: &fantoccini::Client) -> String {
+pub(crate) async fn main_text(c: &fantoccini::Client) -> String {
     c.find(fantoccini::Locator::Css("main"))
         .await
         .unwrap()
@@ -1225,7 +1266,7 @@ async fn main_text(c: &fantoccini::Client) -> String {
         .unwrap()
 }
 
-async fn value(c: &fantoccini::Client, id: &str) -> String {
+pub(crate) async fn value(c: &fantoccini::Client, id: &str) -> String {
     by_id(c, id)
         .await
         .prop("value")
@@ -1236,7 +1277,7 @@ async fn value(c: &fantoccini::Client, id: &str) -> String {
 
 /// Clicks a form's submit button and waits for the next page: the old page's document goes
 /// stale, then the new one has `#ready_id`.
-async fn submit(c: &fantoccini::Client, form_action: &str, ready_id: &str) {
+pub(crate) async fn submit(c: &fantoccini::Client, form_action: &str, ready_id: &str) {
     let old_page = c.find(fantoccini::Locator::Css("html")).await.unwrap();
     c.find(fantoccini::Locator::Css(&format!(
         "form[action='{form_action}'] button[type='submit']"
@@ -1258,7 +1299,7 @@ async fn submit(c: &fantoccini::Client, form_action: &str, ready_id: &str) {
     by_id(c, ready_id).await;
 }
 
-async fn attach(c: &fantoccini::Client, id: &str, path: &std::path::Path) {
+pub(crate) async fn attach(c: &fantoccini::Client, id: &str, path: &std::path::Path) {
     by_id(c, id)
         .await
         .send_keys(&path.display().to_string())
