@@ -44,21 +44,21 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
 
 /// The triage world plus what the lifecycle needs: team A's two investigators with email
 /// addresses, and officials on record.
-struct Life {
-    w: World,
+pub(crate) struct Life {
+    pub(crate) w: World,
     /// (user id, token) of team A's investigators.
-    ina: (String, String),
-    inc: (String, String),
+    pub(crate) ina: (String, String),
+    pub(crate) inc: (String, String),
     /// 长宁镇's leaders on record, in the order of the four posts.
-    leaders: Vec<String>,
+    pub(crate) leaders: Vec<String>,
     /// 城北村's party secretary (the accused).
-    village_official: String,
+    pub(crate) village_official: String,
     /// A county-level official of 寻乌县.
-    county_official: String,
+    pub(crate) county_official: String,
 }
 
-const VILLAGE: &str = "360734100201";
-const TOWNSHIP: &str = "360734100";
+pub(crate) const VILLAGE: &str = "360734100201";
+pub(crate) const TOWNSHIP: &str = "360734100";
 const COUNTY: &str = "360734";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -117,7 +117,7 @@ impl Life {
         Life::on(app(backend)).await
     }
 
-    async fn on(builder: TestAppBuilder) -> Life {
+    pub(crate) async fn on(builder: TestAppBuilder) -> Life {
         let w = world_on(builder, true).await;
         let ina = investigator(&w.app, "ina").await;
         let inc = investigator(&w.app, "inc").await;
@@ -194,7 +194,7 @@ impl Life {
 
     /// Accepts `report` at `level` naming `accused`, assigns it to `ina`, and asks for filing:
     /// the case id.
-    async fn request_filing(&self, report: &str, level: &str, accused: &[&str]) -> String {
+    pub(crate) async fn request_filing(&self, report: &str, level: &str, accused: &[&str]) -> String {
         let r = self
             .w
             .triage(
@@ -237,7 +237,7 @@ impl Life {
 
     /// A filed village-level case of a new real-name report: (case id, report id, receipt code,
     /// filing answer).
-    async fn filed(&self) -> (String, String, String, Value) {
+    pub(crate) async fn filed(&self) -> (String, String, String, Value) {
         let (report, code) = self.w.report(TOWNSHIP, VILLAGE, "张某某").await;
         let case = self
             .request_filing(&report, "village", &[&self.village_official])
@@ -329,7 +329,7 @@ impl Life {
     }
 
     /// A remediation item on `case`, as the remediation endpoints will write one.
-    async fn remediation_item(&self, case: &str) {
+    pub(crate) async fn remediation_item(&self, case: &str) {
         let case = case.to_string();
         let (now, by) = (self.app().clock.now_naive(), self.ina.0.clone());
         self.app()
