@@ -425,6 +425,27 @@ pub async fn download_attachment(
     state: web::Data<ReportsState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
+    send_attachment(&staff, &id.into_inner(), None, &state, &pool).await
+}
+
+/// Evidence file `id` for `staff`, decrypted, as a download (`Content-Disposition: attachment;
+/// filename="evidence-<id>.<ext>"`), after writing the audit entry `attachment.downloaded`
+/// (entity: the report; `{"attachment": id}`) stamped with `state.clock`. The one audited path
+/// for evidence: `GET /api/v1/attachments/{id}` and the console's
+/// `GET /staff/reports/{report}/evidence/{id}` both call it (SPEC.md → "Audit log"; issue 13:
+/// evidence downloads use the same audited path as the API). `within_report`: when given, an
+/// attachment of any other report is not found (the console names the report in its path).
+///
+/// Errors: 403 unless `staff` may triage reports or read cases; 404 `not_found` for an unknown
+/// attachment (or one of another report than `within_report`); 500 when the stored file cannot
+/// be opened; database errors.
+pub async fn send_attachment(
+    staff: &Staff,
+    id: &str,
+    within_report: Option<&str>,
+    state: &ReportsState,
+    pool: &DbPool,
+) -> Result<HttpResponse, ApiError> {
     if staff.require(Permission::TriageReports).is_err()
         && staff.require(Permission::ReadCases).is_err()
     {
@@ -432,9 +453,9 @@ pub async fn download_attachment(
             "Your roles do not allow reading evidence.",
         ));
     }
-    let id = id.into_inner();
+    let id = id.to_string();
     let lookup = id.clone();
-    let attachment: AttachmentRow = db::run(&pool, move |conn| {
+    let attachment: AttachmentRow = db::run(pool, move |conn| {
         Ok(attachments::table
             .find(&lookup)
             .select(AttachmentRow::as_select())
@@ -442,6 +463,7 @@ pub async fn download_attachment(
             .optional()?)
     })
     .await?
+    .filter(|a| within_report.is_none_or(|r| a.report_id.as_str() == r))
     .ok_or_else(|| ApiError::not_found("No attachment has this id."))?;
     let (storage_name, content_type, report_id) = (
         attachment.storage_name,
@@ -451,7 +473,7 @@ pub async fn download_attachment(
     let actor = staff.actor();
     let audit_id = id.clone();
     let now = state.clock.now_naive();
-    db::run(&pool, move |conn| {
+    db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             crate::audit::record(
                 conn,
