@@ -80,14 +80,16 @@ fn due_soon_until(state: &CasesState, today: NaiveDate) -> NaiveDate {
         .add_working_days(today, DUE_SOON_WORKING_DAYS)
 }
 
-/// The number of cases the queue lists for `query` (every status: the sum of its counts), and
-/// how many of them are open.
+/// The number of cases the queue lists for `query`, and how many of them are open. The queue's
+/// counts per status are taken under every filter but `status` (they serve as tabs), so the
+/// total is the count of `query.status` when it names one, else the sum over every status.
 fn queue_total(
     conn: &mut DbConnection,
     viewer: &Viewer,
     query: CaseQuery,
     today: NaiveDate,
 ) -> Result<(i64, i64), ApiError> {
+    let status = query.status.clone();
     let page = view::queue(
         conn,
         viewer,
@@ -97,11 +99,17 @@ fn queue_total(
         },
         today,
     )?;
-    let total = page.counts.values().sum();
+    let counted = |s: &str| status.as_deref().is_none_or(|wanted| wanted == s);
+    let total = page
+        .counts
+        .iter()
+        .filter(|(s, _)| counted(s))
+        .map(|(_, n)| n)
+        .sum();
     let open = page
         .counts
         .iter()
-        .filter(|(status, _)| CaseStatus::parse(status).is_some_and(CaseStatus::is_open))
+        .filter(|(s, _)| counted(s) && CaseStatus::parse(s).is_some_and(CaseStatus::is_open))
         .map(|(_, n)| n)
         .sum();
     Ok((total, open))
