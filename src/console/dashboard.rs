@@ -170,7 +170,9 @@ fn cards(
                     key,
                     title: "2个工作日内到期",
                     count: total,
-                    href: format!("/staff/cases?assignee=me&due_within_days={DUE_SOON_WORKING_DAYS}"),
+                    href: format!(
+                        "/staff/cases?assignee=me&due_within_days={DUE_SOON_WORKING_DAYS}"
+                    ),
                     detail: Some(format!("截至{}", crate::web::zh::date(soon_until))),
                     urgent: false,
                 }

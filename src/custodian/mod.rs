@@ -498,9 +498,11 @@ pub fn pending_requests(
         .into_boxed();
     if let Some((time, id)) = after {
         q = q.filter(
-            identity_requests::created_at.gt(time).or(identity_requests::created_at
-                .eq(time)
-                .and(identity_requests::id.gt(id))),
+            identity_requests::created_at
+                .gt(time)
+                .or(identity_requests::created_at
+                    .eq(time)
+                    .and(identity_requests::id.gt(id))),
         );
     }
     let rows: Vec<IdentityRequestRow> = q

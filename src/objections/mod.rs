@@ -512,10 +512,7 @@ pub fn list(
 /// narrowed to `visible_teams` as [`list`] is. For the console's 工作台 (issue 13).
 ///
 /// Errors: any database error.
-pub fn count_open(
-    conn: &mut DbConnection,
-    visible_teams: Option<Vec<TeamId>>,
-) -> QueryResult<i64> {
+pub fn count_open(conn: &mut DbConnection, visible_teams: Option<Vec<TeamId>>) -> QueryResult<i64> {
     let mut q = objections::table
         .inner_join(cases::table)
         .filter(objections::status.eq(ObjectionStatus::Open))

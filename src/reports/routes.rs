@@ -425,27 +425,6 @@ pub async fn download_attachment(
     state: web::Data<ReportsState>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    send_attachment(&staff, &id.into_inner(), None, &state, &pool).await
-}
-
-/// Evidence file `id` for `staff`, decrypted, as a download (`Content-Disposition: attachment;
-/// filename="evidence-<id>.<ext>"`), after writing the audit entry `attachment.downloaded`
-/// (entity: the report; `{"attachment": id}`) stamped with `state.clock`. The one audited path
-/// for evidence: `GET /api/v1/attachments/{id}` and the console's
-/// `GET /staff/reports/{report}/evidence/{id}` both call it (SPEC.md → "Audit log"; issue 13:
-/// evidence downloads use the same audited path as the API). `within_report`: when given, an
-/// attachment of any other report is not found (the console names the report in its path).
-///
-/// Errors: 403 unless `staff` may triage reports or read cases; 404 `not_found` for an unknown
-/// attachment (or one of another report than `within_report`); 500 when the stored file cannot
-/// be opened; database errors.
-pub async fn send_attachment(
-    staff: &Staff,
-    id: &str,
-    within_report: Option<&str>,
-    state: &ReportsState,
-    pool: &DbPool,
-) -> Result<HttpResponse, ApiError> {
     if staff.require(Permission::TriageReports).is_err()
         && staff.require(Permission::ReadCases).is_err()
     {
@@ -453,7 +432,22 @@ pub async fn send_attachment(
             "Your roles do not allow reading evidence.",
         ));
     }
-    let id = id.to_string();
+    download(&state, &pool, staff.actor(), id.into_inner()).await
+}
+
+/// Attachment `id`, decrypted, as a download (`Content-Disposition: attachment`), after
+/// recording `attachment.downloaded` (on the report, naming the attachment) by `actor`: the one
+/// audited path for evidence, used by `GET /api/v1/attachments/{id}` and the staff console's
+/// downloads. The caller checks the permission first (`TriageReports` or `ReadCases`).
+///
+/// Errors: 404 `not_found` when no attachment has this id; 500 when the store cannot open it;
+/// database errors.
+pub async fn download(
+    state: &ReportsState,
+    pool: &DbPool,
+    actor: crate::audit::Actor,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
     let lookup = id.clone();
     let attachment: AttachmentRow = db::run(pool, move |conn| {
         Ok(attachments::table
@@ -463,14 +457,12 @@ pub async fn send_attachment(
             .optional()?)
     })
     .await?
-    .filter(|a| within_report.is_none_or(|r| a.report_id.as_str() == r))
     .ok_or_else(|| ApiError::not_found("No attachment has this id."))?;
     let (storage_name, content_type, report_id) = (
         attachment.storage_name,
         attachment.content_type,
         attachment.report_id.into_string(),
     );
-    let actor = staff.actor();
     let audit_id = id.clone();
     let now = state.clock.now_naive();
     db::run(pool, move |conn| {

@@ -21,6 +21,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
     crate::tests![
         the_desk_shows_each_role_its_cards_with_the_lists_counts,
         intake_pages_open_for_intake_and_supervisors_only,
+        the_intake_queue_pages_by_fifty_without_skipping_any,
         accepting_from_the_form_opens_the_routed_case,
         refusals_come_back_in_chinese_with_the_apis_status_and_what_was_typed,
         merge_lists_the_similar_cases_and_joins_the_chosen_one,
@@ -34,10 +35,7 @@ const IDENTITY: [&str; 3] = ["李某", "11010519491231002X", "13800138000"];
 
 fn assert_no_identity(path: &str, html: &str) {
     for value in IDENTITY {
-        assert!(
-            !html.contains(value),
-            "{path} shows the reporter's {value}"
-        );
+        assert!(!html.contains(value), "{path} shows the reporter's {value}");
     }
 }
 
@@ -110,7 +108,11 @@ async fn assign(w: &World, case: &str, to: &str) {
 async fn dispose(w: &World, case: &str, body: Value) {
     let r = w
         .app
-        .post_as(&format!("/api/v1/cases/{case}/disposition"), &w.inv_a.1, &body)
+        .post_as(
+            &format!("/api/v1/cases/{case}/disposition"),
+            &w.inv_a.1,
+            &body,
+        )
         .await;
     assert_eq!(r.status(), 200, "disposition of {case}: {body}");
 }
@@ -200,7 +202,10 @@ async fn the_desk_shows_each_role_its_cards_with_the_lists_counts(backend: Backe
     let links = html.replace("&#38;", "&");
     assert!(links.contains("href=\"/staff/cases?assignee=me&overdue=true\""));
     assert!(links.contains("href=\"/staff/cases?assignee=me&due_within_days=2\""));
-    assert!(html.contains("截至2026年12月4日"), "2 working days after Wednesday");
+    assert!(
+        html.contains("截至2026年12月4日"),
+        "2 working days after Wednesday"
+    );
     let api_total = |page: &Value| -> i64 {
         page["counts"]
             .as_object()
@@ -243,7 +248,11 @@ async fn the_desk_shows_each_role_its_cards_with_the_lists_counts(backend: Backe
     assert_eq!(count(&html, "filing"), Some(1));
     assert_eq!(count(&html, "identity"), Some(1));
     assert_eq!(count(&html, "objections"), Some(1));
-    assert_eq!(count(&html, "mine"), None, "supervisors are not assigned cases");
+    assert_eq!(
+        count(&html, "mine"),
+        None,
+        "supervisors are not assigned cases"
+    );
     assert!(html.contains("href=\"/staff/cases?status=filing_requested\""));
     assert!(html.contains("href=\"/staff/identity-requests\""));
     assert!(html.contains("href=\"/staff/objections\""));
@@ -322,7 +331,10 @@ async fn intake_pages_open_for_intake_and_supervisors_only(backend: Backend) {
     for (name, role) in [("c.intake", Role::Intake), ("c.super", Role::Supervisor)] {
         let console = Console::sign_in(&w.app, name, &[role]).await;
         let html = good("/staff/intake", &console.get("/staff/intake").await).to_string();
-        let (a, b) = (html.find(&first_no).unwrap(), html.find(&second_no).unwrap());
+        let (a, b) = (
+            html.find(&first_no).unwrap(),
+            html.find(&second_no).unwrap(),
+        );
         assert!(a < b, "the earliest deadline first");
         assert!(html.contains(&format!("href=\"/staff/reports/{first}\"")));
         assert!(html.contains("城北村") && html.contains("沙坝村"));
@@ -333,7 +345,12 @@ async fn intake_pages_open_for_intake_and_supervisors_only(backend: Backend) {
         assert!(html.contains("村支书把低保名额给了自己的亲戚"));
         assert!(html.contains("张某某（村支书）"));
         assert!(html.contains("实名举报"));
-        for form in ["form-accept", "form-transfer", "form-merge", "form-escalate"] {
+        for form in [
+            "form-accept",
+            "form-transfer",
+            "form-merge",
+            "form-escalate",
+        ] {
             assert!(html.contains(&format!("id=\"{form}\"")), "{role}: {form}");
         }
         assert!(html.contains("<label for=\"transfer-to\">"));
@@ -357,7 +374,10 @@ async fn intake_pages_open_for_intake_and_supervisors_only(backend: Backend) {
             .await
             .forbidden();
         let html = console.get("/staff").await.body;
-        assert!(!html.contains("href=\"/staff/intake\""), "{role}: no 待受理");
+        assert!(
+            !html.contains("href=\"/staff/intake\""),
+            "{role}: no 待受理"
+        );
         // Nor can they triage by posting the form.
         console
             .post(
@@ -374,6 +394,51 @@ async fn intake_pages_open_for_intake_and_supervisors_only(backend: Backend) {
     )
     .await;
     assert_eq!(still["status"], "received");
+}
+
+async fn the_intake_queue_pages_by_fifty_without_skipping_any(backend: Backend) {
+    let w = world(backend, true).await;
+    let mut numbers = Vec::new();
+    for _ in 0..52 {
+        let (report, _) = w.report("360734100", "360734100201", "张某某").await;
+        numbers.push(number_of(&w.app, &report).await);
+    }
+    // One is triaged already: it is not listed.
+    let (triaged, _) = w.report("360734100", "360734100201", "张某某").await;
+    w.accept(&triaged).await;
+    let triaged = number_of(&w.app, &triaged).await;
+    let intake = Console::sign_in(&w.app, "c.intake", &[Role::Intake]).await;
+    let first = intake.get("/staff/intake").await;
+    let html = good("/staff/intake", &first).to_string();
+    let listed = |html: &str| -> Vec<String> {
+        numbers
+            .iter()
+            .filter(|n| html.contains(n.as_str()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(listed(&html), numbers[..50].to_vec());
+    assert!(!html.contains(&triaged));
+    let next = html
+        .split("rel=\"next\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    assert!(next.starts_with("/staff/intake?cursor="), "{next}");
+    let second = intake.get(&next).await;
+    let html = good(&next, &second).to_string();
+    assert_eq!(listed(&html), numbers[50..].to_vec());
+    assert!(html.contains("href=\"/staff/intake\">回到第一页"));
+    assert!(!html.contains("rel=\"next\""));
+    let bad = intake.get("/staff/intake?cursor=%2A%2A").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("有误"), "{}", bad.body);
 }
 
 async fn accepting_from_the_form_opens_the_routed_case(backend: Backend) {
@@ -475,7 +540,10 @@ async fn refusals_come_back_in_chinese_with_the_apis_status_and_what_was_typed(b
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("应当上报"), "{}", refused.body);
     assert!(refused.body.contains("must_escalate"));
-    assert!(refused.body.contains(">涉及市管干部</textarea>"), "the note is kept");
+    assert!(
+        refused.body.contains(">涉及市管干部</textarea>"),
+        "the note is kept"
+    );
     assert_self_contained(&triage, &refused.body);
     assert_no_identity(&triage, &refused.body);
 
@@ -483,7 +551,11 @@ async fn refusals_come_back_in_chinese_with_the_apis_status_and_what_was_typed(b
     let refused = intake
         .post(
             &triage,
-            &[("action", "transfer"), ("to_body", ""), ("reason", "属于民政部门职责")],
+            &[
+                ("action", "transfer"),
+                ("to_body", ""),
+                ("reason", "属于民政部门职责"),
+            ],
         )
         .await;
     assert_eq!(refused.status, 422);

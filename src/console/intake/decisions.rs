@@ -260,8 +260,8 @@ mod tests {
         let c = request_cursor(t, "req-1");
         assert_eq!(decode_request_cursor(&c).unwrap(), (t, "req-1".to_string()));
         assert!(decode_request_cursor("not a cursor").is_err());
-        let nul = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode("2026-12-01T03:04:05|a\u{0}b");
+        let nul =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("2026-12-01T03:04:05|a\u{0}b");
         assert!(decode_request_cursor(&nul).is_err());
         assert_eq!(shorten("一二三", 2), "一二…");
         assert_eq!(shorten("一二", 2), "一二");

@@ -15,7 +15,7 @@
 //!   escalated, merged: 303 to `/staff/intake?done=…`. Refused: the report page again with the
 //!   refusal in Chinese, the API's status and what was typed.
 //! - `GET /staff/reports/{id}/evidence/{attachment}`: the evidence file, through the API's own
-//!   audited path (`reports::routes::send_attachment`: the same permission check and the same
+//!   audited path (`reports::routes::download`, after the same permission check: the same
 //!   `attachment.downloaded` audit entry).
 //!
 //! Pages and triage need `TriageReports` (intake officers and supervisors).
@@ -173,7 +173,10 @@ pub struct QueueQuery {
 
 /// What `?done=` says after a triage that stays on the queue.
 const DONE: [(&str, &str); 3] = [
-    ("transferred", "举报已转交有关部门办理，举报人查询时可以看到转交的单位。"),
+    (
+        "transferred",
+        "举报已转交有关部门办理，举报人查询时可以看到转交的单位。",
+    ),
     ("escalated", "举报已上报上级纪检监察机关办理。"),
     ("merged", "举报已并入所选的案件一并办理。"),
 ];
@@ -232,7 +235,9 @@ pub async fn queue_page(
     })
     .await?;
     let page = pagination::page(items, limit, |r| r.report_number.clone());
-    let next = page.next_cursor.map(|c| format!("/staff/intake?cursor={c}"));
+    let next = page
+        .next_cursor
+        .map(|c| format!("/staff/intake?cursor={c}"));
     let shell = desk
         .shell("/staff/intake", "待受理")
         .with_notice(page::notice(query.done.as_deref(), &DONE));
@@ -667,10 +672,7 @@ pub async fn triage_report(
     .await;
     match done {
         Ok(Triaged::Accepted(a)) => Ok(page::see_other(&format!("/staff/cases/{}", a.case_id))),
-        Ok(Triaged::Other(o)) => Ok(page::see_other(&format!(
-            "/staff/intake?done={}",
-            o.status
-        ))),
+        Ok(Triaged::Other(o)) => Ok(page::see_other(&format!("/staff/intake?done={}", o.status))),
         // An unknown report has no page: `show_report` answers the 404 page. (A merge into an
         // unknown case is refused on the report's page.)
         Err(e) => show_report(&desk, id, Some(Refusal::from_api(&e)), typed, &pool, &state).await,
@@ -678,8 +680,9 @@ pub async fn triage_report(
 }
 
 /// `GET /staff/reports/{id}/evidence/{attachment}`: the file, through the API's audited path
-/// (`reports::routes::send_attachment`): the same permission check (triage or read cases), the
-/// same `attachment.downloaded` audit entry. An attachment of another report is not found.
+/// (`reports::routes::download`): the permission check of `GET /api/v1/attachments/{id}`
+/// (triage, or read cases), then the same `attachment.downloaded` audit entry. An attachment of
+/// another report is not found (and nothing is audited).
 ///
 /// Errors: 403 and 404 as Chinese pages.
 pub async fn evidence(
@@ -688,13 +691,21 @@ pub async fn evidence(
     pool: web::Data<DbPool>,
     reports: web::Data<ReportsState>,
 ) -> Result<HttpResponse, PageError> {
+    desk.require_any(&[Permission::TriageReports, Permission::ReadCases])?;
     let (report, attachment) = path.into_inner();
-    Ok(crate::reports::routes::send_attachment(
-        &desk.staff,
-        &attachment,
-        Some(&report),
-        &reports,
-        &pool,
-    )
-    .await?)
+    let lookup = attachment.clone();
+    let of_report = db::run(&pool, move |conn| {
+        use crate::db::schema::attachments;
+        use diesel::prelude::*;
+        Ok(attachments::table
+            .find(&lookup)
+            .select(attachments::report_id)
+            .first::<String>(conn)
+            .optional()?)
+    })
+    .await?;
+    if of_report.as_deref() != Some(report.as_str()) {
+        return Err(PageError::not_found());
+    }
+    Ok(crate::reports::routes::download(&reports, &pool, desk.staff.actor(), attachment).await?)
 }
