@@ -345,14 +345,11 @@ async fn intake_pages_open_for_intake_and_supervisors_only(backend: Backend) {
         assert!(html.contains("村支书把低保名额给了自己的亲戚"));
         assert!(html.contains("张某某（村支书）"));
         assert!(html.contains("实名举报"));
-        for form in [
-            "form-accept",
-            "form-transfer",
-            "form-merge",
-            "form-escalate",
-        ] {
+        for form in ["form-accept", "form-transfer", "form-escalate"] {
             assert!(html.contains(&format!("id=\"{form}\"")), "{role}: {form}");
         }
+        // Merging needs a similar open case; there is none yet (see the merge test).
+        assert!(html.contains("并入已有案件") && html.contains("id=\"no-similar\""));
         assert!(html.contains("<label for=\"transfer-to\">"));
         assert!(html.contains("<label for=\"accept-level\">"));
         assert!(console
@@ -446,6 +443,17 @@ async fn accepting_from_the_form_opens_the_routed_case(backend: Backend) {
     // Township 晨光镇's dibao reports go to team B; everything else to team A (the default).
     w.rule(json!("dibao"), json!("360734101"), &w.team_b).await;
     let (report, _) = w.report("360734101", "360734101201", "刘某").await;
+    let r = w
+        .app
+        .post_as(
+            "/api/v1/officials",
+            &w.admin,
+            &json!({"name": "刘某", "post": "村支书", "level": "village",
+                    "division_code": "360734101201"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let official = json(r).await["id"].as_str().unwrap().to_string();
     let intake = Console::sign_in(&w.app, "c.intake", &[Role::Intake]).await;
     let path = format!("/staff/reports/{report}");
     let html = good(&path, &intake.get(&path).await).to_string();
@@ -460,6 +468,11 @@ async fn accepting_from_the_form_opens_the_routed_case(backend: Backend) {
         .unwrap();
     assert_eq!(cell, "第二纪检监察室");
     assert!(html.contains("村干部（分给第二纪检监察室）"));
+    // The officials of the village and township, to link as accused.
+    assert!(html.contains(&format!(
+        "name=\"accused_official_ids\" value=\"{official}\""
+    )));
+    assert!(html.contains("沙坝村 村支书（刘某）"));
     let cases: i64 = w
         .app
         .db(|conn| {
@@ -477,6 +490,7 @@ async fn accepting_from_the_form_opens_the_routed_case(backend: Backend) {
             &[
                 ("action", "accept"),
                 ("subject_level", "village"),
+                ("accused_official_ids", &official),
                 ("note", "群众反映集中，尽快核查"),
             ],
         )
@@ -490,6 +504,7 @@ async fn accepting_from_the_form_opens_the_routed_case(backend: Backend) {
     assert_eq!(view["team_id"], w.team_b.as_str());
     assert_eq!(view["status"], "registered");
     assert_eq!(view["subject_level"], "village");
+    assert_eq!(view["accused_official_ids"], json!([official]));
     assert_eq!(view["report_ids"], json!([report]));
     // Triaged: the report page shows no forms any more, and the queue no longer lists it.
     let html = good(&path, &intake.get(&path).await).to_string();
@@ -687,6 +702,7 @@ async fn merge_lists_the_similar_cases_and_joins_the_chosen_one(backend: Backend
     let html = good(&path, &sup.get(&path).await).to_string();
     assert!(html.contains("id=\"no-similar\""));
     assert!(!html.contains("id=\"similar-cases\""));
+    assert!(!html.contains("id=\"form-merge\""), "no merge to offer");
 
     // Without a reason: refused, the chosen case still chosen.
     let triage = format!("/staff/reports/{repeat}/triage");
