@@ -471,3 +471,73 @@ pub fn disclosures_for_case(
         })
         .collect())
 }
+
+/// A pending request with the number of its case, for the supervisors' list of requests
+/// awaiting a decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingRequest {
+    #[serde(flatten)]
+    pub request: IdentityRequestView,
+    /// `AJ-<year>-<6 digits>`.
+    pub case_number: String,
+}
+
+/// The requests awaiting a decision (status `pending`), oldest first, at most `limit`, after
+/// `after` (the `(created_at, id)` of the last request of the previous page). Supervisors decide
+/// them ([`decide`]) and see every case, so the list is not narrowed by team. For the console's
+/// 工作台 and its list of identity-access requests (issue 13).
+///
+/// Errors: database errors.
+pub fn pending_requests(
+    conn: &mut DbConnection,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<PendingRequest>> {
+    let mut q = identity_requests::table
+        .filter(identity_requests::status.eq(RequestStatus::Pending))
+        .into_boxed();
+    if let Some((time, id)) = after {
+        q = q.filter(
+            identity_requests::created_at
+                .gt(time)
+                .or(identity_requests::created_at
+                    .eq(time)
+                    .and(identity_requests::id.gt(id))),
+        );
+    }
+    let rows: Vec<IdentityRequestRow> = q
+        .order((
+            identity_requests::created_at.asc(),
+            identity_requests::id.asc(),
+        ))
+        .limit(limit)
+        .select(IdentityRequestRow::as_select())
+        .load(conn)?;
+    let case_ids: Vec<String> = rows.iter().map(|r| r.case_id.to_string()).collect();
+    let numbers: std::collections::HashMap<String, String> = cases::table
+        .filter(cases::id.eq_any(&case_ids))
+        .select((cases::id, cases::number))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let case_number = numbers.get(r.case_id.as_str()).cloned().unwrap_or_default();
+            PendingRequest {
+                request: r.into(),
+                case_number,
+            }
+        })
+        .collect())
+}
+
+/// The number of requests awaiting a decision (what [`pending_requests`] lists).
+///
+/// Errors: database errors.
+pub fn count_pending(conn: &mut DbConnection) -> QueryResult<i64> {
+    identity_requests::table
+        .filter(identity_requests::status.eq(RequestStatus::Pending))
+        .count()
+        .get_result(conn)
+}

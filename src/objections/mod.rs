@@ -507,3 +507,18 @@ pub fn list(
         next_cursor,
     })
 }
+
+/// The number of open objections (what [`list`] answers for `status=open` over every page),
+/// narrowed to `visible_teams` as [`list`] is. For the console's 工作台 (issue 13).
+///
+/// Errors: any database error.
+pub fn count_open(conn: &mut DbConnection, visible_teams: Option<Vec<TeamId>>) -> QueryResult<i64> {
+    let mut q = objections::table
+        .inner_join(cases::table)
+        .filter(objections::status.eq(ObjectionStatus::Open))
+        .into_boxed::<MultiBackend>();
+    if let Some(teams) = visible_teams {
+        q = q.filter(cases::team_id.eq_any(teams));
+    }
+    q.count().get_result(conn)
+}

@@ -138,3 +138,30 @@ pub fn details(
         evidence: thread.evidence,
     })
 }
+
+/// How many reports wait for triage, and how many of them are past their triage deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TriageBacklog {
+    /// Reports in status `received` (the intake queue, `GET /reports?status=received`).
+    pub received: i64,
+    /// Of those, the ones whose `triage_due` is before `today` (`deadlines::is_overdue`).
+    pub overdue: i64,
+}
+
+/// The size of the intake queue on `today` (county date): the reports [`queue`] lists with
+/// status `received`, and how many of them are overdue by the rule of `deadlines::is_overdue`
+/// (still received, `triage_due < today`). For the console's 工作台 (issue 13).
+///
+/// Errors: any database error.
+pub fn triage_backlog(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<TriageBacklog> {
+    let received: i64 = reports::table
+        .filter(reports::status.eq(ReportStatus::Received))
+        .count()
+        .get_result(conn)?;
+    let overdue: i64 = reports::table
+        .filter(reports::status.eq(ReportStatus::Received))
+        .filter(reports::triage_due.lt(today))
+        .count()
+        .get_result(conn)?;
+    Ok(TriageBacklog { received, overdue })
+}
