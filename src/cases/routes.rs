@@ -151,8 +151,9 @@ pub async fn list_cases(
     let viewer = viewer(&staff);
     let query = query.into_inner();
     let today = deadlines::today_in_county(state.clock.now());
+    let calendar = state.calendar.current();
     let page = db::run(&pool, move |conn| {
-        Ok(view::queue(conn, &viewer, &query, today)?)
+        Ok(view::queue(conn, &viewer, &query, today, &calendar)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))

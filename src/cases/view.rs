@@ -19,6 +19,7 @@ use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
 use crate::db::schema::{attachments, case_counts, cases, report_messages, reports};
 use crate::db::DbConnection;
+use crate::domain::calendar::WorkingCalendar;
 use crate::domain::case_status::{self, CaseStatus, Disposition};
 use crate::domain::ids::{CaseId, MessageId, ReportId, TeamId, UserId};
 use crate::domain::report::Programme;
@@ -328,6 +329,11 @@ pub struct CaseQuery {
     pub overdue: Option<bool>,
     /// `YYYY-MM-DD`: only cases whose earliest running deadline is before this date.
     pub due_before: Option<String>,
+    /// 0–30: only cases whose earliest running deadline is today or within this many working
+    /// days after today (the county's working-day calendar, as the deadlines themselves are
+    /// counted; `2` on a Friday reaches Tuesday). Overdue cases are not included (ask
+    /// `overdue=true` for those).
+    pub due_within_days: Option<i64>,
     /// `due` (default: earliest running deadline first, cases without one last), `received`
     /// (oldest first) or `updated` (most recently changed first).
     pub sort: Option<String>,
@@ -415,6 +421,8 @@ struct Filters {
     programme: Option<Programme>,
     overdue: Option<bool>,
     due_before: Option<NaiveDate>,
+    /// The last date of `due_within_days` (inclusive); the first is `today`.
+    due_by: Option<NaiveDate>,
     visible_teams: Option<Vec<TeamId>>,
     today: NaiveDate,
 }
@@ -431,6 +439,7 @@ impl Filters {
             && self.programme.is_none()
             && self.overdue.is_none()
             && self.due_before.is_none()
+            && self.due_by.is_none()
             && self.assignee.as_deref() != Some("")
     }
 }
@@ -464,6 +473,9 @@ macro_rules! filtered {
         }
         if let Some(d) = f.due_before {
             q = q.filter(cases::due_on.lt(d));
+        }
+        if let Some(d) = f.due_by {
+            q = q.filter(cases::due_on.ge(f.today).and(cases::due_on.le(d)));
         }
         if let Some(teams) = &f.visible_teams {
             q = q.filter(cases::team_id.eq_any(teams.clone()));
@@ -539,7 +551,11 @@ fn time_key(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
-/// The queue for `viewer` on `today` (county date), as `query` asks.
+/// The longest `due_within_days`, in working days.
+pub const DUE_WITHIN_MAX: i64 = 30;
+
+/// The queue for `viewer` on `today` (county date), as `query` asks; `calendar` counts the
+/// working days of `due_within_days` (the server's `CasesState::calendar`).
 ///
 /// Errors: `Invalid` (422) naming each bad filter, `limit` or `cursor`; database errors.
 pub fn queue(
@@ -547,6 +563,7 @@ pub fn queue(
     viewer: &Viewer,
     query: &CaseQuery,
     today: NaiveDate,
+    calendar: &WorkingCalendar,
 ) -> Result<CasePage, CaseError> {
     let mut problems = Vec::new();
     let status = query.status.as_deref().and_then(|s| {
@@ -581,6 +598,23 @@ pub fn queue(
             })
             .ok()
     });
+    let due_by = match query.due_within_days {
+        None => None,
+        Some(n) if (0..=DUE_WITHIN_MAX).contains(&n) => {
+            Some(calendar.add_working_days(today, n as u32))
+        }
+        Some(_) => {
+            problems.push(
+                invalid(
+                    "due_within_days",
+                    ErrorCode::OutOfRange,
+                    "due_within_days must be between 0 and 30 (working days)",
+                )
+                .limit(DUE_WITHIN_MAX as usize),
+            );
+            None
+        }
+    };
     let sort = match query.sort.as_deref() {
         None | Some("due") => Sort::Due,
         Some("received") => Sort::Received,
@@ -661,6 +695,7 @@ pub fn queue(
         programme,
         overdue: query.overdue,
         due_before,
+        due_by,
         visible_teams,
         today,
     };
