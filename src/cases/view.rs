@@ -554,6 +554,23 @@ fn time_key(t: NaiveDateTime) -> String {
 /// The longest `due_within_days`, in working days.
 pub const DUE_WITHIN_MAX: i64 = 30;
 
+/// The last county date of "due within `n` working days" on `today`: `n` working days after
+/// `today` on `calendar` (`today` itself when `n` is 0), as deadlines are counted.
+pub fn due_within_end(calendar: &WorkingCalendar, today: NaiveDate, n: u32) -> NaiveDate {
+    calendar.add_working_days(today, n)
+}
+
+/// Whether deadline `due` is today or within `n` working days after `today` (the queue's
+/// `due_within_days` filter; an overdue date is not).
+pub fn within_working_days(
+    calendar: &WorkingCalendar,
+    today: NaiveDate,
+    n: u32,
+    due: NaiveDate,
+) -> bool {
+    due >= today && due <= due_within_end(calendar, today, n)
+}
+
 /// The queue for `viewer` on `today` (county date), as `query` asks; `calendar` counts the
 /// working days of `due_within_days` (the server's `CasesState::calendar`).
 ///
@@ -600,9 +617,7 @@ pub fn queue(
     });
     let due_by = match query.due_within_days {
         None => None,
-        Some(n) if (0..=DUE_WITHIN_MAX).contains(&n) => {
-            Some(calendar.add_working_days(today, n as u32))
-        }
+        Some(n) if (0..=DUE_WITHIN_MAX).contains(&n) => Some(due_within_end(calendar, today, n as u32)),
         Some(_) => {
             problems.push(
                 invalid(
@@ -814,5 +829,28 @@ fn decode_cursor(cursor: &str, sort: Sort) -> Option<Key> {
                 .map(|t| Key::Time(t, number))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn due_within_counts_working_days_and_leaves_out_the_overdue() {
+        let calendar = WorkingCalendar::shipped();
+        // Friday 4 December 2026: two working days reach Tuesday.
+        let friday = d("2026-12-04");
+        assert_eq!(due_within_end(&calendar, friday, 2), d("2026-12-08"));
+        assert_eq!(due_within_end(&calendar, friday, 0), friday);
+        assert!(within_working_days(&calendar, friday, 2, friday));
+        assert!(within_working_days(&calendar, friday, 2, d("2026-12-06")));
+        assert!(within_working_days(&calendar, friday, 2, d("2026-12-08")));
+        assert!(!within_working_days(&calendar, friday, 2, d("2026-12-09")));
+        assert!(!within_working_days(&calendar, friday, 2, d("2026-12-03")));
     }
 }

@@ -432,9 +432,24 @@ pub async fn download_attachment(
             "Your roles do not allow reading evidence.",
         ));
     }
-    let id = id.into_inner();
+    download(&state, &pool, staff.actor(), id.into_inner()).await
+}
+
+/// Attachment `id`, decrypted, as a download (`Content-Disposition: attachment`), after
+/// recording `attachment.downloaded` (on the report, naming the attachment) by `actor`: the one
+/// audited path for evidence, used by `GET /api/v1/attachments/{id}` and the staff console's
+/// downloads. The caller checks the permission first (`TriageReports` or `ReadCases`).
+///
+/// Errors: 404 `not_found` when no attachment has this id; 500 when the store cannot open it;
+/// database errors.
+pub async fn download(
+    state: &ReportsState,
+    pool: &DbPool,
+    actor: crate::audit::Actor,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
     let lookup = id.clone();
-    let attachment: AttachmentRow = db::run(&pool, move |conn| {
+    let attachment: AttachmentRow = db::run(pool, move |conn| {
         Ok(attachments::table
             .find(&lookup)
             .select(AttachmentRow::as_select())
@@ -448,10 +463,9 @@ pub async fn download_attachment(
         attachment.content_type,
         attachment.report_id.into_string(),
     );
-    let actor = staff.actor();
     let audit_id = id.clone();
     let now = state.clock.now_naive();
-    db::run(&pool, move |conn| {
+    db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             crate::audit::record(
                 conn,
