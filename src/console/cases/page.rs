@@ -189,7 +189,7 @@ pub fn blocker_zh(b: &Blocker, case: &CaseView, report_numbers: &HashMap<String,
                 .map(|i| i.kind.as_str())
                 .unwrap_or("");
             let what = match kind {
-                "primary" => "对被举报问题的调查（主调查）尚未终结",
+                "primary" => "对被反映问题的调查（主调查）尚未终结",
                 "accountability" => "对上一级领导的责任调查（一案双查）尚未终结",
                 _ => "有一项调查尚未终结",
             };
