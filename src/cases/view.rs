@@ -617,7 +617,9 @@ pub fn queue(
     });
     let due_by = match query.due_within_days {
         None => None,
-        Some(n) if (0..=DUE_WITHIN_MAX).contains(&n) => Some(due_within_end(calendar, today, n as u32)),
+        Some(n) if (0..=DUE_WITHIN_MAX).contains(&n) => {
+            Some(due_within_end(calendar, today, n as u32))
+        }
         Some(_) => {
             problems.push(
                 invalid(

@@ -68,10 +68,7 @@ async fn case_in(w: &World, programme: &str, township: &str, village: &str) -> S
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let number = json(r).await["report_number"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let number = json(r).await["report_number"].as_str().unwrap().to_string();
     let report: String = w
         .app
         .db(move |conn| {
@@ -131,7 +128,10 @@ fn listed(html: &str) -> Vec<String> {
     let Some(start) = html.find("id=\"cases\"") else {
         return Vec::new();
     };
-    let table = &html[start..html[start..].find("</table>").map_or(html.len(), |e| start + e)];
+    let table = &html[start
+        ..html[start..]
+            .find("</table>")
+            .map_or(html.len(), |e| start + e)];
     table
         .split("<a href=\"/staff/cases/")
         .skip(1)
@@ -178,7 +178,7 @@ async fn the_queue_and_the_case_page_open_for_case_readers_only(backend: Backend
     for who in ["inv_a", "super", "auditor"] {
         let c = desk(&w.app, who).await;
         let html = assert_page("/staff/cases", &c.get("/staff/cases").await);
-        assert_eq!(listed(&html), [number.clone()], "{who}");
+        assert_eq!(listed(&html), [number.as_str()], "{who}");
         assert!(html.contains("城北村"), "{who}: village names");
         assert!(html.contains("低保"), "{who}: programme in Chinese");
         assert!(html.contains("已受理，待处置"), "{who}: status in Chinese");
@@ -186,7 +186,10 @@ async fn the_queue_and_the_case_page_open_for_case_readers_only(backend: Backend
         assert!(html.contains("<label for=\"f-status\">"), "{who}: labelled");
         let html = assert_page(&page_path, &c.get(&page_path).await);
         assert!(html.contains(&number));
-        assert!(html.contains("村支书把低保名额给了自己的亲戚"), "the report's text");
+        assert!(
+            html.contains("村支书把低保名额给了自己的亲戚"),
+            "the report's text"
+        );
         assert!(html.contains("id=\"timeline\""));
         assert!(html.contains("收到举报"), "the timeline in Chinese");
         // Never the reporter's identity.
@@ -218,7 +221,9 @@ async fn the_queue_and_the_case_page_open_for_case_readers_only(backend: Backend
         let c = Console::sign_in(&w.app, name, &[role]).await;
         c.get("/staff/cases").await.forbidden();
         c.get(&page_path).await.forbidden();
-        c.get(&format!("{page_path}?done=note_added")).await.forbidden();
+        c.get(&format!("{page_path}?done=note_added"))
+            .await
+            .forbidden();
     }
     // An investigator of another team: not in the queue, 403 on the page (as the API).
     let b = desk(&w.app, "inv_b").await;
@@ -273,17 +278,26 @@ async fn the_queue_filters_sorts_counts_and_pages_like_the_api(backend: Backend)
     assert!(html.contains("<span class=\"count\">2</span>已受理，待处置"));
     assert!(html.contains("<span class=\"count\">1</span>谈话函询"));
     let (inquiry, _) = get(&sup, "?status=inquiry").await;
-    assert_eq!(inquiry, [n2.clone()]);
-    assert_eq!(get(&sup, "?township=360734101").await.0, [n2.clone(), n3.clone()]);
-    assert_eq!(get(&sup, "?village=360734100201").await.0, [n1.clone()]);
+    assert_eq!(inquiry, [n2.as_str()]);
+    assert_eq!(
+        get(&sup, "?township=360734101").await.0,
+        [n2.clone(), n3.clone()]
+    );
+    assert_eq!(get(&sup, "?village=360734100201").await.0, [n1.as_str()]);
     assert_eq!(
         get(&sup, "?programme=house_renovation").await.0,
-        [n2.clone()]
+        [n2.as_str()]
     );
-    assert_eq!(get(&sup, "?overdue=true").await.0, [n1.clone()]);
-    assert_eq!(get(&sup, "?overdue=false").await.0, [n2.clone(), n3.clone()]);
-    assert_eq!(get(&sup, "?due_before=2026-12-03").await.0, [n1.clone(), n2.clone()]);
-    assert_eq!(get(&sup, "?due_within_days=2").await.0, [n2.clone()]);
+    assert_eq!(get(&sup, "?overdue=true").await.0, [n1.as_str()]);
+    assert_eq!(
+        get(&sup, "?overdue=false").await.0,
+        [n2.clone(), n3.clone()]
+    );
+    assert_eq!(
+        get(&sup, "?due_before=2026-12-03").await.0,
+        [n1.clone(), n2.clone()]
+    );
+    assert_eq!(get(&sup, "?due_within_days=2").await.0, [n2.as_str()]);
     assert_eq!(
         get(&sup, &format!("?assignee={}", w.inv_a.0)).await.0,
         [n1.clone(), n3.clone()]
@@ -298,7 +312,7 @@ async fn the_queue_filters_sorts_counts_and_pages_like_the_api(backend: Backend)
         "?status=&assignee=&team=&township=360734101&village=&programme=dibao&overdue=&due_within_days=&due_before=&sort=due&limit=",
     )
     .await;
-    assert_eq!(narrowed, [n3.clone()]);
+    assert_eq!(narrowed, [n3.as_str()]);
     assert!(html.contains("<option value=\"dibao\" selected>"));
     // The status counts keep the other filters.
     let href = link(&html, "<span class=\"count\">1</span>已受理，待处置").unwrap();
@@ -309,15 +323,22 @@ async fn the_queue_filters_sorts_counts_and_pages_like_the_api(backend: Backend)
         get(&sup, "?sort=received").await.0,
         [n1.clone(), n2.clone(), n3.clone()]
     );
-    assert_eq!(get(&sup, "?sort=updated").await.0[0], n2, "latest change first");
+    assert_eq!(
+        get(&sup, "?sort=updated").await.0[0],
+        n2,
+        "latest change first"
+    );
     // Pages: one case a page, "下一页" carries the cursor and the filters.
     let (first, html) = get(&sup, "?limit=1&overdue=false").await;
-    assert_eq!(first, [n2.clone()]);
+    assert_eq!(first, [n2.as_str()]);
     let next = link(&html, "下一页").expect("a next page");
-    assert!(next.contains("overdue=false") && next.contains("cursor="), "{next}");
+    assert!(
+        next.contains("overdue=false") && next.contains("cursor="),
+        "{next}"
+    );
     let page = sup.get(&next).await;
     let html = assert_page(&next, &page);
-    assert_eq!(listed(&html), [n3.clone()]);
+    assert_eq!(listed(&html), [n3.as_str()]);
     assert!(link(&html, "第一页").is_some());
     // The investigator sees their teams' cases only, as in the API.
     let b = desk(&w.app, "inv_b").await;
@@ -351,11 +372,14 @@ async fn due_within_days_is_one_rule_for_the_api_and_the_console(backend: Backen
             .collect();
         (ids, page)
     };
-    assert_eq!(api("?due_within_days=0").await.0, [today_due.clone()]);
-    assert_eq!(api("?due_within_days=2").await.0, [today_due.clone()]);
+    assert_eq!(api("?due_within_days=0").await.0, [today_due.as_str()]);
+    assert_eq!(api("?due_within_days=2").await.0, [today_due.as_str()]);
     let (four, page) = api("?due_within_days=4").await;
     assert_eq!(four, [today_due.clone(), friday_due.clone()]);
-    assert_eq!(page["counts"]["registered"], 2, "counted under the same filter");
+    assert_eq!(
+        page["counts"]["registered"], 2,
+        "counted under the same filter"
+    );
     assert_eq!(
         api("?due_within_days=5").await.0,
         [today_due.clone(), friday_due.clone(), later.clone()]
@@ -397,7 +421,9 @@ async fn a_bad_filter_is_refused_in_chinese_with_the_apis_status(backend: Backen
     case_in(&w, "dibao", CHANGNING, CHENGBEI).await;
     let sup = desk(&w.app, "super").await;
     // A value of the wrong type: the API's 400 `invalid_query`.
-    let page = sup.get("/staff/cases?overdue=maybe&village=360734100201").await;
+    let page = sup
+        .get("/staff/cases?overdue=maybe&village=360734100201")
+        .await;
     assert_eq!(page.status, 400, "{}", page.body);
     assert_self_contained("/staff/cases", &page.body);
     assert!(page.body.contains("筛选条件有误"), "{}", page.body);
@@ -470,7 +496,11 @@ async fn only_the_actions_the_state_and_the_role_allow_are_shown_or_accepted(bac
     let html = assert_page(&path, &sup.get(&path).await);
     assert!(html.contains("id=\"disposition-form\""));
     assert!(html.contains("id=\"assign-form\""));
-    for absent in ["id=\"filing-form\"", "id=\"close-form\"", "id=\"reopen-form\""] {
+    for absent in [
+        "id=\"filing-form\"",
+        "id=\"close-form\"",
+        "id=\"reopen-form\"",
+    ] {
         assert!(!html.contains(absent), "supervisor: {absent}");
     }
     // The auditor reads: no form at all but sign-out's.
@@ -506,7 +536,11 @@ async fn only_the_actions_the_state_and_the_role_allow_are_shown_or_accepted(bac
     let refused = sup
         .post(
             &format!("{path}/close"),
-            &[("form", "close"), ("reason", "办完了"), ("version", &version)],
+            &[
+                ("form", "close"),
+                ("reason", "办完了"),
+                ("version", &version),
+            ],
         )
         .await;
     assert_eq!(refused.status, 409, "{}", refused.body);
@@ -516,17 +550,28 @@ async fn only_the_actions_the_state_and_the_role_allow_are_shown_or_accepted(bac
     let r = inv
         .post(
             &format!("{path}/disposition"),
-            &[("form", "disposition"), ("disposition", "inquiry"), ("version", &version)],
+            &[
+                ("form", "disposition"),
+                ("disposition", "inquiry"),
+                ("version", &version),
+            ],
         )
         .await;
     assert!(r.redirect().contains("done=disposition_inquiry"));
     let html = assert_page(&path, &inv.get(&path).await);
-    assert!(!html.contains("<option value=\"inquiry\""), "inquiry is no longer offered");
+    assert!(
+        !html.contains("<option value=\"inquiry\""),
+        "inquiry is no longer offered"
+    );
     let version = case_api(&w, &case).await["version"].to_string();
     let again = inv
         .post(
             &format!("{path}/disposition"),
-            &[("form", "disposition"), ("disposition", "inquiry"), ("version", &version)],
+            &[
+                ("form", "disposition"),
+                ("disposition", "inquiry"),
+                ("version", &version),
+            ],
         )
         .await;
     assert_eq!(again.status, 409);
@@ -550,7 +595,11 @@ async fn only_the_actions_the_state_and_the_role_allow_are_shown_or_accepted(bac
     let missing = inv
         .post(
             &format!("{path}/disposition"),
-            &[("form", "disposition"), ("disposition", "on_hold"), ("version", &version)],
+            &[
+                ("form", "disposition"),
+                ("disposition", "on_hold"),
+                ("version", &version),
+            ],
         )
         .await;
     assert_eq!(missing.status, 422, "{}", missing.body);
@@ -572,7 +621,11 @@ async fn a_filing_request_and_its_approval_through_the_console(backend: Backend)
     let wrong = sup
         .post(
             &format!("{path}/assign"),
-            &[("form", "assign"), ("assignee_id", &w.inv_b.0), ("version", &version)],
+            &[
+                ("form", "assign"),
+                ("assignee_id", &w.inv_b.0),
+                ("version", &version),
+            ],
         )
         .await;
     assert_eq!(wrong.status, 422);
@@ -580,7 +633,11 @@ async fn a_filing_request_and_its_approval_through_the_console(backend: Backend)
     let done = sup
         .post(
             &format!("{path}/assign"),
-            &[("form", "assign"), ("assignee_id", &w.inv_a.0), ("version", &version)],
+            &[
+                ("form", "assign"),
+                ("assignee_id", &w.inv_a.0),
+                ("version", &version),
+            ],
         )
         .await;
     assert_eq!(
@@ -612,7 +669,10 @@ async fn a_filing_request_and_its_approval_through_the_console(backend: Backend)
     assert!(html.contains("已提请立案，等待主管领导审批"));
     assert!(html.contains("待审批立案"));
     assert!(!html.contains("id=\"disposition-form\""));
-    assert!(!html.contains("id=\"filing-form\""), "not the investigator's decision");
+    assert!(
+        !html.contains("id=\"filing-form\""),
+        "not the investigator's decision"
+    );
 
     // The supervisor approves.
     let html = assert_page(&path, &sup.get(&path).await);
@@ -730,7 +790,10 @@ async fn every_closing_blocker_is_listed_in_words_with_where_to_resolve_it(backe
         .unwrap()
         .clone();
     let r = api(
-        format!("/api/v1/investigations/{}/conclude", primary["id"].as_str().unwrap()),
+        format!(
+            "/api/v1/investigations/{}/conclude",
+            primary["id"].as_str().unwrap()
+        ),
         w.inv_a.1.clone(),
         json!({"outcome": "substantiated", "findings": "查实，村支书优亲厚友。",
                "version": primary["version"]}),
@@ -785,7 +848,10 @@ async fn messages_and_notes_through_the_console(backend: Backend) {
     let inv = desk(&w.app, "inv_a").await;
     let html = assert_page(&path, &inv.get(&path).await);
     for kind in ["question", "acknowledgement", "feedback"] {
-        assert!(html.contains(&format!("<option value=\"{kind}\"")), "{kind}");
+        assert!(
+            html.contains(&format!("<option value=\"{kind}\"")),
+            "{kind}"
+        );
     }
     assert!(html.contains("<label for=\"message-kind\">"));
     // A question reaches the reporter.
@@ -806,7 +872,10 @@ async fn messages_and_notes_through_the_console(backend: Backend) {
     let reporter = w.reporter_view(&code).await;
     let bodies = reporter["messages"].to_string();
     assert!(bodies.contains("请补充评议会的时间和地点。"), "{bodies}");
-    assert!(!bodies.contains("inv_a"), "staff names never reach the reporter");
+    assert!(
+        !bodies.contains("inv_a"),
+        "staff names never reach the reporter"
+    );
     let html = assert_page(&path, &inv.get(&path).await);
     assert!(html.contains("请补充评议会的时间和地点。"));
     assert!(html.contains("询问（请举报人补充说明）"));
@@ -814,17 +883,27 @@ async fn messages_and_notes_through_the_console(backend: Backend) {
     let empty = inv
         .post(
             &format!("{path}/messages"),
-            &[("form", "message"), ("kind", "acknowledgement"), ("body", " ")],
+            &[
+                ("form", "message"),
+                ("kind", "acknowledgement"),
+                ("body", " "),
+            ],
         )
         .await;
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains("class=\"field-error\""));
-    assert!(empty.body.contains("<option value=\"acknowledgement\" selected>"));
+    assert!(empty
+        .body
+        .contains("<option value=\"acknowledgement\" selected>"));
     // Feedback before a result: the API's 409, in Chinese, with the text kept.
     let early = inv
         .post(
             &format!("{path}/messages"),
-            &[("form", "message"), ("kind", "feedback"), ("body", "经查属实。")],
+            &[
+                ("form", "message"),
+                ("kind", "feedback"),
+                ("body", "经查属实。"),
+            ],
         )
         .await;
     assert_eq!(early.status, 409);
@@ -849,6 +928,27 @@ async fn messages_and_notes_through_the_console(backend: Backend) {
         .await;
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains("class=\"field-error\""));
+    // A long history: the latest 40 notes, and a link to every one.
+    for i in 0..40 {
+        w.app.clock.advance(chrono::Duration::seconds(1));
+        let r = w
+            .app
+            .post_as(
+                &format!("/api/v1/cases/{case}/notes"),
+                &w.inv_a.1,
+                &json!({ "body": format!("第{i}次核查记录。") }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let html = assert_page(&path, &inv.get(&path).await);
+    assert!(html.contains("较早的 1 条备注没有显示"));
+    assert!(!html.contains("已约谈村会计，待核对名单。"));
+    assert!(html.contains("第39次核查记录。"));
+    let all = format!("{path}?notes=all");
+    let html = assert_page(&all, &inv.get(&all).await);
+    assert!(html.contains("已约谈村会计，待核对名单。"));
+    assert!(!html.contains("没有显示"));
 }
 
 async fn evidence_downloads_go_through_the_audited_path(backend: Backend) {
@@ -940,7 +1040,10 @@ async fn a_case_form_without_its_token_is_refused(backend: Backend) {
     let inv = desk(&w.app, "inv_a").await;
     let path = format!("/staff/cases/{case}/disposition");
     let forged = inv
-        .post_raw(&path, &[("disposition", "close_without_action"), ("reason", "x")])
+        .post_raw(
+            &path,
+            &[("disposition", "close_without_action"), ("reason", "x")],
+        )
         .await;
     assert_eq!(forged.status, 403);
     assert!(forged.body.contains("页面已过期"));

@@ -68,8 +68,7 @@ pub const DONE: &[(&str, &str)] = &[
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(web::resource("/staff/cases/{id}/disposition").route(web::post().to(dispose)))
         .service(
-            web::resource("/staff/cases/{id}/filing-decision")
-                .route(web::post().to(decide_filing)),
+            web::resource("/staff/cases/{id}/filing-decision").route(web::post().to(decide_filing)),
         )
         .service(web::resource("/staff/cases/{id}/assign").route(web::post().to(assign)))
         .service(
@@ -241,7 +240,16 @@ pub async fn assign(
         )?)
     })
     .await;
-    answer(&req, &desk, &id, result, "case_assigned", Section::Actions, form).await
+    answer(
+        &req,
+        &desk,
+        &id,
+        result,
+        "case_assigned",
+        Section::Actions,
+        form,
+    )
+    .await
 }
 
 /// `POST /staff/cases/{id}/clawback-statement`: `no_improper_payment` (a ticked box), `reason`.
@@ -308,7 +316,16 @@ pub async fn close(
         )?)
     })
     .await;
-    answer(&req, &desk, &id, result, "case_closed", Section::Actions, form).await
+    answer(
+        &req,
+        &desk,
+        &id,
+        result,
+        "case_closed",
+        Section::Actions,
+        form,
+    )
+    .await
 }
 
 /// `POST /staff/cases/{id}/reopen`: `reason`, `version`.
@@ -335,7 +352,16 @@ pub async fn reopen(
         )?)
     })
     .await;
-    answer(&req, &desk, &id, result, "case_reopened", Section::Actions, form).await
+    answer(
+        &req,
+        &desk,
+        &id,
+        result,
+        "case_reopened",
+        Section::Actions,
+        form,
+    )
+    .await
 }
 
 /// `POST /staff/cases/{id}/messages`: `kind`, `body`, `report_id` (blank: every report's
@@ -368,7 +394,16 @@ pub async fn send_message(
         )?)
     })
     .await;
-    answer(&req, &desk, &id, result, "message_sent", Section::Messages, form).await
+    answer(
+        &req,
+        &desk,
+        &id,
+        result,
+        "message_sent",
+        Section::Messages,
+        form,
+    )
+    .await
 }
 
 /// `POST /staff/cases/{id}/notes`: `body`.

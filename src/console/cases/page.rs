@@ -29,7 +29,9 @@ use crate::console::page::{self as console_page, PageError, Refusal, Shell};
 use crate::console::session::Desk;
 use crate::db::schema::users;
 use crate::db::{self, DbPool};
-use crate::domain::case_status::{CaseAction, CaseStatus, Disposition, Precondition, Who, TRANSITIONS};
+use crate::domain::case_status::{
+    CaseAction, CaseStatus, Disposition, Precondition, Who, TRANSITIONS,
+};
 use crate::domain::closing::Blocker;
 use crate::domain::deadlines;
 use crate::domain::permissions::Permission;
@@ -39,12 +41,14 @@ use crate::web::zh;
 
 /// The most timeline entries one page shows; "更多记录" shows the next ones.
 pub const TIMELINE_PAGE: i64 = 100;
+/// The most recent messages and notes shown; "显示全部" shows every one (the page stays light
+/// for the usual case).
+pub const THREAD_SHOWN: usize = 40;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(web::resource("/staff/cases/{id}").route(web::get().to(get_case)))
         .service(
-            web::resource("/staff/cases/{id}/evidence/{attachment}")
-                .route(web::get().to(evidence)),
+            web::resource("/staff/cases/{id}/evidence/{attachment}").route(web::get().to(evidence)),
         );
 }
 
@@ -178,7 +182,11 @@ pub fn event_zh(action: &str) -> String {
 }
 
 /// A closing blocker in words, with where it is resolved: (sentence, link, link text).
-pub fn blocker_zh(b: &Blocker, case: &CaseView, report_numbers: &HashMap<String, String>) -> (String, String, &'static str) {
+pub fn blocker_zh(
+    b: &Blocker,
+    case: &CaseView,
+    report_numbers: &HashMap<String, String>,
+) -> (String, String, &'static str) {
     match b {
         Blocker::InvestigationOpen { investigation_id } => {
             // Resolved in the investigations section (its conclusion form).
@@ -357,7 +365,10 @@ struct CasePage {
     reports: Vec<ReportItem>,
     report_options: Vec<Opt>,
     messages: Vec<MessageItem>,
+    /// Earlier messages not shown ("显示全部" shows them).
+    messages_hidden: usize,
     notes: Vec<NoteItem>,
+    notes_hidden: usize,
     placed: Vec<Placed>,
     timeline: Vec<TimelineItem>,
     timeline_more: Option<String>,
@@ -407,6 +418,10 @@ pub struct PageQuery {
     done: Option<String>,
     /// The timeline after this entry (`seq`).
     timeline_after: Option<i64>,
+    /// `all`: every message of the thread, not only the latest.
+    thread: Option<String>,
+    /// `all`: every note, not only the latest.
+    notes: Option<String>,
 }
 
 /// `GET /staff/cases/{id}`.
@@ -461,6 +476,8 @@ pub async fn show_case(
         .unwrap_or(PageQuery {
             done: None,
             timeline_after: None,
+            thread: None,
+            notes: None,
         });
     let today = deadlines::today_in_county(state.clock.now());
     let viewer = viewer_of(desk);
@@ -475,15 +492,16 @@ pub async fn show_case(
         for report in &view.report_ids {
             reports.push(crate::reports::staff::details(conn, report, today)?);
         }
-        let (blockers, clawback_answered) = if matches!(row.status, CaseStatus::Filed | CaseStatus::Concluded) {
-            let facts = crate::cases::closing::closing_facts(conn, row.id.as_str())?;
-            (
-                Some(crate::domain::closing::blockers(&facts)),
-                facts.clawback_answered,
-            )
-        } else {
-            (None, false)
-        };
+        let (blockers, clawback_answered) =
+            if matches!(row.status, CaseStatus::Filed | CaseStatus::Concluded) {
+                let facts = crate::cases::closing::closing_facts(conn, row.id.as_str())?;
+                (
+                    Some(crate::domain::closing::blockers(&facts)),
+                    facts.clawback_answered,
+                )
+            } else {
+                (None, false)
+            };
         let investigators = if supervise && row.status.is_open() {
             let mut found = Vec::new();
             for member in crate::routing::members(conn, &row.team_id)? {
@@ -563,7 +581,9 @@ pub async fn show_case(
             Section::Investigations => {
                 investigations::section(req, desk, &loaded.view, failed.as_ref()).await?
             }
-            Section::Clawbacks => clawbacks::section(req, desk, &loaded.view, failed.as_ref()).await?,
+            Section::Clawbacks => {
+                clawbacks::section(req, desk, &loaded.view, failed.as_ref()).await?
+            }
             Section::Remediation => {
                 remediation::section(req, desk, &loaded.view, failed.as_ref()).await?
             }
@@ -592,13 +612,16 @@ pub async fn show_case(
         }
         None => (String::new(), "", FormData::default(), None),
     };
+    let shown = Shown {
+        all_messages: query.thread.as_deref() == Some("all"),
+        all_notes: query.notes.as_deref() == Some("all"),
+    };
     let page = build(
         desk,
         shell,
         loaded,
         placed,
-        today,
-        &calendar,
+        (today, &calendar, shown),
         (failed_form, failed_section, typed, refusal),
     );
     Ok(console_page::show(&page.shell, &page))
@@ -608,13 +631,29 @@ fn name_of(names: &HashMap<String, String>, id: &str) -> String {
     names.get(id).cloned().unwrap_or_else(|| id.to_string())
 }
 
+/// Whether every message and note is shown, or only the latest [`THREAD_SHOWN`].
+#[derive(Debug, Clone, Copy)]
+struct Shown {
+    all_messages: bool,
+    all_notes: bool,
+}
+
+/// The last `n` of `items` unless `all`, and how many were left out.
+fn latest<T>(items: Vec<T>, all: bool, n: usize) -> (Vec<T>, usize) {
+    if all || items.len() <= n {
+        (items, 0)
+    } else {
+        let hidden = items.len() - n;
+        (items.into_iter().skip(hidden).collect(), hidden)
+    }
+}
+
 fn build(
     desk: &Desk,
     shell: Shell,
     loaded: Loaded,
     placed: Vec<Placed>,
-    today: NaiveDate,
-    calendar: &crate::domain::calendar::WorkingCalendar,
+    (today, calendar, shown): (NaiveDate, &crate::domain::calendar::WorkingCalendar, Shown),
     failed: (String, &'static str, FormData, Option<Refusal>),
 ) -> CasePage {
     let Loaded {
@@ -630,7 +669,12 @@ fn build(
         timeline,
     } = loaded;
     let status = CaseStatus::parse(&view.status).unwrap_or(CaseStatus::Registered);
-    let place = |code: &str| places.get(code).cloned().unwrap_or_else(|| code.to_string());
+    let place = |code: &str| {
+        places
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    };
     let report_numbers: HashMap<String, String> = reports
         .iter()
         .map(|r| (r.summary.id.clone(), r.summary.report_number.clone()))
@@ -876,11 +920,15 @@ fn build(
             label: format!(
                 "只发给举报 {} 的举报人{}",
                 r.number,
-                if r.real_name { "（实名）" } else { "（匿名）" }
+                if r.real_name {
+                    "（实名）"
+                } else {
+                    "（匿名）"
+                }
             ),
         })
         .collect();
-    let messages = view
+    let messages: Vec<MessageItem> = view
         .messages
         .iter()
         .map(|m| MessageItem {
@@ -898,7 +946,7 @@ fn build(
             body: m.body.clone(),
         })
         .collect();
-    let notes = view
+    let notes: Vec<NoteItem> = view
         .notes
         .iter()
         .map(|n| NoteItem {
@@ -907,8 +955,14 @@ fn build(
             body: n.body.clone(),
         })
         .collect();
+    let (messages, messages_hidden) = latest(messages, shown.all_messages, THREAD_SHOWN);
+    let (notes, notes_hidden) = latest(notes, shown.all_notes, THREAD_SHOWN);
     let timeline_more = (timeline.len() as i64 == TIMELINE_PAGE)
-        .then(|| timeline.last().map(|e| format!("/staff/cases/{case_id}?timeline_after={}#timeline", e.seq)))
+        .then(|| {
+            timeline
+                .last()
+                .map(|e| format!("/staff/cases/{case_id}?timeline_after={}#timeline", e.seq))
+        })
         .flatten();
     let timeline = timeline
         .iter()
@@ -955,7 +1009,9 @@ fn build(
         reports: report_items,
         report_options,
         messages,
+        messages_hidden,
         notes,
+        notes_hidden,
         placed,
         timeline,
         timeline_more,
@@ -1028,7 +1084,12 @@ mod tests {
         );
         assert_eq!(
             names(&allowed_actions(S::Inquiry, &inv, none)),
-            ["preliminary_verification", "on_hold", "close_without_action", "file"]
+            [
+                "preliminary_verification",
+                "on_hold",
+                "close_without_action",
+                "file"
+            ]
         );
         assert!(allowed_actions(S::FilingRequested, &inv, none).is_empty());
         assert_eq!(
@@ -1037,11 +1098,15 @@ mod tests {
         );
         for role in [Role::Auditor, Role::Intake, Role::Benefits, Role::Admin] {
             for status in S::ALL {
-                assert!(allowed_actions(*status, &[role], ActionFacts {
-                    primary_concluded: true,
-                    every_investigation_concluded: true,
-                    nothing_blocks_closing: true,
-                })
+                assert!(allowed_actions(
+                    *status,
+                    &[role],
+                    ActionFacts {
+                        primary_concluded: true,
+                        every_investigation_concluded: true,
+                        nothing_blocks_closing: true,
+                    }
+                )
                 .is_empty());
             }
         }
@@ -1053,9 +1118,15 @@ mod tests {
             every_investigation_concluded: true,
             nothing_blocks_closing: true,
         };
-        assert_eq!(names(&allowed_actions(S::Filed, &sup, ready)), ["close", "reopen"]);
+        assert_eq!(
+            names(&allowed_actions(S::Filed, &sup, ready)),
+            ["close", "reopen"]
+        );
         assert!(allowed_actions(S::Filed, &inv, ready).is_empty());
-        assert_eq!(names(&allowed_actions(S::Concluded, &sup, none)), ["reopen"]);
+        assert_eq!(
+            names(&allowed_actions(S::Concluded, &sup, none)),
+            ["reopen"]
+        );
         assert_eq!(names(&allowed_actions(S::Closed, &sup, none)), ["reopen"]);
         assert!(allowed_actions(S::Closed, &inv, none).is_empty());
         assert_eq!(
@@ -1064,7 +1135,11 @@ mod tests {
         );
         // Two roles: the union.
         assert_eq!(
-            allowed_actions(S::FilingRequested, &[Role::Investigator, Role::Supervisor], none),
+            allowed_actions(
+                S::FilingRequested,
+                &[Role::Investigator, Role::Supervisor],
+                none
+            ),
             vec![A::ApproveFiling, A::RejectFiling]
         );
     }

@@ -36,7 +36,7 @@ use crate::domain::roles::Role;
 use crate::error::{ApiError, ErrorCode};
 
 /// The fields of the filter form, in the API's names (`CaseQuery`).
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 12] = [
     "status",
     "assignee",
     "team",
@@ -49,8 +49,6 @@ pub const FIELDS: [&str; 13] = [
     "sort",
     "limit",
     "cursor",
-    // Not a filter: kept so that a link from the dashboard can say where it came from.
-    "from",
 ];
 
 /// Cases due within this many working days are marked `due-soon` (the dashboard's "due within
@@ -86,7 +84,7 @@ impl Typed {
     pub fn query_without(&self, without: &[&str]) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &self.0 {
-            if !v.is_empty() && !without.contains(&k.as_str()) && k != "from" {
+            if !v.is_empty() && !without.contains(&k.as_str()) {
                 out.append_pair(k, v);
             }
         }
@@ -213,7 +211,11 @@ struct Lookups {
 /// The most townships shown as a select.
 const TOWNSHIP_SELECT_MAX: usize = 200;
 
-fn lookups(conn: &mut DbConnection, viewer: &Viewer, page: Option<&CasePage>) -> QueryResult<Lookups> {
+fn lookups(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    page: Option<&CasePage>,
+) -> QueryResult<Lookups> {
     let own: Option<Vec<String>> = if viewer.sees_all() {
         None
     } else {
