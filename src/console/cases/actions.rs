@@ -65,6 +65,7 @@ pub const DONE: &[(&str, &str)] = &[
     ("note_added", "备注已添加。"),
 ];
 
+/// Mounts the actions' POST handlers.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(web::resource("/staff/cases/{id}/disposition").route(web::post().to(dispose)))
         .service(

@@ -45,6 +45,7 @@ pub const TIMELINE_PAGE: i64 = 100;
 /// for the usual case).
 pub const THREAD_SHOWN: usize = 40;
 
+/// Mounts the case page and its evidence downloads.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(web::resource("/staff/cases/{id}").route(web::get().to(get_case)))
         .service(
@@ -273,14 +274,14 @@ pub fn allowed_actions(status: CaseStatus, roles: &[Role], facts: ActionFacts) -
 // ---- the page ---------------------------------------------------------------------------------
 
 /// One line of the summary.
-pub struct Fact {
+struct Fact {
     pub label: &'static str,
     pub value: String,
     pub class: &'static str,
 }
 
 /// One report of the case, as staff read it (never who reported it).
-pub struct ReportItem {
+struct ReportItem {
     pub id: String,
     pub number: String,
     pub submitted: String,
@@ -293,7 +294,8 @@ pub struct ReportItem {
     pub evidence: Vec<EvidenceItem>,
 }
 
-pub struct EvidenceItem {
+/// One evidence file of a report, with its download link.
+struct EvidenceItem {
     pub href: String,
     pub kind: &'static str,
     pub size: String,
@@ -302,7 +304,8 @@ pub struct EvidenceItem {
     pub metadata_removed: bool,
 }
 
-pub struct MessageItem {
+/// One message of the thread with the reporters.
+struct MessageItem {
     pub from_reporter: bool,
     pub kind: &'static str,
     pub report: String,
@@ -310,33 +313,36 @@ pub struct MessageItem {
     pub body: String,
 }
 
-pub struct NoteItem {
+/// One internal note.
+struct NoteItem {
     pub author: String,
     pub at: String,
     pub body: String,
 }
 
-pub struct TimelineItem {
+/// One event of the timeline, in words.
+struct TimelineItem {
     pub at: String,
     pub who: String,
     pub what: String,
     pub reason: String,
 }
 
-pub struct BlockerItem {
+/// One closing blocker in words, with the link to where it is resolved.
+struct BlockerItem {
     pub text: String,
     pub href: String,
     pub link: &'static str,
 }
 
 /// A section rendered by another module, placed as it gave it.
-pub struct Placed {
+struct Placed {
     pub anchor: &'static str,
     pub html: String,
 }
 
 /// An option of a select.
-pub struct Opt {
+struct Opt {
     pub value: String,
     pub label: String,
 }
@@ -776,7 +782,8 @@ fn build(
 
     let d = &view.deadlines;
     let mut deadlines: Vec<Fact> = [
-        ("受理期限", Some(d.triage_due)),
+        // Met once the case exists (the report was accepted).
+        ("受理期限（已受理）", Some(d.triage_due)),
         ("实名举报受理告知期限", d.acknowledge_by),
         ("初步核实期限", d.verification_due),
         ("暂存待查复查日期", d.review_on),
@@ -796,9 +803,9 @@ fn build(
     .collect();
     let (due_class, due_text) = match view.due_on {
         None => ("", "没有正在计算的期限".to_string()),
-        Some(due) if view.overdue => ("overdue", format!("{}（已逾期）", zh::date(due))),
+        Some(due) if view.overdue => ("overdue", format!("{}，已逾期", zh::date(due))),
         Some(due) if super::queue::due_soon(calendar, today, Some(due)) => {
-            ("due-soon", format!("{}（2个工作日内到期）", zh::date(due)))
+            ("due-soon", format!("{}，2个工作日内到期", zh::date(due)))
         }
         Some(due) => ("", zh::date(due)),
     };

@@ -55,6 +55,7 @@ pub const FIELDS: [&str; 12] = [
 /// 2 working days").
 pub const DUE_SOON_DAYS: u32 = 2;
 
+/// Mounts the queue.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(web::resource("/staff/cases").route(web::get().to(page)));
 }
@@ -109,7 +110,7 @@ impl Typed {
 }
 
 /// One option of a select.
-pub struct Choice {
+struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
@@ -139,7 +140,7 @@ fn choices(typed: &str, any: &str, options: Vec<(String, String)>) -> Vec<Choice
 }
 
 /// One case of the table.
-pub struct Row {
+struct Row {
     pub href: String,
     pub number: String,
     pub place: String,
@@ -153,7 +154,7 @@ pub struct Row {
 }
 
 /// One status count: a link to the same filters in that status.
-pub struct Count {
+struct Count {
     pub label: &'static str,
     pub n: i64,
     pub href: String,
