@@ -39,7 +39,7 @@ pub struct AssignRequest {
 
 /// Whether `user` is an active account with the investigator role and a member of the case's
 /// team (`routing::is_member`).
-pub(super) fn is_active_investigator_of_team(
+pub fn is_active_investigator_of_team(
     conn: &mut DbConnection,
     row: &CaseRow,
     user: &UserId,

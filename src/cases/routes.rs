@@ -151,8 +151,9 @@ pub async fn list_cases(
     let viewer = viewer(&staff);
     let query = query.into_inner();
     let today = deadlines::today_in_county(state.clock.now());
+    let calendar = state.calendar.current();
     let page = db::run(&pool, move |conn| {
-        Ok(view::queue(conn, &viewer, &query, today)?)
+        Ok(view::queue(conn, &viewer, &query, today, &calendar)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -186,7 +187,10 @@ pub async fn get_case(
     Ok(HttpResponse::Ok().json(view))
 }
 
-fn context(state: &CasesState) -> ChangeContext {
+/// The days and limits of a change made now: today in the county, the time, and the configured
+/// length of a preliminary verification (`deadlines.preliminary_verification_days`). Used by
+/// the API's handlers and the console's.
+pub fn context(state: &CasesState) -> ChangeContext {
     let now = state.clock.now();
     ChangeContext {
         today: deadlines::today_in_county(now),
@@ -264,13 +268,7 @@ pub async fn decide_filing(
     staff.require(Permission::Supervise)?;
     let (viewer, actor) = (viewer(&staff), staff.actor());
     let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
-    let filing = FilingContext {
-        today: ctx.today,
-        now: ctx.now,
-        investigation_days: state.deadlines.investigation_days,
-        accountability_days: state.deadlines.accountability_days,
-        escalation: state.escalation.clone(),
-    };
+    let filing = filing_context(&state, ctx);
     let view = db::run(&pool, move |conn| {
         let (row, effects) =
             disposition::decide_filing(conn, &viewer, &actor, &id, &body, ctx, &filing)?;
@@ -286,6 +284,29 @@ pub async fn decide_filing(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// What a filing approved under `ctx` sets off needs (`lifecycle::FilingContext`): the
+/// configured lengths of the two investigations and the escalation map. Used by the API's
+/// handler and the console's.
+pub fn filing_context(state: &CasesState, ctx: ChangeContext) -> FilingContext {
+    FilingContext {
+        today: ctx.today,
+        now: ctx.now,
+        investigation_days: state.deadlines.investigation_days,
+        accountability_days: state.deadlines.accountability_days,
+        escalation: state.escalation.clone(),
+    }
+}
+
+/// What a reopen under `ctx` needs (`closing::ReopenContext`): the configured length of the
+/// reopened primary investigation. Used by the API's handler and the console's.
+pub fn reopen_context(state: &CasesState, ctx: ChangeContext) -> closing::ReopenContext {
+    closing::ReopenContext {
+        today: ctx.today,
+        now: ctx.now,
+        investigation_days: state.deadlines.investigation_days,
+    }
 }
 
 /// Add an internal note: investigators of the case's team and supervisors. Never shown to a
@@ -487,11 +508,7 @@ pub async fn reopen_case(
     staff.require(Permission::Supervise)?;
     let (viewer, actor) = (viewer(&staff), staff.actor());
     let (id, body, ctx) = (id.into_inner(), body.into_inner(), context(&state));
-    let reopen = closing::ReopenContext {
-        today: ctx.today,
-        now: ctx.now,
-        investigation_days: state.deadlines.investigation_days,
-    };
+    let reopen = reopen_context(&state, ctx);
     let view = db::run(&pool, move |conn| {
         let row = closing::reopen(conn, &viewer, &actor, &id, &body, reopen)?;
         Ok(view::case_view_for(conn, row, ctx.today, true)?)

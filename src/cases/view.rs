@@ -19,6 +19,7 @@ use super::models::CaseRow;
 use super::{deadlines_of, served_due, teams_of, CaseError, Viewer};
 use crate::db::schema::{attachments, case_counts, cases, report_messages, reports};
 use crate::db::DbConnection;
+use crate::domain::calendar::WorkingCalendar;
 use crate::domain::case_status::{self, CaseStatus, Disposition};
 use crate::domain::ids::{CaseId, MessageId, ReportId, TeamId, UserId};
 use crate::domain::report::Programme;
@@ -328,6 +329,11 @@ pub struct CaseQuery {
     pub overdue: Option<bool>,
     /// `YYYY-MM-DD`: only cases whose earliest running deadline is before this date.
     pub due_before: Option<String>,
+    /// 0–30: only cases whose earliest running deadline is today or within this many working
+    /// days after today (the county's working-day calendar, as the deadlines themselves are
+    /// counted; `2` on a Friday reaches Tuesday). Overdue cases are not included (ask
+    /// `overdue=true` for those).
+    pub due_within_days: Option<i64>,
     /// `due` (default: earliest running deadline first, cases without one last), `received`
     /// (oldest first) or `updated` (most recently changed first).
     pub sort: Option<String>,
@@ -415,6 +421,8 @@ struct Filters {
     programme: Option<Programme>,
     overdue: Option<bool>,
     due_before: Option<NaiveDate>,
+    /// The last date of `due_within_days` (inclusive); the first is `today`.
+    due_by: Option<NaiveDate>,
     visible_teams: Option<Vec<TeamId>>,
     today: NaiveDate,
 }
@@ -431,6 +439,7 @@ impl Filters {
             && self.programme.is_none()
             && self.overdue.is_none()
             && self.due_before.is_none()
+            && self.due_by.is_none()
             && self.assignee.as_deref() != Some("")
     }
 }
@@ -464,6 +473,9 @@ macro_rules! filtered {
         }
         if let Some(d) = f.due_before {
             q = q.filter(cases::due_on.lt(d));
+        }
+        if let Some(d) = f.due_by {
+            q = q.filter(cases::due_on.ge(f.today).and(cases::due_on.le(d)));
         }
         if let Some(teams) = &f.visible_teams {
             q = q.filter(cases::team_id.eq_any(teams.clone()));
@@ -539,7 +551,28 @@ fn time_key(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
-/// The queue for `viewer` on `today` (county date), as `query` asks.
+/// The longest `due_within_days`, in working days.
+pub const DUE_WITHIN_MAX: i64 = 30;
+
+/// The last county date of "due within `n` working days" on `today`: `n` working days after
+/// `today` on `calendar` (`today` itself when `n` is 0), as deadlines are counted.
+pub fn due_within_end(calendar: &WorkingCalendar, today: NaiveDate, n: u32) -> NaiveDate {
+    calendar.add_working_days(today, n)
+}
+
+/// Whether deadline `due` is today or within `n` working days after `today` (the queue's
+/// `due_within_days` filter; an overdue date is not).
+pub fn within_working_days(
+    calendar: &WorkingCalendar,
+    today: NaiveDate,
+    n: u32,
+    due: NaiveDate,
+) -> bool {
+    due >= today && due <= due_within_end(calendar, today, n)
+}
+
+/// The queue for `viewer` on `today` (county date), as `query` asks; `calendar` counts the
+/// working days of `due_within_days` (the server's `CasesState::calendar`).
 ///
 /// Errors: `Invalid` (422) naming each bad filter, `limit` or `cursor`; database errors.
 pub fn queue(
@@ -547,6 +580,7 @@ pub fn queue(
     viewer: &Viewer,
     query: &CaseQuery,
     today: NaiveDate,
+    calendar: &WorkingCalendar,
 ) -> Result<CasePage, CaseError> {
     let mut problems = Vec::new();
     let status = query.status.as_deref().and_then(|s| {
@@ -581,6 +615,23 @@ pub fn queue(
             })
             .ok()
     });
+    let due_by = match query.due_within_days {
+        None => None,
+        Some(n) if (0..=DUE_WITHIN_MAX).contains(&n) => {
+            Some(due_within_end(calendar, today, n as u32))
+        }
+        Some(_) => {
+            problems.push(
+                invalid(
+                    "due_within_days",
+                    ErrorCode::OutOfRange,
+                    "due_within_days must be between 0 and 30 (working days)",
+                )
+                .limit(DUE_WITHIN_MAX as usize),
+            );
+            None
+        }
+    };
     let sort = match query.sort.as_deref() {
         None | Some("due") => Sort::Due,
         Some("received") => Sort::Received,
@@ -661,6 +712,7 @@ pub fn queue(
         programme,
         overdue: query.overdue,
         due_before,
+        due_by,
         visible_teams,
         today,
     };
@@ -779,5 +831,28 @@ fn decode_cursor(cursor: &str, sort: Sort) -> Option<Key> {
                 .map(|t| Key::Time(t, number))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn due_within_counts_working_days_and_leaves_out_the_overdue() {
+        let calendar = WorkingCalendar::shipped();
+        // Friday 4 December 2026: two working days reach Tuesday.
+        let friday = d("2026-12-04");
+        assert_eq!(due_within_end(&calendar, friday, 2), d("2026-12-08"));
+        assert_eq!(due_within_end(&calendar, friday, 0), friday);
+        assert!(within_working_days(&calendar, friday, 2, friday));
+        assert!(within_working_days(&calendar, friday, 2, d("2026-12-06")));
+        assert!(within_working_days(&calendar, friday, 2, d("2026-12-08")));
+        assert!(!within_working_days(&calendar, friday, 2, d("2026-12-09")));
+        assert!(!within_working_days(&calendar, friday, 2, d("2026-12-03")));
     }
 }

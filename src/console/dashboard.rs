@@ -23,6 +23,7 @@ use super::session::Desk;
 use crate::cases::view::{self, CaseQuery};
 use crate::cases::{CasesState, Viewer};
 use crate::db::{self, DbConnection, DbPool};
+use crate::domain::calendar::WorkingCalendar;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines;
 use crate::domain::permissions::Permission;
@@ -88,6 +89,7 @@ fn queue_total(
     viewer: &Viewer,
     query: CaseQuery,
     today: NaiveDate,
+    calendar: &WorkingCalendar,
 ) -> Result<(i64, i64), ApiError> {
     let status = query.status.clone();
     let page = view::queue(
@@ -98,6 +100,7 @@ fn queue_total(
             ..query
         },
         today,
+        calendar,
     )?;
     let counted = |s: &str| status.as_deref().is_none_or(|wanted| wanted == s);
     let total = page
@@ -123,6 +126,7 @@ fn cards(
     keys: &[&'static str],
     today: NaiveDate,
     soon_until: NaiveDate,
+    calendar: &WorkingCalendar,
 ) -> Result<Vec<Card>, ApiError> {
     let mine = || CaseQuery {
         assignee: Some("me".into()),
@@ -132,7 +136,7 @@ fn cards(
     for key in keys {
         let card = match *key {
             "mine" => {
-                let (total, open) = queue_total(conn, viewer, mine(), today)?;
+                let (total, open) = queue_total(conn, viewer, mine(), today, calendar)?;
                 Card {
                     key,
                     title: "我的案件",
@@ -147,7 +151,7 @@ fn cards(
                     overdue: Some(true),
                     ..mine()
                 };
-                let (total, _) = queue_total(conn, viewer, query, today)?;
+                let (total, _) = queue_total(conn, viewer, query, today, calendar)?;
                 Card {
                     key,
                     title: "我的超期事项",
@@ -158,14 +162,13 @@ fn cards(
                 }
             }
             "due-soon" => {
-                // Not overdue yet, and due on or before the second working day from today.
-                let before = soon_until.succ_opt().unwrap_or(soon_until);
+                // Due from today to the second working day from today: the queue's own
+                // `due_within_days` filter, so the count is what the link lists.
                 let query = CaseQuery {
-                    overdue: Some(false),
-                    due_before: Some(before.format("%Y-%m-%d").to_string()),
+                    due_within_days: Some(DUE_SOON_WORKING_DAYS.into()),
                     ..mine()
                 };
-                let (total, _) = queue_total(conn, viewer, query, today)?;
+                let (total, _) = queue_total(conn, viewer, query, today, calendar)?;
                 Card {
                     key,
                     title: "2个工作日内到期",
@@ -193,7 +196,7 @@ fn cards(
                     status: Some(CaseStatus::FilingRequested.as_str().into()),
                     ..CaseQuery::default()
                 };
-                let (total, _) = queue_total(conn, viewer, query, today)?;
+                let (total, _) = queue_total(conn, viewer, query, today, calendar)?;
                 Card {
                     key,
                     title: "待审批立案",
@@ -237,13 +240,14 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let today = deadlines::today_in_county(state.clock.now());
     let soon_until = due_soon_until(&state, today);
+    let calendar = state.calendar.current();
     let viewer = Viewer {
         user_id: desk.user_id().to_string(),
         roles: desk.roles().to_vec(),
     };
     let keys = card_keys(desk.roles());
     let cards = db::run(&pool, move |conn| {
-        cards(conn, &viewer, &keys, today, soon_until)
+        cards(conn, &viewer, &keys, today, soon_until, &calendar)
     })
     .await?;
     let shell = desk.shell("/staff", "工作台");
