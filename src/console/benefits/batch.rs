@@ -88,6 +88,18 @@ fn refused(status: StatusCode, code: ErrorCode, detail: &str, zh: &str) -> ApiEr
     e
 }
 
+/// The line (from 1) of the record read from byte `offset` of `text`. The reader's position
+/// is where its read began: before the line break that ended the previous record and any
+/// blank lines it skipped, so those are passed over first.
+fn line_at(text: &str, offset: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64
+}
+
 /// Reads `bytes` as a CSV file of village codes (see the module docs).
 ///
 /// Errors (422): `invalid_encoding`, `unreadable`, `missing_header`, `bad_header`, and
@@ -111,7 +123,7 @@ pub fn parse(bytes: &[u8]) -> Result<Upload, ApiError> {
     let mut lines = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
             refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::Unreadable,
@@ -123,7 +135,10 @@ pub fn parse(bytes: &[u8]) -> Result<Upload, ApiError> {
         if cells.iter().all(String::is_empty) {
             continue;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| line_at(text, p.byte()))
+            .unwrap_or(0);
         match &header {
             None => header = Some(cells),
             Some(_) => {
