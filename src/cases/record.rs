@@ -97,9 +97,7 @@ fn reach(conn: &mut DbConnection, viewer: &Viewer) -> QueryResult<Option<HashSet
     if viewer.sees_all() {
         return Ok(None);
     }
-    Ok(Some(
-        teams_of(conn, &viewer.user_id)?.into_iter().collect(),
-    ))
+    Ok(Some(teams_of(conn, &viewer.user_id)?.into_iter().collect()))
 }
 
 /// The ids among `case_ids` of cases `viewer` may open (as [`super::visible_case`] decides).
@@ -188,7 +186,11 @@ pub fn official_record(
     let of_investigation: HashMap<InvestigationId, (CaseId, InvestigationKind)> =
         investigations::table
             .filter(investigations::id.eq_any(investigation_ids))
-            .select((investigations::id, investigations::case_id, investigations::kind))
+            .select((
+                investigations::id,
+                investigations::case_id,
+                investigations::kind,
+            ))
             .load::<(InvestigationId, CaseId, InvestigationKind)>(conn)?
             .into_iter()
             .map(|(id, case, kind)| (id, (case, kind)))

@@ -205,13 +205,23 @@ pub async fn list(
 ) -> Result<HttpResponse, PageError> {
     desk.require_any(&READERS)?;
     let query = query.into_inner();
-    let name = query.name.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let name = query
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
     let division = query
         .division
         .as_deref()
         .map(crate::domain::text::compact_code)
         .unwrap_or_default();
-    let level_text = query.level.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let level_text = query
+        .level
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
     let level = Level::parse(&level_text);
     let signers_only = !desk.can(Permission::ReadCases);
     let selected = division.clone();

@@ -266,21 +266,25 @@ pub fn check_batch(body: BatchRequest, now: NaiveDateTime) -> Result<CheckedBatc
     let mut errors = Vec::new();
     let codes = match body.village_codes {
         None => {
-            errors.push(FieldError::new(
-                "village_codes",
-                ErrorCode::Required,
-                "village_codes is a list of 1 to 10000 village codes",
-            )
-            .zh("请提供 1 至 10000 个村代码。"));
+            errors.push(
+                FieldError::new(
+                    "village_codes",
+                    ErrorCode::Required,
+                    "village_codes is a list of 1 to 10000 village codes",
+                )
+                .zh("请提供 1 至 10000 个村代码。"),
+            );
             Vec::new()
         }
         Some(list) if list.is_empty() => {
-            errors.push(FieldError::new(
-                "village_codes",
-                ErrorCode::Required,
-                "village_codes is a list of 1 to 10000 village codes",
-            )
-            .zh("请提供 1 至 10000 个村代码。"));
+            errors.push(
+                FieldError::new(
+                    "village_codes",
+                    ErrorCode::Required,
+                    "village_codes is a list of 1 to 10000 village codes",
+                )
+                .zh("请提供 1 至 10000 个村代码。"),
+            );
             list
         }
         Some(list) if list.len() > BATCH_MAX => {

@@ -43,7 +43,12 @@ async fn desk<'a>(app: &'a TestApp, username: &str) -> Console<'a> {
 
 /// A case filed in `village` of `township`, naming `accused` officials at triage: (case id,
 /// case number, filing answer).
-async fn file_case(w: &World, township: &str, village: &str, accused: &[&str]) -> (String, String, Value) {
+async fn file_case(
+    w: &World,
+    township: &str,
+    village: &str,
+    accused: &[&str],
+) -> (String, String, Value) {
     let (report, _) = w.report(township, village, "张某明").await;
     let r = w
         .triage(
@@ -224,8 +229,14 @@ async fn pages_open_for_their_roles_and_refuse_the_others(backend: Backend) {
         let page = console.get("/staff/suspensions").await;
         let html = page.ok();
         assert_self_contained("/staff/suspensions", html);
-        assert!(html.contains("<label for=\"code\">村代码</label>"), "{role:?}");
-        assert!(html.contains("<label for=\"file\">"), "{role:?} uploads too");
+        assert!(
+            html.contains("<label for=\"code\">村代码</label>"),
+            "{role:?}"
+        );
+        assert!(
+            html.contains("<label for=\"file\">"),
+            "{role:?} uploads too"
+        );
         assert!(html.contains("href=\"/staff/suspensions\" aria-current=\"page\""));
         for path in ["/staff/officials", official_page.as_str()] {
             let page = console.get(path).await;
@@ -260,7 +271,8 @@ async fn pages_open_for_their_roles_and_refuse_the_others(backend: Backend) {
         .await;
     console.get("/staff/suspensions").await.forbidden();
     let token = console.csrf().await;
-    let refused = page_of(upload(&console, Some(&token), "", b"village_code\n".to_vec()).await).await;
+    let refused =
+        page_of(upload(&console, Some(&token), "", b"village_code\n".to_vec()).await).await;
     refused.forbidden();
     // Unknown officials are a Chinese 404.
     let auditor = desk(&w.app, "auditor").await;
@@ -324,10 +336,14 @@ async fn the_lookup_answers_suspended_only_inside_the_period(backend: Backend) {
 
     // Chosen from the township → village list, with full-width digits in a typed code too.
     let chosen = officer
-        .get(&format!("/staff/suspensions?village={VILLAGE}&on=2026-11-30"))
+        .get(&format!(
+            "/staff/suspensions?village={VILLAGE}&on=2026-11-30"
+        ))
         .await;
     assert_eq!(verdict(chosen.ok()), Some(true));
-    assert!(chosen.body.contains(&format!("<option value=\"{VILLAGE}\" selected>")));
+    assert!(chosen
+        .body
+        .contains(&format!("<option value=\"{VILLAGE}\" selected>")));
     let wide = officer
         .get("/staff/suspensions?code=%EF%BC%93%EF%BC%96%EF%BC%90734100201&on=2026-11-30")
         .await;
@@ -338,7 +354,10 @@ async fn the_lookup_answers_suspended_only_inside_the_period(backend: Backend) {
         .get(&format!("/staff/suspensions?code={VILLAGE}&on=2026-11-30"))
         .await;
     let answer = section(page.ok(), "answer");
-    assert!(answer.contains(&format!("href=\"/staff/cases/{case}\"")), "{answer}");
+    assert!(
+        answer.contains(&format!("href=\"/staff/cases/{case}\"")),
+        "{answer}"
+    );
     assert!(answer.contains("重新评议低保对象并公示"), "{answer}");
     assert!(answer.contains("待整改"), "{answer}");
 
@@ -348,7 +367,9 @@ async fn the_lookup_answers_suspended_only_inside_the_period(backend: Backend) {
         .await;
     assert_eq!(unknown.status, 404);
     assert!(unknown.body.contains("找不到所选的村"), "{}", unknown.body);
-    assert!(unknown.body.contains("class=\"field-error\" id=\"code-error\""));
+    assert!(unknown
+        .body
+        .contains("class=\"field-error\" id=\"code-error\""));
     assert_eq!(
         crate::console::input_value(&unknown.body, "code").as_deref(),
         Some("360734100299")
@@ -376,12 +397,19 @@ async fn the_lists_show_suspensions_in_force_then_lifted_with_case_links(backend
     let html = supervisor.get("/staff/suspensions").await;
     let html = html.ok();
     let current = section(html, "current");
-    assert!(current.contains("长宁镇") && current.contains("城北村"), "{current}");
-    assert!(current.contains(&format!("<a href=\"/staff/cases/{held}\">{held_number}</a>")));
+    assert!(
+        current.contains("长宁镇") && current.contains("城北村"),
+        "{current}"
+    );
+    assert!(current.contains(&format!(
+        "<a href=\"/staff/cases/{held}\">{held_number}</a>"
+    )));
     assert!(!current.contains("沙坝村"));
     let past = section(html, "lifted");
     assert!(past.contains("晨光镇") && past.contains("沙坝村"), "{past}");
-    assert!(past.contains(&format!("<a href=\"/staff/cases/{lifted}\">{lifted_number}</a>")));
+    assert!(past.contains(&format!(
+        "<a href=\"/staff/cases/{lifted}\">{lifted_number}</a>"
+    )));
     assert!(past.contains("2026年11月30日 10:00"), "lifted on: {past}");
     assert!(
         html.find("id=\"current\"").unwrap() < html.find("id=\"lifted\"").unwrap(),
@@ -435,7 +463,17 @@ async fn a_csv_of_codes_comes_back_as_a_safe_csv(backend: Backend) {
         .collect();
     assert_eq!(
         rows[0],
-        ["姓名", "村代码", "备注", "村名称", "核查日期", "是否暂停", "暂停起始", "尚待整改的立案案件", "说明"]
+        [
+            "姓名",
+            "村代码",
+            "备注",
+            "村名称",
+            "核查日期",
+            "是否暂停",
+            "暂停起始",
+            "尚待整改的立案案件",
+            "说明"
+        ]
     );
     assert_eq!(rows.len(), 4, "a header and one row per code: {rows:?}");
     assert_eq!(
@@ -461,7 +499,10 @@ async fn a_csv_of_codes_comes_back_as_a_safe_csv(backend: Backend) {
     let file = format!("village_code\n{VILLAGE}\n").into_bytes();
     let response = upload(&officer, Some(&token), "2026-11-29", file).await;
     let text = String::from_utf8(response.bytes().await.unwrap().to_vec()).unwrap();
-    assert!(text.contains(&format!("{VILLAGE},城北村,2026-11-29,否")), "{text}");
+    assert!(
+        text.contains(&format!("{VILLAGE},城北村,2026-11-29,否")),
+        "{text}"
+    );
 
     // CSRF: no token, or another sign-in's token.
     let file = format!("village_code\n{VILLAGE}\n").into_bytes();
@@ -490,14 +531,22 @@ async fn bad_csv_files_are_refused_in_chinese(backend: Backend) {
     // GBK bytes for 村代码 (Excel's default in Chinese Windows).
     let gbk = b"\xb4\xe5\xb4\xfa\xc2\xeb\n360734100201\n".to_vec();
     for (file, status, says) in [
-        (format!("{VILLAGE}\n{OTHER_VILLAGE}\n").into_bytes(), 422, "缺少表头"),
+        (
+            format!("{VILLAGE}\n{OTHER_VILLAGE}\n").into_bytes(),
+            422,
+            "缺少表头",
+        ),
         (b"name,note\nx,y\n".to_vec(), 422, "没有村代码这一列"),
         (
             format!("村代码\n{VILLAGE}\nabc\n36073410020\n").into_bytes(),
             422,
             "第 3 行的“abc”不是村代码",
         ),
-        (b"village_code\n".to_vec(), 422, "请提供 1 至 10000 个村代码"),
+        (
+            b"village_code\n".to_vec(),
+            422,
+            "请提供 1 至 10000 个村代码",
+        ),
         (many.into_bytes(), 422, "一次最多查询 10000 个村代码"),
         (gbk, 422, "UTF-8"),
         (Vec::new(), 422, "请选择一个 CSV 文件"),
@@ -507,7 +556,10 @@ async fn bad_csv_files_are_refused_in_chinese(backend: Backend) {
         assert!(page.content_type.starts_with("text/html"));
         assert!(page.body.contains(says), "{says}: {}", page.body);
         assert!(page.body.contains("class=\"refusal\""));
-        assert!(page.body.contains("id=\"file-error\""), "beside the file field");
+        assert!(
+            page.body.contains("id=\"file-error\""),
+            "beside the file field"
+        );
         assert_self_contained("/staff/suspensions/batch", &page.body);
     }
     let bad_day = page_of(
@@ -521,7 +573,11 @@ async fn bad_csv_files_are_refused_in_chinese(backend: Backend) {
     )
     .await;
     assert_eq!(bad_day.status, 422);
-    assert!(bad_day.body.contains("id=\"batch-on-error\""), "{}", bad_day.body);
+    assert!(
+        bad_day.body.contains("id=\"batch-on-error\""),
+        "{}",
+        bad_day.body
+    );
 }
 
 async fn an_official_page_shows_sanctions_and_clawback_responsibility(backend: Backend) {
@@ -530,7 +586,10 @@ async fn an_official_page_shows_sanctions_and_clawback_responsibility(backend: B
     let head = official(&w, "王某林", "乡镇长", "township", TOWNSHIP).await;
     let county = official(&w, "陈某国", "县民政局局长", "county", "360734").await;
     let (case, number, filed) = file_case(&w, TOWNSHIP, VILLAGE, &[&secretary]).await;
-    let primary = filed["investigations"][0]["id"].as_str().unwrap().to_string();
+    let primary = filed["investigations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = w
         .app
         .post_as(
@@ -596,7 +655,10 @@ async fn an_official_page_shows_sanctions_and_clawback_responsibility(backend: B
     assert_self_contained(&path, html);
     assert!(html.contains("张某明（村支书）"));
     let cases = section(html, "cases");
-    assert!(cases.contains(&format!("<a href=\"/staff/cases/{case}\">{number}</a>")), "{cases}");
+    assert!(
+        cases.contains(&format!("<a href=\"/staff/cases/{case}\">{number}</a>")),
+        "{cases}"
+    );
     for touch in ["被反映人", "调查对象", "受到处分", "追回事项签字人"] {
         assert!(cases.contains(touch), "{touch}: {cases}");
     }
@@ -611,7 +673,13 @@ async fn an_official_page_shows_sanctions_and_clawback_responsibility(backend: B
         assert!(totals.contains(money), "{money}: {totals}");
     }
     let claws = section(html, "clawbacks");
-    for text in ["农村危旧土坯房改造", "长宁镇城北村", "村评议", "部分追回", "2027年3月31日"] {
+    for text in [
+        "农村危旧土坯房改造",
+        "长宁镇城北村",
+        "村评议",
+        "部分追回",
+        "2027年3月31日",
+    ] {
         assert!(claws.contains(text), "{text}: {claws}");
     }
     assert!(claws.contains(&format!("href=\"/staff/cases/{case}\"")));
@@ -631,7 +699,9 @@ async fn an_official_page_shows_sanctions_and_clawback_responsibility(backend: B
     assert!(section(html, "clawbacks").contains(&number));
     assert!(!html.contains("/staff/cases/"));
     assert!(section(html, "totals").contains("¥2,600.00"));
-    let csv = officer.get_response(&format!("{path}/responsibility.csv")).await;
+    let csv = officer
+        .get_response(&format!("{path}/responsibility.csv"))
+        .await;
     assert_eq!(csv.status(), 200);
     let bytes = csv.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
@@ -665,7 +735,9 @@ async fn officials_are_searched_by_name_and_township(backend: Backend) {
         assert!(table.contains(name), "{name}");
     }
     assert!(table.contains(&format!("href=\"/staff/officials/{secretary}\"")));
-    let by_name = supervisor.get("/staff/officials?name=%E6%9F%90%E6%98%8E").await;
+    let by_name = supervisor
+        .get("/staff/officials?name=%E6%9F%90%E6%98%8E")
+        .await;
     let table = section(by_name.ok(), "officials");
     assert!(table.contains("张某明") && !table.contains("李某强"));
     // A township: its own officials and its villages'.
@@ -673,12 +745,17 @@ async fn officials_are_searched_by_name_and_township(backend: Backend) {
         .get(&format!("/staff/officials?division={TOWNSHIP}"))
         .await;
     let table = section(by_township.ok(), "officials");
-    assert!(table.contains("张某明") && table.contains("王某林"), "{table}");
+    assert!(
+        table.contains("张某明") && table.contains("王某林"),
+        "{table}"
+    );
     assert!(!table.contains("李某强") && !table.contains("陈某国"));
     let by_level = supervisor.get("/staff/officials?level=county").await;
     let table = section(by_level.ok(), "officials");
     assert!(table.contains("陈某国") && !table.contains("张某明"));
-    let nothing = supervisor.get("/staff/officials?name=%E6%97%A0%E6%AD%A4%E4%BA%BA").await;
+    let nothing = supervisor
+        .get("/staff/officials?name=%E6%97%A0%E6%AD%A4%E4%BA%BA")
+        .await;
     assert!(nothing.ok().contains("没有符合条件的干部"));
 
     // A benefits officer finds the signers of clawbacks only.

@@ -93,7 +93,9 @@ fn refused(status: StatusCode, code: ErrorCode, detail: &str, zh: &str) -> ApiEr
 /// blank lines it skipped, so those are passed over first.
 fn line_at(text: &str, offset: u64) -> u64 {
     let bytes = text.as_bytes();
-    let mut at = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    let mut at = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
     while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
         at += 1;
     }
@@ -241,9 +243,7 @@ pub fn check_codes(upload: &Upload) -> Result<(), ApiError> {
                 format!("第 {line} 行的“{shown}”不是村代码（应为12位数字）。"),
             )
         };
-        errors.push(
-            FieldError::new(format!("line {line}"), kind, "not a village code").zh(zh),
-        );
+        errors.push(FieldError::new(format!("line {line}"), kind, "not a village code").zh(zh));
     }
     if bad.len() > LINES_NAMED {
         errors.push(
@@ -257,11 +257,7 @@ pub fn check_codes(upload: &Upload) -> Result<(), ApiError> {
 }
 
 /// The answer file: the upload's own columns, then [`ANSWER_COLUMNS`], one row per code.
-pub fn answer_csv(
-    upload: &Upload,
-    answer: &status_api::BatchAnswer,
-    asked: &str,
-) -> Vec<u8> {
+pub fn answer_csv(upload: &Upload, answer: &status_api::BatchAnswer, asked: &str) -> Vec<u8> {
     let mut columns: Vec<&str> = upload.header.iter().map(String::as_str).collect();
     columns.extend(ANSWER_COLUMNS);
     let mut table = CsvTable::new(&columns);
@@ -432,7 +428,10 @@ pub async fn upload(
         })?;
         check_codes(&upload)?;
         let on = batch.on;
-        let answer = db::run(&pool, move |conn| Ok(status_api::answer_batch(conn, batch)?)).await?;
+        let answer = db::run(&pool, move |conn| {
+            Ok(status_api::answer_batch(conn, batch)?)
+        })
+        .await?;
         Ok((upload, answer, on))
     }
     .await;
@@ -485,7 +484,10 @@ mod tests {
             parse(b"360734100201\n360734101201\n").unwrap_err().code,
             ErrorCode::MissingHeader
         );
-        assert_eq!(parse(b"name,note\nx,y\n").unwrap_err().code, ErrorCode::BadHeader);
+        assert_eq!(
+            parse(b"name,note\nx,y\n").unwrap_err().code,
+            ErrorCode::BadHeader
+        );
         assert_eq!(
             parse(&[0xff, 0xfe, 0x41]).unwrap_err().code,
             ErrorCode::InvalidEncoding

@@ -167,7 +167,9 @@ pub fn viewer(desk: &Desk) -> Viewer {
 pub fn county_minute(t: chrono::DateTime<chrono::Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(crate::domain::schedule::COUNTY_UTC_OFFSET_SECS)
         .expect("UTC+8 is a valid offset");
-    t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// The county day of instant `t` (UTC).
@@ -415,7 +417,10 @@ fn rows(
         .map(|(row, name)| {
             let period = periods::to_period(row);
             Row {
-                township: townships.get(&row.village_code).cloned().unwrap_or_default(),
+                township: townships
+                    .get(&row.village_code)
+                    .cloned()
+                    .unwrap_or_default(),
                 village: name.clone(),
                 village_code: row.village_code.clone(),
                 since: crate::web::zh::time(row.started_at.and_utc()),
@@ -477,8 +482,7 @@ pub async fn render(
                 if e.code == ErrorCode::UnknownVillage {
                     r.fields.push(FieldMessage {
                         field: "code".into(),
-                        message: "没有这个村代码。村代码是12位数字，也可以从列表中选择村。"
-                            .into(),
+                        message: "没有这个村代码。村代码是12位数字，也可以从列表中选择村。".into(),
                     });
                 }
                 refusal = Some(r);
@@ -562,4 +566,3 @@ pub async fn page(
     desk.require(Permission::ReadBenefitStatus)?;
     render(&desk, &pool, &state, query.into_inner(), None).await
 }
-
