@@ -514,6 +514,15 @@ async fn a_csv_of_codes_comes_back_as_a_safe_csv(backend: Backend) {
     let wrong = page_of(upload(&officer, Some(&theirs), "", file).await).await;
     assert_eq!(wrong.status, 403);
     assert!(wrong.body.contains("页面已过期"));
+    // A large file sent with an expired page still gets the page, not a reset connection.
+    let mut large = String::from("village_code\n");
+    while large.len() < 2 * 1024 * 1024 {
+        large.push_str(VILLAGE);
+        large.push('\n');
+    }
+    let none = page_of(upload(&officer, None, "", large.into_bytes()).await).await;
+    assert_eq!(none.status, 403);
+    assert!(none.body.contains("页面已过期"));
 }
 
 async fn bad_csv_files_are_refused_in_chinese(backend: Backend) {
@@ -549,6 +558,7 @@ async fn bad_csv_files_are_refused_in_chinese(backend: Backend) {
         ),
         (many.into_bytes(), 422, "一次最多查询 10000 个村代码"),
         (gbk, 422, "UTF-8"),
+        (vec![b'1'; 5 * 1024 * 1024], 413, "文件太大"),
         (Vec::new(), 422, "请选择一个 CSV 文件"),
     ] {
         let page = page_of(upload(&officer, Some(&token), "2026-11-30", file).await).await;

@@ -309,7 +309,7 @@ struct Posted {
 async fn read(
     desk: &Desk,
     req: &HttpRequest,
-    mut multipart: Multipart,
+    multipart: &mut Multipart,
 ) -> Result<Result<Posted, ApiError>, PageError> {
     let mut posted = Posted {
         on: None,
@@ -378,6 +378,21 @@ async fn read(
     Ok(Ok(posted))
 }
 
+/// Reads and drops what is left of the body (at most a little over [`FILE_MAX`]), so that a
+/// refusal answered before the whole upload arrived (no permission, an expired page) reaches
+/// the browser instead of a connection reset in the middle of sending the file.
+async fn drain(multipart: &mut Multipart) {
+    let mut budget = FILE_MAX + 64 * 1024;
+    while let Some(Ok(mut field)) = multipart.next().await {
+        while let Some(Ok(chunk)) = field.next().await {
+            budget = budget.saturating_sub(chunk.len());
+            if budget == 0 {
+                return;
+            }
+        }
+    }
+}
+
 /// The date cell of the answer: the day asked, or now in county time.
 fn asked(on: Option<chrono::NaiveDate>, now: chrono::NaiveDateTime) -> String {
     match on {
@@ -390,12 +405,21 @@ fn asked(on: Option<chrono::NaiveDate>, now: chrono::NaiveDateTime) -> String {
 pub async fn upload(
     desk: Desk,
     req: HttpRequest,
-    multipart: Multipart,
+    mut multipart: Multipart,
     pool: web::Data<DbPool>,
     state: web::Data<SuspensionsState>,
 ) -> Result<HttpResponse, PageError> {
-    desk.require(Permission::ReadBenefitStatus)?;
-    let posted = read(&desk, &req, multipart).await?;
+    if let Err(refused) = desk.require(Permission::ReadBenefitStatus) {
+        drain(&mut multipart).await;
+        return Err(refused);
+    }
+    let posted = match read(&desk, &req, &mut multipart).await {
+        Ok(posted) => posted,
+        Err(refused) => {
+            drain(&mut multipart).await;
+            return Err(refused);
+        }
+    };
     let now = state.clock.now_naive();
     let outcome = async {
         let posted = posted?;
