@@ -30,6 +30,7 @@ pub mod lifecycle;
 pub mod messages;
 pub mod models;
 pub mod notes;
+pub mod record;
 pub mod routes;
 pub mod similar;
 pub mod timeline;

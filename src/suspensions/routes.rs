@@ -181,18 +181,45 @@ pub async fn village_status(
     state: web::Data<SuspensionsState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadBenefitStatus)?;
-    let (at, on) = at_of(query.on.as_deref(), state.clock.now_naive())
-        .map_err(|e| ApiError::validation(vec![e]))?;
-    let code = fold(&code);
-    let found = db::run(&pool, move |conn| Ok(periods::village_at(conn, &code, at)?)).await?;
-    let found = found.ok_or_else(|| {
+    let (at, on) = when_asked(query.on.as_deref(), state.clock.now_naive())?;
+    let code = code.into_inner();
+    let (status, _) = db::run(&pool, move |conn| village_status_at(conn, &code, at, on)).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// When a status is asked for: `on` as typed (a county day `YYYY-MM-DD`, full-width digits
+/// folded; blank or absent: `now`), with the day itself for the answer's `on`. Shared by the
+/// API and the staff console (`console::benefits`).
+///
+/// Errors: 422 `validation_failed` naming `on` (`invalid_date`).
+pub fn when_asked(
+    on: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(At, Option<NaiveDate>), ApiError> {
+    at_of(on, now).map_err(|e| ApiError::validation(vec![e]))
+}
+
+/// The benefit status of village `code` (as typed: folded with `text::compact_code`) at `at`,
+/// as `GET /villages/{code}/benefit-status` answers it (`on`: the day asked, echoed), and the
+/// suspension periods it was read from (their cases carry the case ids, for links). One
+/// indexed read (`periods::village_at`). Shared by the API and the staff console.
+///
+/// Errors: 404 `unknown_village` when no village has this code; database errors.
+pub fn village_status_at(
+    conn: &mut crate::db::DbConnection,
+    code: &str,
+    at: At,
+    on: Option<NaiveDate>,
+) -> Result<(BenefitStatus, VillagePeriods), ApiError> {
+    let code = fold(code);
+    let found = periods::village_at(conn, &code, at)?.ok_or_else(|| {
         ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
             ErrorCode::UnknownVillage,
             "No village on record has this code (a 12-digit village division code).",
         )
     })?;
-    Ok(HttpResponse::Ok().json(status_of(&found, at, on)))
+    Ok((status_of(&found, at, on), found))
 }
 
 /// The benefit status of up to 10,000 villages at once, now or on a county day (`on`), in the
@@ -215,23 +242,49 @@ pub async fn batch_status(
     state: web::Data<SuspensionsState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadBenefitStatus)?;
-    let body = body.into_inner();
+    let batch = check_batch(body.into_inner(), state.clock.now_naive())?;
+    let answer = db::run(&pool, move |conn| Ok(answer_batch(conn, batch)?)).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// A batch of status questions, checked ([`check_batch`]): the codes as asked, and when.
+#[derive(Debug, Clone)]
+pub struct CheckedBatch {
+    /// 1 to [`BATCH_MAX`] codes, as asked (answered in this order).
+    pub codes: Vec<String>,
+    pub at: At,
+    /// The day asked, echoed in the answer; `None` for now.
+    pub on: Option<NaiveDate>,
+}
+
+/// Checks a batch request (`POST /benefit-status/batch`, and the console's CSV upload): 1 to
+/// [`BATCH_MAX`] codes, and `on` a county day or absent for `now`.
+///
+/// Errors: 422 `validation_failed` naming every bad field: `village_codes` (`required` when
+/// missing or empty, `too_many` over 10,000) and `on` (`invalid_date`).
+pub fn check_batch(body: BatchRequest, now: NaiveDateTime) -> Result<CheckedBatch, ApiError> {
     let mut errors = Vec::new();
     let codes = match body.village_codes {
         None => {
-            errors.push(FieldError::new(
-                "village_codes",
-                ErrorCode::Required,
-                "village_codes is a list of 1 to 10000 village codes",
-            ));
+            errors.push(
+                FieldError::new(
+                    "village_codes",
+                    ErrorCode::Required,
+                    "village_codes is a list of 1 to 10000 village codes",
+                )
+                .zh("请提供 1 至 10000 个村代码。"),
+            );
             Vec::new()
         }
         Some(list) if list.is_empty() => {
-            errors.push(FieldError::new(
-                "village_codes",
-                ErrorCode::Required,
-                "village_codes is a list of 1 to 10000 village codes",
-            ));
+            errors.push(
+                FieldError::new(
+                    "village_codes",
+                    ErrorCode::Required,
+                    "village_codes is a list of 1 to 10000 village codes",
+                )
+                .zh("请提供 1 至 10000 个村代码。"),
+            );
             list
         }
         Some(list) if list.len() > BATCH_MAX => {
@@ -241,31 +294,40 @@ pub async fn batch_status(
                     ErrorCode::TooMany,
                     "at most 10000 village codes per batch",
                 )
-                .limit(BATCH_MAX),
+                .limit(BATCH_MAX)
+                .zh("一次最多查询 10000 个村代码。"),
             );
             list
         }
         Some(list) => list,
     };
-    let at = at_of(body.on.as_deref(), state.clock.now_naive())
+    let at = at_of(body.on.as_deref(), now)
         .map_err(|e| errors.push(e))
         .ok();
     let Some((at, on)) = at.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
+    Ok(CheckedBatch { codes, at, on })
+}
+
+/// Answers a checked batch: one entry per code asked, in the order asked; a code that names
+/// no village gets [`BatchUnknown`] (`unknown_village`) in its place. One statement per
+/// 5,000 distinct codes (`periods::villages_at`).
+///
+/// Errors: database errors.
+pub fn answer_batch(
+    conn: &mut crate::db::DbConnection,
+    batch: CheckedBatch,
+) -> QueryResult<BatchAnswer> {
+    let CheckedBatch { codes, at, on } = batch;
     let folded: Vec<String> = codes.iter().map(|c| fold(c)).collect();
-    let found = db::run(&pool, move |conn| {
-        let mut unique: Vec<&str> = folded.iter().map(String::as_str).collect();
-        unique.sort_unstable();
-        unique.dedup();
-        let mut found: HashMap<String, VillagePeriods> = HashMap::with_capacity(unique.len());
-        for chunk in unique.chunks(BATCH_CHUNK) {
-            found.extend(periods::villages_at(conn, chunk, at)?);
-        }
-        Ok((folded, found))
-    })
-    .await?;
-    let (folded, found) = found;
+    let mut unique: Vec<&str> = folded.iter().map(String::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut found: HashMap<String, VillagePeriods> = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(BATCH_CHUNK) {
+        found.extend(periods::villages_at(conn, chunk, at)?);
+    }
     let results = codes
         .into_iter()
         .zip(folded)
@@ -286,7 +348,7 @@ pub async fn batch_status(
             }),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(BatchAnswer { on, results }))
+    Ok(BatchAnswer { on, results })
 }
 
 /// `?active=&limit=&cursor=` of the suspension list.
@@ -390,63 +452,9 @@ pub async fn list_suspensions(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadBenefitStatus)?;
     let csv = wants_csv(&req);
-    let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let mut errors = Vec::new();
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError::new(
-            "limit",
-            ErrorCode::OutOfRange,
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let after = match query.cursor.as_deref() {
-        None => None,
-        Some(c) => match decode_cursor(c) {
-            Some(key) => Some(key),
-            None => {
-                errors.push(FieldError::new(
-                    "cursor",
-                    ErrorCode::Invalid,
-                    "cursor must be a next_cursor value from a previous page",
-                ));
-                None
-            }
-        },
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let active = query.active;
-    let rows: Vec<(SuspensionPeriodRow, String)> = db::run(&pool, move |conn| {
-        let mut q = suspension_periods::table
-            .inner_join(divisions::table.on(divisions::code.eq(suspension_periods::village_code)))
-            .select((SuspensionPeriodRow::as_select(), divisions::name))
-            .order((
-                suspension_periods::started_at.desc(),
-                suspension_periods::suspension_id.desc(),
-            ))
-            .into_boxed();
-        match active {
-            Some(true) => q = q.filter(suspension_periods::lifted_at.is_null()),
-            Some(false) => q = q.filter(suspension_periods::lifted_at.is_not_null()),
-            None => {}
-        }
-        if !csv {
-            if let Some((time, id)) = after {
-                q = q.filter(
-                    suspension_periods::started_at
-                        .lt(time)
-                        .or(suspension_periods::started_at
-                            .eq(time)
-                            .and(suspension_periods::suspension_id.lt(id))),
-                );
-            }
-            q = q.limit(limit);
-        }
-        Ok(q.load(conn)?)
-    })
-    .await?;
+    let request = query.into_inner().check(csv)?;
+    let listed = request.clone();
+    let rows = db::run(&pool, move |conn| Ok(list_periods(conn, &listed)?)).await?;
     let items: Vec<SuspensionView> = rows
         .iter()
         .map(|(row, name)| SuspensionView::of(row, name.clone()))
@@ -460,17 +468,109 @@ pub async fn list_suspensions(
             ))
             .body(csv_body(&items)?));
     }
-    let next_cursor = (rows.len() as i64 == limit)
-        .then(|| {
-            rows.last().map(|(row, _)| {
-                use base64::Engine;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-                    "{}|{}",
-                    time_key(row.started_at),
-                    row.suspension_id
-                ))
-            })
-        })
-        .flatten();
+    let next_cursor = request.limit.and_then(|limit| next_cursor(&rows, limit));
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// A checked request for the suspension list ([`ListQuery::check`]).
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// `Some(true)`: in force; `Some(false)`: lifted; `None`: all.
+    pub active: Option<bool>,
+    /// The page size; `None`: every matching row (the CSV).
+    pub limit: Option<i64>,
+    /// The (start, id) of the last row of the previous page.
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+impl ListQuery {
+    /// Checks `limit` (1–200, default 50) and `cursor` (a `next_cursor` of a previous page).
+    /// With `all` (the CSV) both are checked, then every matching row is listed.
+    ///
+    /// Errors: 422 `validation_failed` naming `limit` (`out_of_range`) and `cursor` (`invalid`).
+    pub fn check(self, all: bool) -> Result<ListRequest, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        let mut errors = Vec::new();
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(FieldError::new(
+                "limit",
+                ErrorCode::OutOfRange,
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let after = match self.cursor.as_deref() {
+            None => None,
+            Some(c) => match decode_cursor(c) {
+                Some(key) => Some(key),
+                None => {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        ErrorCode::Invalid,
+                        "cursor must be a next_cursor value from a previous page",
+                    ));
+                    None
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(ListRequest {
+            active: self.active,
+            limit: (!all).then_some(limit),
+            after: after.filter(|_| !all),
+        })
+    }
+}
+
+/// The suspension periods `request` asks for, each with its village's name, newest first (by
+/// start, then id), as `GET /suspensions` lists them. Shared by the API and the staff console.
+///
+/// Errors: database errors.
+pub fn list_periods(
+    conn: &mut crate::db::DbConnection,
+    request: &ListRequest,
+) -> QueryResult<Vec<(SuspensionPeriodRow, String)>> {
+    let mut q = suspension_periods::table
+        .inner_join(divisions::table.on(divisions::code.eq(suspension_periods::village_code)))
+        .select((SuspensionPeriodRow::as_select(), divisions::name))
+        .order((
+            suspension_periods::started_at.desc(),
+            suspension_periods::suspension_id.desc(),
+        ))
+        .into_boxed();
+    match request.active {
+        Some(true) => q = q.filter(suspension_periods::lifted_at.is_null()),
+        Some(false) => q = q.filter(suspension_periods::lifted_at.is_not_null()),
+        None => {}
+    }
+    if let Some((time, id)) = request.after.clone() {
+        q = q.filter(
+            suspension_periods::started_at
+                .lt(time)
+                .or(suspension_periods::started_at
+                    .eq(time)
+                    .and(suspension_periods::suspension_id.lt(id))),
+        );
+    }
+    if let Some(limit) = request.limit {
+        q = q.limit(limit);
+    }
+    q.load(conn)
+}
+
+/// The `next_cursor` after `rows`, a page of at most `limit`: `None` when the page is not full
+/// (nothing follows).
+pub fn next_cursor(rows: &[(SuspensionPeriodRow, String)], limit: i64) -> Option<String> {
+    if rows.len() as i64 != limit {
+        return None;
+    }
+    rows.last().map(|(row, _)| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "{}|{}",
+            time_key(row.started_at),
+            row.suspension_id
+        ))
+    })
 }

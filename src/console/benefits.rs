@@ -1,5 +1,0 @@
-//! Console area `benefits` (being built).
-
-use actix_web::web::ServiceConfig;
-
-pub fn configure(_cfg: &mut ServiceConfig) {}
