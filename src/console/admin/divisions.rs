@@ -23,7 +23,7 @@ use crate::console::session::Desk;
 use crate::db::{self, DbPool};
 use crate::divisions::routes::IMPORT_BODY_LIMIT;
 use crate::divisions::{self as division_data, ImportError};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
@@ -194,6 +194,11 @@ async fn import(
                     "文件中有 {} 行有误，什么也没有导入。请改正下面列出的行后重新上传整个文件。",
                     lines.len()
                 );
+            }
+            if e.code == ErrorCode::InvalidEncoding {
+                shown.message = "文件不是 UTF-8 编码，无法读取，什么也没有导入。\
+                    请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后重新上传。"
+                    .to_string();
             }
             if e.status == StatusCode::PAYLOAD_TOO_LARGE {
                 shown.message = format!(
