@@ -70,7 +70,11 @@ fn assert_refused(page: &Page, status: u16, message: &str) {
     assert_eq!(page.status, status, "{}", page.body);
     assert!(page.content_type.starts_with("text/html"));
     assert!(page.body.contains("没有完成"), "{}", page.body);
-    assert!(page.body.contains(message), "{message} not in {}", page.body);
+    assert!(
+        page.body.contains(message),
+        "{message} not in {}",
+        page.body
+    );
 }
 
 /// The text of the `field-error` span beside field `field`.
@@ -100,7 +104,10 @@ async fn every_admin_page_opens_for_administrators_and_no_one_else(backend: Back
     app.insert_divisions(TREE).await;
     let admin = Console::sign_in(&app, "sun.admin", &[Role::Admin]).await;
     let desk = admin.get("/staff").await;
-    assert!(desk.ok().contains("href=\"/staff/admin\""), "管理 in the nav");
+    assert!(
+        desk.ok().contains("href=\"/staff/admin\""),
+        "管理 in the nav"
+    );
     let official = admin
         .post(
             "/staff/admin/officials",
@@ -271,7 +278,9 @@ async fn a_user_made_through_the_form_signs_in_to_the_console(backend: Backend) 
     assert_eq!(user["roles"], json!(["intake", "investigator"]));
     // And it is listed.
     let list = admin.get("/staff/admin/users").await;
-    assert!(list.ok().contains(&format!("/staff/admin/users/{id}\">wang.xin</a>")));
+    assert!(list
+        .ok()
+        .contains(&format!("/staff/admin/users/{id}\">wang.xin</a>")));
 }
 
 async fn weak_passwords_and_taken_usernames_are_refused_beside_their_fields(backend: Backend) {
@@ -385,10 +394,7 @@ async fn deactivation_ends_the_console_session_and_self_lockout_is_refused(backe
         )
         .await;
     assert!(back.redirect().ends_with("?done=reactivated"));
-    assert_eq!(
-        worker.login("li.work", PASSWORD).await.redirect(),
-        "/staff"
-    );
+    assert_eq!(worker.login("li.work", PASSWORD).await.redirect(), "/staff");
     // An administrator's own page offers no deactivation, and the post is refused.
     let own = admin
         .get(&format!("/staff/admin/users/{}", admin.user_id))
@@ -513,7 +519,9 @@ async fn teams_members_and_rules_made_here_are_the_apis(backend: Backend) {
     let zhang = app
         .create_staff("zhang.inv", &[Role::Investigator], None)
         .await;
-    let liu = app.create_staff("liu.inv", &[Role::Investigator], None).await;
+    let liu = app
+        .create_staff("liu.inv", &[Role::Investigator], None)
+        .await;
     let made = admin
         .post("/staff/admin/teams", &[("name", "第一纪检监察室")])
         .await;
@@ -594,9 +602,14 @@ async fn teams_members_and_rules_made_here_are_the_apis(backend: Backend) {
         )
         .await;
     assert_refused(&same, 409, "已经有一条条件完全相同的分办规则");
-    assert!(same.body.contains(&format!("value=\"{TOWNSHIP}\" selected")));
+    assert!(same
+        .body
+        .contains(&format!("value=\"{TOWNSHIP}\" selected")));
     let no_team = admin
-        .post("/staff/admin/rules", &[("programme", "dibao"), ("team_id", "")])
+        .post(
+            "/staff/admin/rules",
+            &[("programme", "dibao"), ("team_id", "")],
+        )
         .await;
     assert_eq!(no_team.status, 422);
     assert!(!field_error(&no_team.body, "team_id").is_empty());
@@ -661,16 +674,30 @@ async fn an_api_key_secret_is_shown_once_and_works(backend: Backend) {
         input_value(&refused.body, "name").as_deref(),
         Some("县民政局低保发放系统")
     );
-    let response = admin
-        .post(
-            "/staff/admin/api-keys",
-            &[
-                ("name", "县民政局低保发放系统"),
-                ("scopes", "benefit-status:read"),
-            ],
+    // Posted as a browser does, to see the answer's headers: no cache keeps the secret.
+    let token = admin.csrf().await;
+    let answer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/staff/admin/api-keys"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("probity_staff={}", admin.cookie("probity_staff").unwrap()),
         )
-        .await;
-    let html = response.ok().to_string();
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", "县民政局低保发放系统"),
+            ("scopes", "benefit-status:read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers().get(reqwest::header::LOCATION).is_none());
+    assert_eq!(answer.headers()[reqwest::header::CACHE_CONTROL], "no-store");
+    let html = answer.text().await.unwrap();
     assert_self_contained("/staff/admin/api-keys (created)", &html);
     let secret = input_value(&html, "api-key-secret").expect("the secret is shown");
     assert!(secret.starts_with("pk_"), "{secret}");
@@ -682,7 +709,6 @@ async fn an_api_key_secret_is_shown_once_and_works(backend: Backend) {
     assert!(!listed.contains(&secret));
     let secret_part = secret.rsplit('_').next().unwrap();
     assert!(!listed.contains(secret_part));
-    assert!(response.location.is_none());
     // It works as the API's service keys do.
     let path = format!("/api/v1/villages/{VILLAGE}/benefit-status");
     let status = app
@@ -714,7 +740,9 @@ async fn an_api_key_secret_is_shown_once_and_works(backend: Backend) {
     assert_eq!(after.status(), 401);
     let list = admin.get("/staff/admin/api-keys?done=revoked").await;
     assert!(list.ok().contains("密钥已吊销"));
-    assert!(!list.body.contains(&format!("/staff/admin/api-keys/{key_id}/revoke")));
+    assert!(!list
+        .body
+        .contains(&format!("/staff/admin/api-keys/{key_id}/revoke")));
 }
 
 async fn officials_are_added_changed_and_retired(backend: Backend) {
@@ -813,15 +841,22 @@ async fn officials_are_added_changed_and_retired(backend: Backend) {
     let one = json(app.get_as(&format!("/api/v1/officials/{id}"), &token).await).await;
     assert_eq!(one["active"], false);
     let retired_list = admin
-        .get(&format!("/staff/admin/officials?division={TOWNSHIP}&status=retired"))
+        .get(&format!(
+            "/staff/admin/officials?division={TOWNSHIP}&status=retired"
+        ))
         .await;
     assert!(retired_list.ok().contains("刘 一"));
     let active_list = admin
-        .get(&format!("/staff/admin/officials?division={TOWNSHIP}&status=active"))
+        .get(&format!(
+            "/staff/admin/officials?division={TOWNSHIP}&status=active"
+        ))
         .await;
     assert!(!active_list.ok().contains("刘 一"));
     assert_eq!(
-        admin.get("/staff/admin/officials/no-such-official").await.status,
+        admin
+            .get("/staff/admin/officials/no-such-official")
+            .await
+            .status,
         404
     );
 }
@@ -898,7 +933,9 @@ async fn a_division_import_names_its_bad_line_and_imports_a_good_file(backend: B
     let refused = upload(&admin, Some(&token), one_bad.as_bytes()).await;
     assert_refused(&refused, 422, "文件中有 1 行有误，什么也没有导入");
     assert!(refused.body.contains("第5行"), "{}", refused.body);
-    assert!(refused.body.contains("360734101201,沙坝村,village,360734100"));
+    assert!(refused
+        .body
+        .contains("360734101201,沙坝村,village,360734100"));
     assert!(refused.body.contains("区划代码与上级区划代码不一致"));
     assert_eq!(division_count(&app).await, 0, "nothing imported");
     // Without the token, nothing is read.

@@ -193,6 +193,13 @@ async fn revoke(
 ) -> Result<HttpResponse, PageError> {
     let Posted { desk, .. } = posted;
     admin(&desk)?;
-    revoke_key(&desk.staff, id.into_inner(), &pool, clock.now_naive(), &auth).await?;
+    revoke_key(
+        &desk.staff,
+        id.into_inner(),
+        &pool,
+        clock.now_naive(),
+        &auth,
+    )
+    .await?;
     Ok(page::see_other("/staff/admin/api-keys?done=revoked"))
 }

@@ -165,20 +165,22 @@ async fn import(
         }
     }
     // No file part at all reads as an empty file, which the import refuses.
-    let outcome: Result<division_data::ImportCounts, (ApiError, String)> =
-        match file.unwrap_or(Ok(Vec::new())).and_then(division_data::csv_text) {
-            Ok(text) => {
-                let actor = desk.staff.actor();
-                let now = clock.now_naive();
-                let kept = text.clone();
-                let imported = db::run(&pool, move |conn| {
-                    Ok(division_data::import_csv(conn, now, &actor, &text).map_err(ApiError::from))
-                })
-                .await?;
-                imported.map_err(|e| (e, kept))
-            }
-            Err(e) => Err((e.into(), String::new())),
-        };
+    let outcome: Result<division_data::ImportCounts, (ApiError, String)> = match file
+        .unwrap_or(Ok(Vec::new()))
+        .and_then(division_data::csv_text)
+    {
+        Ok(text) => {
+            let actor = desk.staff.actor();
+            let now = clock.now_naive();
+            let kept = text.clone();
+            let imported = db::run(&pool, move |conn| {
+                Ok(division_data::import_csv(conn, now, &actor, &text).map_err(ApiError::from))
+            })
+            .await?;
+            imported.map_err(|e| (e, kept))
+        }
+        Err(e) => Err((e.into(), String::new())),
+    };
     match outcome {
         Ok(counts) => Ok(page::see_other(&format!(
             "/staff/admin/divisions/import?done=imported&inserted={}&updated={}&unchanged={}",

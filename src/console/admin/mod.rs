@@ -124,35 +124,27 @@ impl Choice {
 fn field_message(v: &FieldViolation) -> String {
     use ErrorCode::*;
     let field = v.field.as_str();
-    let fixed: Option<String> = match (field, v.code) {
-        ("password", TooShort) => Some(format!(
-            "密码太短：至少要有{MIN_PASSWORD_CHARS}个字符（空格不算）。"
-        )),
-        ("username", Invalid) => {
-            Some("用户名须为3到64个字符，只能用小写字母、数字和“.”“_”“-”。".into())
-        }
-        ("display_name", InvalidLength) => Some("姓名须为1到100个字。".into()),
-        ("email", Invalid) => Some(zh::problem(InvalidEmail).into()),
-        ("roles", Required) => Some("请至少选择一个角色。".into()),
-        ("scopes", Required) => Some("请至少选择一个权限范围。".into()),
-        ("name", InvalidLength) => Some("名称须为1到100个字。".into()),
-        (_, LevelMismatch) => Some("干部的级别与所选行政区划的级别不一致。".into()),
-        (_, SelfLockout | CommonPassword | SameAsUsername | UnknownTeam | UnknownUser) => {
-            Some(zh::problem(v.code).into())
-        }
-        _ => None,
-    };
-    if let Some(message) = fixed {
-        return message;
-    }
-    // A line of a CSV file: `line 7`.
+    // A line of a CSV file (`line 7`): the line, and what is wrong with it.
     if let Some(line) = field.strip_prefix("line ") {
         return format!("第{line}行有误：{}", zh::problem(v.code));
     }
-    if v.message_zh.is_empty() || v.message_zh == general_zh(v.code) {
-        zh::problem(v.code).to_string()
-    } else {
-        v.message_zh.clone()
+    // The rule's own Chinese, when it gave one.
+    if !v.message_zh.is_empty() && v.message_zh != general_zh(v.code) {
+        return v.message_zh.clone();
+    }
+    match (field, v.code) {
+        ("password", TooShort) => {
+            format!("密码太短：至少要有{MIN_PASSWORD_CHARS}个字符（空格不算）。")
+        }
+        ("username", Invalid) => "用户名须为3到64个字符，只能用小写字母、数字和“.”“_”“-”。".into(),
+        ("display_name", InvalidLength) => "姓名须为1到100个字。".into(),
+        ("email", Invalid) => zh::problem(InvalidEmail).into(),
+        ("roles", Required) => "请至少选择一个角色。".into(),
+        ("scopes", Required) => "请至少选择一个权限范围。".into(),
+        // An API key's name (officials' and teams' names say their own limit).
+        ("name", InvalidLength) => "名称须为1到100个字。".into(),
+        (_, LevelMismatch) => "干部的级别与所选行政区划的级别不一致。".into(),
+        _ => zh::problem(v.code).into(),
     }
 }
 

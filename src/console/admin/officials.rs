@@ -200,10 +200,7 @@ async fn list_page(
         "retired" => Some(false),
         _ => None,
     };
-    let after = query
-        .after
-        .as_deref()
-        .and_then(officials::parse_cursor_key);
+    let after = query.after.as_deref().and_then(officials::parse_cursor_key);
     let filter = Filter {
         division: (!division.is_empty()).then(|| division.clone()),
         level: None,
@@ -443,6 +440,8 @@ async fn change(
 
 /// `POST /staff/admin/officials/{id}/active`: `active=false` retires the official,
 /// `active=true` reinstates them.
+///
+/// Errors: 403 page; 404 page when no official has the id; 400 page for another value.
 async fn set_active(
     posted: Posted,
     id: web::Path<String>,
@@ -451,7 +450,11 @@ async fn set_active(
 ) -> Result<HttpResponse, PageError> {
     let Posted { desk, form } = posted;
     admin(&desk)?;
-    let active = form.get("active").as_deref() == Some("true");
+    let active = match form.get("active").as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(PageError::bad_form()),
+    };
     let req = UpdateOfficialRequest {
         name: None,
         post: None,

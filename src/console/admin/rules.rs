@@ -142,10 +142,7 @@ async fn rules_page(
                 .map(|p| p.label_zh().to_string())
                 .unwrap_or_else(|| "任何项目".into()),
             township: match r.township_code.as_deref() {
-                Some(code) => format!(
-                    "{}（{code}）",
-                    township_of.get(code).copied().unwrap_or("")
-                ),
+                Some(code) => format!("{}（{code}）", township_of.get(code).copied().unwrap_or("")),
                 None => "任何乡镇".into(),
             },
             subject_level: r
@@ -172,16 +169,18 @@ async fn rules_page(
     );
     let mut townships = vec![Choice::new("", "任何乡镇", &chosen.township_code)];
     townships.extend(township_names.iter().map(|(code, name)| {
-        Choice::new(code.clone(), format!("{name}（{code}）"), &chosen.township_code)
-    }));
-    let mut levels = vec![Choice::new("", "任何级别", &chosen.subject_level)];
-    levels.extend(SubjectLevel::ALL.iter().map(|l| {
         Choice::new(
-            l.as_str(),
-            subject_level_label(*l),
-            &chosen.subject_level,
+            code.clone(),
+            format!("{name}（{code}）"),
+            &chosen.township_code,
         )
     }));
+    let mut levels = vec![Choice::new("", "任何级别", &chosen.subject_level)];
+    levels.extend(
+        SubjectLevel::ALL
+            .iter()
+            .map(|l| Choice::new(l.as_str(), subject_level_label(*l), &chosen.subject_level)),
+    );
     let teams = team_names
         .iter()
         .map(|(id, name)| Choice::new(id.clone(), name.clone(), &chosen.team_id))

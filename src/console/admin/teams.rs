@@ -4,8 +4,7 @@
 //! - `GET /staff/admin/teams`: every team with its members (`routing::routes::list_team_views`).
 //! - `POST /staff/admin/teams`: a new team (`routing::create_team`, as `POST /api/v1/teams`).
 //! - `POST /staff/admin/teams/members`: `action=add` or `action=remove` one `user_id` in
-//!   `team_id`. The
-//!   API replaces a team's members as a whole (`routing::replace_members`, as
+//!   `team_id`. The API replaces a team's members as a whole (`routing::replace_members`, as
 //!   `PUT /api/v1/teams/{id}/members`); the console sends the team's active members with one
 //!   added or taken away. Members must be active accounts, so a deactivated member leaves the
 //!   team at its next change (the page says so beside them).
@@ -54,7 +53,9 @@ pub struct Person {
     pub label: String,
 }
 
-/// Every active account by username, labelled with name and roles (one query each).
+/// Every active account by username, labelled with name, username and roles (two queries).
+///
+/// Errors: a database error.
 pub fn active_people(conn: &mut DbConnection) -> QueryResult<Vec<Person>> {
     let rows: Vec<(String, String, String)> = users::table
         .filter(users::active.eq(true))
@@ -235,11 +236,11 @@ async fn create(
     }
 }
 
-/// `POST /staff/admin/teams/members`: `team_id`, `action` `add` or `remove`, and `user_id`. The team's
-/// active members, with `user_id` added or taken away, replace its members
+/// `POST /staff/admin/teams/members`: `team_id`, `action` `add` or `remove`, and `user_id`.
+/// The team's active members, with `user_id` added or taken away, replace its members
 /// (`routing::replace_members`). 303 back, or the page with the refusal (422 naming the user).
 ///
-/// Errors: 403 page; 404 page when no team has the id.
+/// Errors: 403 page; 404 page when no team has the id; 400 page for another `action`.
 async fn members(
     posted: Posted,
     pool: web::Data<DbPool>,
@@ -248,7 +249,11 @@ async fn members(
     let Posted { desk, form } = posted;
     admin(&desk)?;
     let team = TeamId::from(form.text("team_id"));
-    let adding = form.get("action").as_deref() == Some("add");
+    let adding = match form.get("action").as_deref() {
+        Some("add") => true,
+        Some("remove") => false,
+        _ => return Err(PageError::bad_form()),
+    };
     let user = form.text("user_id");
     let actor = desk.staff.actor();
     let now = clock.now_naive();

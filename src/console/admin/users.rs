@@ -99,10 +99,7 @@ impl From<UserView> for UserRow {
         UserRow {
             roles: roles_zh(&u.roles),
             teams: u.teams.join("、"),
-            locked_until: u
-                .locked_until
-                .map(crate::web::zh::time)
-                .unwrap_or_default(),
+            locked_until: u.locked_until.map(crate::web::zh::time).unwrap_or_default(),
             id: u.id,
             username: u.username,
             display_name: u.display_name,
@@ -419,8 +416,10 @@ async fn set_roles(
     .await
 }
 
-/// `POST /staff/admin/users/{id}/active`: `active=false` deactivates, `active=true`
-/// reactivates.
+/// `POST /staff/admin/users/{id}/active`: `active=false` deactivates (ending every sign-in of
+/// the account at once), `active=true` reactivates.
+///
+/// Errors: 403 page; 404 page when no account has the id; 400 page for another value.
 async fn set_active(
     posted: Posted,
     id: web::Path<String>,
@@ -429,7 +428,11 @@ async fn set_active(
 ) -> Result<HttpResponse, PageError> {
     let Posted { desk, form } = posted;
     admin(&desk)?;
-    let active = form.get("active").as_deref() == Some("true");
+    let active = match form.get("active").as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(PageError::bad_form()),
+    };
     let req = UpdateUserRequest {
         active: Some(active),
         ..no_change()
