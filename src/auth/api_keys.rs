@@ -195,8 +195,24 @@ pub async fn create(
     pool: web::Data<DbPool>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
+    let created = create_key(&staff, body.into_inner(), &pool, clock.now_naive()).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Creates the service key `req` describes on behalf of `staff`, stamped `now`: a name of
+/// 1–100 characters (cleaned), at least one known scope (`SERVICE_SCOPES`; duplicates
+/// dropped). Stores the SHA-256 of the secret only, records `api_key.created`, and returns the
+/// key with its secret, the one time it is ever shown. What `POST /api-keys` does.
+///
+/// Errors: 403 unless `staff` may administer; 422 `validation_failed` naming `name` or
+/// `scopes`; a database error.
+pub async fn create_key(
+    staff: &Staff,
+    req: CreateApiKey,
+    pool: &DbPool,
+    now: chrono::NaiveDateTime,
+) -> Result<CreatedApiKey, ApiError> {
     staff.require(Permission::Administer)?;
-    let req = body.into_inner();
     let mut errors = Vec::new();
     let name = crate::domain::text::clean(&req.name);
     if crate::domain::text::check_length(&name, 1, 100).is_some() {
@@ -241,8 +257,7 @@ pub async fn create(
     let actor = staff.actor();
     let created_by = staff.user_id().to_string();
     let key_id = id.clone();
-    let now = clock.now_naive();
-    let view = db::run(&pool, move |conn| {
+    let view = db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::insert_into(api_keys::table)
                 .values(NewApiKey {
@@ -267,15 +282,23 @@ pub async fn create(
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey { key: view, secret }))
+    Ok(CreatedApiKey { key: view, secret })
 }
 
 /// List service API keys (never their secrets).
 #[utoipa::path(tag = "api-keys", responses((status = 200, body = Vec<ApiKeyView>)), security(("bearer" = [])))]
 #[get("/api-keys")]
 pub async fn list(staff: Staff, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    let keys = list_keys(&staff, &pool).await?;
+    Ok(HttpResponse::Ok().json(keys))
+}
+
+/// Every service key, oldest first, without secrets (what `GET /api-keys` serves).
+///
+/// Errors: 403 unless `staff` may administer; a database error.
+pub async fn list_keys(staff: &Staff, pool: &DbPool) -> Result<Vec<ApiKeyView>, ApiError> {
     staff.require(Permission::Administer)?;
-    let keys = db::run(&pool, |conn| {
+    db::run(pool, |conn| {
         Ok(api_keys::table
             .order(api_keys::created_at.asc())
             .select(ApiKeyRow::as_select())
@@ -284,8 +307,7 @@ pub async fn list(staff: Staff, pool: web::Data<DbPool>) -> Result<HttpResponse,
             .map(view)
             .collect::<Vec<_>>())
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(keys))
+    .await
 }
 
 /// Revoke a service API key. It stops working at once.
@@ -303,11 +325,26 @@ pub async fn revoke(
     clock: web::Data<Clock>,
     auth: web::Data<AuthState>,
 ) -> Result<HttpResponse, ApiError> {
+    let view = revoke_key(&staff, id.into_inner(), &pool, clock.now_naive(), &auth).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Revokes the service key `id` on behalf of `staff`, stamped `now`: it stops working at once
+/// on this instance (`auth`'s key cache forgets it) and within `auth.api_key_cache_secs` on
+/// others. Records `api_key.revoked` the first time; revoking a revoked key changes nothing.
+/// Returns the key as shown. What `POST /api-keys/{id}/revoke` does.
+///
+/// Errors: 403 unless `staff` may administer; 404 when no key has the id; a database error.
+pub async fn revoke_key(
+    staff: &Staff,
+    id: String,
+    pool: &DbPool,
+    now: chrono::NaiveDateTime,
+    auth: &AuthState,
+) -> Result<ApiKeyView, ApiError> {
     staff.require(Permission::Administer)?;
-    let id = id.into_inner();
     let actor = staff.actor();
-    let now = clock.now_naive();
-    let view = db::run(&pool, move |conn| {
+    let view = db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let updated = diesel::update(
                 api_keys::table
@@ -335,7 +372,7 @@ pub async fn revoke(
     .await?;
     // Revoked: this instance stops trusting the key at once (others within the cache time).
     auth.key_cache.forget(&view.id);
-    Ok(HttpResponse::Ok().json(view))
+    Ok(view)
 }
 
 #[cfg(test)]

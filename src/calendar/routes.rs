@@ -39,9 +39,16 @@ pub async fn calendar_status(
     calendar: web::Data<CalendarHandle>,
     clock: web::Data<Clock>,
 ) -> HttpResponse {
+    HttpResponse::Ok().json(status_today(&calendar, &clock))
+}
+
+/// The calendar in use as `GET /calendar` shows it, for today's county date by `clock`: the
+/// years it holds and this year and the next when they have none (each missing year is logged
+/// as a warning, once a day).
+pub fn status_today(calendar: &CalendarHandle, clock: &Clock) -> CalendarStatus {
     let today = today_in_county(clock.now());
     calendar.warn_missing(today);
-    HttpResponse::Ok().json(calendar.status(today))
+    calendar.status(today)
 }
 
 /// Reloads the calendar from the calendar folder (as SIGHUP does) and answers the calendar now
@@ -62,11 +69,27 @@ pub async fn reload_calendar(
     pool: web::Data<DbPool>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
+    let status = reload(&staff, &calendar, &pool, &clock).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// Reloads the working-day calendar from the calendar folder on behalf of `staff` (as SIGHUP
+/// does), records `calendar.reloaded` with the years and source, installs it, and returns the
+/// calendar now in use ([`status_today`]). What `POST /calendar/reload` does.
+///
+/// Errors: 403 unless `staff` may administer; 422 `calendar_invalid` naming the bad file and
+/// line (the calendar in use stays); a database error.
+pub async fn reload(
+    staff: &Staff,
+    calendar: &CalendarHandle,
+    pool: &DbPool,
+    clock: &Clock,
+) -> Result<CalendarStatus, ApiError> {
     staff.require(Permission::Administer)?;
-    let handle = calendar.get_ref().clone();
-    let tx_clock = clock.get_ref().clone();
+    let handle = calendar.clone();
+    let tx_clock = clock.clone();
     let actor = staff.actor();
-    db::run(&pool, move |conn| {
+    db::run(pool, move |conn| {
         let (loaded, source) = handle.load().map_err(|e| {
             // The administrator gets the reason in the answer; the log keeps a warning.
             tracing::warn!(error = %e, "calendar not reloaded: the calendar in use stays");
@@ -92,7 +115,5 @@ pub async fn reload_calendar(
         Ok(())
     })
     .await?;
-    let today = today_in_county(clock.now());
-    calendar.warn_missing(today);
-    Ok(HttpResponse::Ok().json(calendar.status(today)))
+    Ok(status_today(calendar, clock))
 }

@@ -259,6 +259,14 @@ impl From<ImportError> for ApiError {
     }
 }
 
+/// The text of an uploaded divisions CSV file (the API's body, the console's file): it must be
+/// UTF-8 (a BOM is allowed; [`import::plan`] drops it).
+///
+/// Errors: [`ImportError::NotUtf8`].
+pub fn csv_text(bytes: Vec<u8>) -> Result<String, ImportError> {
+    String::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)
+}
+
 /// Imports a divisions CSV file (see [`import`]) in one transaction: every row or none.
 /// New codes are inserted; existing codes are renamed to the file's name. Data imported this
 /// way is real data: it clears the `demo` flag of the rows it names.

@@ -293,7 +293,7 @@ async fn read_csv(req: &HttpRequest, mut payload: web::Payload) -> Result<String
         }
         body.extend_from_slice(&chunk);
     }
-    String::from_utf8(body.to_vec()).map_err(|_| ImportError::NotUtf8)
+    super::csv_text(body.to_vec())
 }
 
 /// Import divisions from CSV (admin): header `code,name,level,parent_code`, UTF-8. New codes
@@ -467,6 +467,31 @@ pub async fn create_official(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Permission::Administer)?;
     let req = body.into_inner();
+    let actor = staff.actor();
+    let now = clock.now_naive();
+    let official = db::run(&pool, move |conn| {
+        add_official(conn, now, &actor, req, "api")
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(official))
+}
+
+/// Adds the official `req` describes, on behalf of `actor` (already allowed to administer),
+/// and returns it as shown. Names and posts are cleaned (`text::clean`), the division code
+/// folded (`text::compact_code`), the email folded and checked; the division must exist at the
+/// official's level (`domain::divisions::check_official_division`). Records `official.created`
+/// in one write transaction stamped `now` (the caller's clock), noting the door it came
+/// through (`via`: `api`, `console`). What `POST /officials` does.
+///
+/// Errors: 422 `validation_failed` naming each bad field (`name`, `post`, `level`,
+/// `division_code`, `email`); a database error.
+pub fn add_official(
+    conn: &mut db::DbConnection,
+    now: chrono::NaiveDateTime,
+    actor: &crate::audit::Actor,
+    req: CreateOfficialRequest,
+    via: &str,
+) -> Result<Official, ApiError> {
     let name = text::clean(&req.name);
     let post = text::clean(&req.post);
     let division_code = text::compact_code(&req.division_code);
@@ -475,43 +500,37 @@ pub async fn create_official(
         found.push(v);
         None
     });
-    let actor = staff.actor();
-    let now = clock.now_naive();
-    let official = db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let division = super::find(conn, &division_code)?;
-            let division_level = division.as_ref().and_then(|d| Level::parse(&d.level));
-            match level {
-                Some(l) => found.extend(rules::check_official_division(
-                    l,
-                    &division_code,
-                    division_level,
-                    "level",
-                )),
-                None if division.is_none() => found.push(FieldViolation::new(
-                    "division_code",
-                    ErrorCode::UnknownDivision,
-                    format!("no division has code {division_code}"),
-                )),
-                None => {}
-            }
-            let Some(level) = level.filter(|_| found.is_empty()) else {
-                return Err(validation(found));
-            };
-            let new = NewOfficial {
-                name,
-                post,
-                level,
-                division_code,
-                active: req.active.unwrap_or(true),
-                email,
-            };
-            let id = officials::insert(conn, now, &actor, &new, "api")?;
-            officials::find(conn, &id)?.ok_or_else(|| ApiError::not_found("official vanished"))
-        })
+    db::write_tx(conn, move |conn| {
+        let division = super::find(conn, &division_code)?;
+        let division_level = division.as_ref().and_then(|d| Level::parse(&d.level));
+        match level {
+            Some(l) => found.extend(rules::check_official_division(
+                l,
+                &division_code,
+                division_level,
+                "level",
+            )),
+            None if division.is_none() => found.push(FieldViolation::new(
+                "division_code",
+                ErrorCode::UnknownDivision,
+                format!("no division has code {division_code}"),
+            )),
+            None => {}
+        }
+        let Some(level) = level.filter(|_| found.is_empty()) else {
+            return Err(validation(found));
+        };
+        let new = NewOfficial {
+            name,
+            post,
+            level,
+            division_code,
+            active: req.active.unwrap_or(true),
+            email,
+        };
+        let id = officials::insert(conn, now, actor, &new, via)?;
+        officials::find(conn, &id)?.ok_or_else(|| ApiError::not_found("official vanished"))
     })
-    .await?;
-    Ok(HttpResponse::Created().json(official))
 }
 
 fn no_official() -> ApiError {
@@ -587,6 +606,30 @@ pub async fn update_official(
     staff.require(Permission::Administer)?;
     let id = id.into_inner();
     let req = body.into_inner();
+    let actor = staff.actor();
+    let now = clock.now_naive();
+    let official = db::run(&pool, move |conn| {
+        change_official(conn, now, &actor, &id, req)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(official))
+}
+
+/// Applies `req` to the official `id` on behalf of `actor` (already allowed to administer) and
+/// returns the official as shown: name, post, level, division, active (false retires: officials
+/// are never deleted), email; absent fields stay. A new level or division must agree
+/// (`domain::divisions::check_official_division`). Records `official.updated` with what
+/// changed, in one write transaction stamped `now`. What `PATCH /officials/{id}` does.
+///
+/// Errors: 404 when no official has the id; 422 `validation_failed` naming each bad field; a
+/// database error.
+pub fn change_official(
+    conn: &mut db::DbConnection,
+    now: chrono::NaiveDateTime,
+    actor: &crate::audit::Actor,
+    id: &str,
+    req: UpdateOfficialRequest,
+) -> Result<Official, ApiError> {
     let mut found = Vec::new();
     let name = req.name.map(|n| text::clean(&n));
     let post = req.post.map(|p| text::clean(&p));
@@ -614,50 +657,44 @@ pub async fn update_official(
     };
     let level_given = req.level.is_some();
     let division_code = req.division_code.map(|d| text::compact_code(&d));
-    let actor = staff.actor();
-    let now = clock.now_naive();
-    let official = db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let current = officials::find(conn, &id)?.ok_or_else(no_official)?;
-            let new_level = match level {
-                Some(l) => Some(l),
-                None if level_given => None,
-                None => Level::parse(&current.level),
+    db::write_tx(conn, move |conn| {
+        let current = officials::find(conn, id)?.ok_or_else(no_official)?;
+        let new_level = match level {
+            Some(l) => Some(l),
+            None if level_given => None,
+            None => Level::parse(&current.level),
+        };
+        let new_division = division_code
+            .clone()
+            .unwrap_or_else(|| current.division_code.clone());
+        let moved = division_code.is_some() || level_given;
+        if let (Some(l), true) = (new_level, moved) {
+            let division_level =
+                super::find(conn, &new_division)?.and_then(|d| Level::parse(&d.level));
+            let blame = if level_given {
+                "level"
+            } else {
+                "division_code"
             };
-            let new_division = division_code
-                .clone()
-                .unwrap_or_else(|| current.division_code.clone());
-            let moved = division_code.is_some() || level_given;
-            if let (Some(l), true) = (new_level, moved) {
-                let division_level =
-                    super::find(conn, &new_division)?.and_then(|d| Level::parse(&d.level));
-                let blame = if level_given {
-                    "level"
-                } else {
-                    "division_code"
-                };
-                found.extend(rules::check_official_division(
-                    l,
-                    &new_division,
-                    division_level,
-                    blame,
-                ));
-            }
-            if !found.is_empty() {
-                return Err(validation(found));
-            }
-            let change = OfficialChange {
-                name,
-                post,
-                level,
-                division_code,
-                active: req.active,
-                email,
-            };
-            officials::update(conn, now, &actor, &current, &change)?;
-            officials::find(conn, &id)?.ok_or_else(no_official)
-        })
+            found.extend(rules::check_official_division(
+                l,
+                &new_division,
+                division_level,
+                blame,
+            ));
+        }
+        if !found.is_empty() {
+            return Err(validation(found));
+        }
+        let change = OfficialChange {
+            name,
+            post,
+            level,
+            division_code,
+            active: req.active,
+            email,
+        };
+        officials::update(conn, now, actor, &current, &change)?;
+        officials::find(conn, id)?.ok_or_else(no_official)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(official))
 }

@@ -115,6 +115,30 @@ fn team_views(conn: &mut DbConnection, rows: Vec<TeamRow>) -> QueryResult<Vec<Te
         .collect())
 }
 
+/// The teams with their members, by name: at most `limit` teams named after `after` (what
+/// `GET /teams` serves, one page). Errors: a database error.
+pub fn list_team_views(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<TeamView>> {
+    let mut q = teams::table.select(TeamRow::as_select()).into_boxed();
+    if let Some(after) = after {
+        q = q.filter(teams::name.gt(after.to_string()));
+    }
+    let rows = q.order(teams::name).limit(limit).load(conn)?;
+    team_views(conn, rows)
+}
+
+/// The team `id` with its members (as `PUT /teams/{id}/members` answers it); `None` when no
+/// team has the id. Errors: a database error.
+pub fn team_view(conn: &mut DbConnection, id: &TeamId) -> QueryResult<Option<TeamView>> {
+    match super::find_team(conn, id)? {
+        Some(row) => Ok(team_views(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
 /// Create a team (admin). Records `team.created`.
 #[utoipa::path(
     tag = "teams",
@@ -159,12 +183,7 @@ pub async fn list_teams(
     staff.require_any(READERS)?;
     let (limit, after) = query.parse()?;
     let items = db::run(&pool, move |conn| {
-        let mut q = teams::table.select(TeamRow::as_select()).into_boxed();
-        if let Some(after) = &after {
-            q = q.filter(teams::name.gt(after.clone()));
-        }
-        let rows = q.order(teams::name).limit(limit).load(conn)?;
-        Ok(team_views(conn, rows)?)
+        Ok(list_team_views(conn, after.as_deref(), limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(items, limit, |t| t.name.clone())))
@@ -200,9 +219,7 @@ pub async fn replace_members(
     let now = clock.now_naive();
     let view = db::run(&pool, move |conn| {
         super::replace_members(conn, now, &actor, &team, &user_ids)?;
-        let row = super::find_team(conn, &team)?
-            .ok_or_else(|| ApiError::not_found("no team has this id"))?;
-        Ok(team_views(conn, vec![row])?.remove(0))
+        team_view(conn, &team)?.ok_or_else(|| ApiError::not_found("no team has this id"))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -304,6 +321,28 @@ pub struct RulesQuery {
     pub cursor: Option<String>,
 }
 
+/// The routing rules by id (what `GET /routing-rules` serves, one page): the active ones, or
+/// with `include_retired` the retired ones too; at most `limit`, with ids after `after`.
+/// Errors: a database error.
+pub fn list_rule_views(
+    conn: &mut DbConnection,
+    include_retired: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<RuleView>> {
+    let mut q = routing_rules::table
+        .select(RoutingRuleRow::as_select())
+        .into_boxed();
+    if !include_retired {
+        q = q.filter(routing_rules::retired_at.is_null());
+    }
+    if let Some(after) = after {
+        q = q.filter(routing_rules::id.gt(after.to_string()));
+    }
+    let rows = q.order(routing_rules::id).limit(limit).load(conn)?;
+    Ok(rows.into_iter().map(RuleView::from).collect())
+}
+
 /// The routing rules, by id (admin, supervisor).
 #[utoipa::path(
     tag = "teams",
@@ -326,17 +365,12 @@ pub async fn list_rules(
     .parse()?;
     let include_retired = query.include_retired.unwrap_or(false);
     let items = db::run(&pool, move |conn| {
-        let mut q = routing_rules::table
-            .select(RoutingRuleRow::as_select())
-            .into_boxed();
-        if !include_retired {
-            q = q.filter(routing_rules::retired_at.is_null());
-        }
-        if let Some(after) = &after {
-            q = q.filter(routing_rules::id.gt(after.clone()));
-        }
-        let rows = q.order(routing_rules::id).limit(limit).load(conn)?;
-        Ok(rows.into_iter().map(RuleView::from).collect::<Vec<_>>())
+        Ok(list_rule_views(
+            conn,
+            include_retired,
+            after.as_deref(),
+            limit,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(items, limit, |r| r.id.clone())))
