@@ -178,7 +178,6 @@ struct Loaded {
 pub(super) struct OfficialLabel {
     pub name: String,
     pub post: String,
-    pub division_code: String,
     pub active: bool,
 }
 
@@ -277,15 +276,7 @@ fn load(
             .entry(division_code.clone())
             .or_default()
             .push(id.clone());
-        officials.insert(
-            id,
-            OfficialLabel {
-                name,
-                post,
-                division_code,
-                active,
-            },
-        );
+        officials.insert(id, OfficialLabel { name, post, active });
     }
     let divisions = division_names(conn, &codes)?;
     Ok(Loaded {
@@ -703,22 +694,11 @@ pub(super) fn official_labels(
             officials::id,
             officials::name,
             officials::post,
-            officials::division_code,
             officials::active,
         ))
-        .load::<(String, String, String, String, bool)>(conn)?
+        .load::<(String, String, String, bool)>(conn)?
         .into_iter()
-        .map(|(id, name, post, division_code, active)| {
-            (
-                id,
-                OfficialLabel {
-                    name,
-                    post,
-                    division_code,
-                    active,
-                },
-            )
-        })
+        .map(|(id, name, post, active)| (id, OfficialLabel { name, post, active }))
         .collect())
 }
 
