@@ -355,7 +355,10 @@ pub fn requests_for_case(
     visible_case_team(conn, who, case_id)?;
     Ok(identity_requests::table
         .filter(identity_requests::case_id.eq(case_id))
-        .order((identity_requests::created_at.asc(), identity_requests::id.asc()))
+        .order((
+            identity_requests::created_at.asc(),
+            identity_requests::id.asc(),
+        ))
         .select(IdentityRequestRow::as_select())
         .load::<IdentityRequestRow>(conn)?
         .into_iter()

@@ -467,7 +467,11 @@ fn stage_choices(chosen: &str) -> Vec<Choice> {
     out.extend(SignerStage::ALL.iter().map(|s| {
         Choice::new(
             s.as_str(),
-            format!("{}（由{}干部签字）", s.label_zh(), level_zh(s.level().as_str())),
+            format!(
+                "{}（由{}干部签字）",
+                s.label_zh(),
+                level_zh(s.level().as_str())
+            ),
             chosen,
         )
     }));
@@ -482,12 +486,9 @@ fn record_form(case: &CaseView, loaded: &Loaded, refused: Option<&Failed>) -> Re
         case.village_code.clone()
     };
     let mut villages = vec![Choice::new("", "（请选择）", &chosen_village)];
-    villages.extend(
-        loaded
-            .township_villages
-            .iter()
-            .map(|(code, name)| Choice::new(code.clone(), format!("{name}（{code}）"), &chosen_village)),
-    );
+    villages.extend(loaded.township_villages.iter().map(|(code, name)| {
+        Choice::new(code.clone(), format!("{name}（{code}）"), &chosen_village)
+    }));
     let chosen_programme = if t.failed.is_some() {
         t.value("programme")
     } else {
@@ -546,13 +547,14 @@ fn record_form(case: &CaseView, loaded: &Loaded, refused: Option<&Failed>) -> Re
     }
 }
 
-fn item(
-    v: &ClawbackView,
-    loaded: &Loaded,
-    desk: &Desk,
-    refused: Option<&Failed>,
-) -> Item {
-    let staff = |id: &str| loaded.staff.get(id).cloned().unwrap_or_else(|| id.to_string());
+fn item(v: &ClawbackView, loaded: &Loaded, desk: &Desk, refused: Option<&Failed>) -> Item {
+    let staff = |id: &str| {
+        loaded
+            .staff
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
     let outstanding = !v.outstanding_fen.is_zero();
     let p = short(&v.id);
     let signer_name = |official: &str| {
@@ -886,7 +888,12 @@ async fn record_clawback(
     let pool = data::<DbPool>(&req)?;
     let state = data::<ClawbacksState>(&req)?;
     let body = clawback_request(&form);
-    let (who, actor, at, key) = (viewer(&desk), desk.staff.actor(), when(&state), state.data_key.clone());
+    let (who, actor, at, key) = (
+        viewer(&desk),
+        desk.staff.actor(),
+        when(&state),
+        state.data_key.clone(),
+    );
     let id = case_id.clone();
     let done = db::run(&pool, move |conn| {
         Ok(record::record(conn, &key, &who, &actor, &id, &body, at)?)
@@ -930,7 +937,14 @@ async fn ledger_change<F>(
     change: F,
 ) -> Result<HttpResponse, PageError>
 where
-    F: FnOnce(&mut DbConnection, &FormData, &Reader, &crate::audit::Actor, &ClawbacksState, &str) -> Outcome
+    F: FnOnce(
+            &mut DbConnection,
+            &FormData,
+            &Reader,
+            &crate::audit::Actor,
+            &ClawbacksState,
+            &str,
+        ) -> Outcome
         + Send
         + 'static,
 {
@@ -1059,7 +1073,9 @@ mod tests {
 
     #[test]
     fn anything_else_is_not_an_amount() {
-        for bad in ["1.234", "1.", ".5", "-5", "1e3", "12,3a", "三千", "1.2.3", "+5"] {
+        for bad in [
+            "1.234", "1.", ".5", "-5", "1e3", "12,3a", "三千", "1.2.3", "+5",
+        ] {
             assert_eq!(yuan_to_fen(bad), Err(()), "{bad}");
         }
         assert_eq!(amount_json(Some("abc")), Value::String("abc".into()));

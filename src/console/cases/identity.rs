@@ -52,7 +52,8 @@ pub const DONE: &[(&str, &str)] = &[
 ];
 
 /// What every page of the section says about the reporter's identity.
-pub const AUDIT_NOTICE: &str = "举报人身份依法严格保密。查看须经另一位主管领导批准，只有申请人本人可在批准后24小时内查看；\
+pub const AUDIT_NOTICE: &str =
+    "举报人身份依法严格保密。查看须经另一位主管领导批准，只有申请人本人可在批准后24小时内查看；\
      您的查看将被记录：每次查看都记入审计日志，举报人也会得知其身份已被办案人员查看。";
 
 fn status_zh(status: &str) -> &'static str {
@@ -172,7 +173,10 @@ pub async fn section(
             )
         })
     };
-    let grant = requests.iter().filter(|r| granted(r)).max_by_key(|r| r.expires_at);
+    let grant = requests
+        .iter()
+        .filter(|r| granted(r))
+        .max_by_key(|r| r.expires_at);
     let pending_mine = requests
         .iter()
         .any(|r| r.requester_id == me && r.status == RequestStatus::Pending.as_str());
@@ -180,8 +184,8 @@ pub async fn section(
         .iter()
         .map(|r| {
             let pending = r.status == RequestStatus::Pending.as_str();
-            let decide = (pending && r.requester_id != me && desk.can(Permission::Supervise))
-                .then(|| {
+            let decide =
+                (pending && r.requester_id != me && desk.can(Permission::Supervise)).then(|| {
                     let t = typed("decide", &r.id);
                     DecideForm {
                         action: format!("/staff/identity-requests/{}/decision", r.id),
@@ -222,25 +226,23 @@ pub async fn section(
             }
         })
         .collect();
-    let request = (desk.can(Permission::ReadCases)
-        && real_name > 0
-        && grant.is_none()
-        && !pending_mine)
-        .then(|| {
-            let t = typed("request", "");
-            RequestForm {
-                action: format!("/staff/cases/{}/identity-requests", case.id),
-                reason: t
-                    .and_then(|f| f.form.raw("reason"))
-                    .unwrap_or_default()
-                    .to_string(),
-                refusal: t.map(|f| f.refusal.message.clone()),
-                err_reason: t
-                    .and_then(|f| f.refusal.field("reason"))
-                    .unwrap_or_default()
-                    .to_string(),
-            }
-        });
+    let request =
+        (desk.can(Permission::ReadCases) && real_name > 0 && grant.is_none() && !pending_mine)
+            .then(|| {
+                let t = typed("request", "");
+                RequestForm {
+                    action: format!("/staff/cases/{}/identity-requests", case.id),
+                    reason: t
+                        .and_then(|f| f.form.raw("reason"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    refusal: t.map(|f| f.refusal.message.clone()),
+                    err_reason: t
+                        .and_then(|f| f.refusal.field("reason"))
+                        .unwrap_or_default()
+                        .to_string(),
+                }
+            });
     let read = grant.map(|g| ReadForm {
         action: format!("/staff/cases/{}/reporter-identity", case.id),
         until: g.expires_at.map(zh::time).unwrap_or_default(),
@@ -384,7 +386,11 @@ async fn read_identity(
     let pool = data::<DbPool>(&req)?;
     let state = data::<ReportsState>(&req)?;
     let (now, key) = (state.clock.now_naive(), state.data_key.clone());
-    let (reader, actor, id) = (UserId::from(desk.user_id()), desk.staff.actor(), case_id.clone());
+    let (reader, actor, id) = (
+        UserId::from(desk.user_id()),
+        desk.staff.actor(),
+        case_id.clone(),
+    );
     let done = db::run(&pool, move |conn| {
         let identities = capability::read_identity(conn, &key, now, &actor, &reader, &id)?;
         let number: String = crate::db::schema::cases::table

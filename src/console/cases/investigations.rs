@@ -27,8 +27,8 @@ use diesel::prelude::*;
 
 use super::{CaseView, Failed, Section};
 use crate::cases::investigations::{
-    self as capability, ConcludeContext, ConcludeRequest, FalseAccusationRequest, InvestigationView,
-    SanctionRequest, SanctionView,
+    self as capability, ConcludeContext, ConcludeRequest, FalseAccusationRequest,
+    InvestigationView, SanctionRequest, SanctionView,
 };
 use crate::cases::{CasesState, Viewer};
 use crate::console::form::{FormData, Posted};
@@ -39,9 +39,7 @@ use crate::db::{self, DbConnection, DbPool};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::deadlines;
 use crate::domain::divisions::Level;
-use crate::domain::investigation::{
-    InvestigationKind, Outcome, SanctionCategory, SANCTION_TYPES,
-};
+use crate::domain::investigation::{InvestigationKind, Outcome, SanctionCategory, SANCTION_TYPES};
 use crate::domain::permissions::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::web::zh;
@@ -220,6 +218,18 @@ fn sanction_zh(category: &str, sanction_type: &str) -> String {
         .unwrap_or_else(|| format!("{category}/{sanction_type}"))
 }
 
+/// Why an investigation has no assignee, in Chinese. The capability records the reason in
+/// English (`cases::lifecycle`); the two reasons it gives are said here, anything else plainly.
+fn assignment_note_zh(note: &str) -> &'static str {
+    if note.starts_with("The case had no assignee") {
+        "立案时案件尚未指派承办人，指派后主要调查由案件承办人负责"
+    } else if note.starts_with("The case's team has no other active investigator") {
+        "本组除主要调查承办人外没有其他在岗调查人员，请主管领导另行指派"
+    } else {
+        "请主管领导指派"
+    }
+}
+
 /// Chinese for a division level.
 pub(super) fn level_zh(level: &str) -> &'static str {
     match Level::parse(level) {
@@ -232,14 +242,13 @@ pub(super) fn level_zh(level: &str) -> &'static str {
 
 /// A short, page-unique prefix for the ids of a form about `id`.
 pub(super) fn short(id: &str) -> String {
-    id.chars().filter(char::is_ascii_alphanumeric).take(12).collect()
+    id.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect()
 }
 
-fn load(
-    conn: &mut DbConnection,
-    supervisor: bool,
-    case_id: &str,
-) -> Result<Loaded, ApiError> {
+fn load(conn: &mut DbConnection, supervisor: bool, case_id: &str) -> Result<Loaded, ApiError> {
     let investigations = capability::investigations_of(conn, supervisor, case_id)?;
     let mut user_ids: Vec<&str> = Vec::new();
     let mut official_ids: Vec<&str> = Vec::new();
@@ -444,8 +453,14 @@ pub async fn section(
     let refused = failed.filter(|f| f.section == Section::Investigations);
     let may_conclude = desk.can(Permission::WorkCases);
     let staff = |id: Option<&str>| -> String {
-        id.map(|i| loaded.staff.get(i).cloned().unwrap_or_else(|| i.to_string()))
-            .unwrap_or_default()
+        id.map(|i| {
+            loaded
+                .staff
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| i.to_string())
+        })
+        .unwrap_or_default()
     };
     let items = loaded
         .investigations
@@ -478,7 +493,7 @@ pub async fn section(
                     .collect(),
                 assignee: match (&inv.assignee_id, &inv.assignment_note) {
                     (Some(a), _) => staff(Some(a)),
-                    (None, Some(note)) => format!("未指派（{note}）"),
+                    (None, Some(note)) => format!("未指派（{}）", assignment_note_zh(note)),
                     (None, None) => "未指派".to_string(),
                 },
                 due_on: zh::date(inv.due_on),
@@ -513,7 +528,9 @@ pub async fn section(
                             zh::time(c.concluded_at)
                         ),
                         reopened: match (&c.reopened_by, c.reopened_at) {
-                            (Some(by), Some(at)) => format!("{}，{}", staff(Some(by)), zh::time(at)),
+                            (Some(by), Some(at)) => {
+                                format!("{}，{}", staff(Some(by)), zh::time(at))
+                            }
                             _ => String::new(),
                         },
                         reopen_reason: c.reopen_reason.clone().unwrap_or_default(),
@@ -644,10 +661,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Errors: 500 page when it is not registered (a wiring mistake).
 pub(super) fn data<T: 'static>(req: &HttpRequest) -> Result<web::Data<T>, PageError> {
     req.app_data::<web::Data<T>>().cloned().ok_or_else(|| {
-        PageError::unexpected(&format!(
-            "{} is not registered",
-            std::any::type_name::<T>()
-        ))
+        PageError::unexpected(&format!("{} is not registered", std::any::type_name::<T>()))
     })
 }
 
@@ -782,7 +796,10 @@ mod tests {
             body.sanctions[0].sanction_type.as_deref(),
             Some("serious_warning")
         );
-        assert_eq!(body.sanctions[0].document_number.as_deref(), Some("寻纪1号"));
+        assert_eq!(
+            body.sanctions[0].document_number.as_deref(),
+            Some("寻纪1号")
+        );
         // A row with only an official is sent as it is: the capability names what is missing.
         assert_eq!(body.sanctions[1].official_id.as_deref(), Some("o2"));
         assert!(body.sanctions[1].category.is_none());

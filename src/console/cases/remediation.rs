@@ -504,9 +504,7 @@ async fn change_item(
                 capability::verify(conn, &who, &actor, &id, &body, at).map(|v| {
                     match (v.plan_complete, v.suspension) {
                         (true, Some(s)) if s.lifted => "remediation_lifted",
-                        (true, Some(s)) if s.suspension_id.is_some() => {
-                            "remediation_plan_complete"
-                        }
+                        (true, Some(s)) if s.suspension_id.is_some() => "remediation_plan_complete",
                         (true, _) => "remediation_plan_complete_no_suspension",
                         (false, _) => "remediation_verified",
                     }
