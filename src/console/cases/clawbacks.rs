@@ -72,13 +72,17 @@ const SIGNER_COLUMNS: [&str; 3] = ["sg_official", "sg_stage", "sg_signed_on"];
 /// The fields of the API whose amount the console takes in yuan.
 const AMOUNT_FIELDS: [&str; 2] = ["amount_fen", "amount_due_fen"];
 
+/// Text that is not an amount of yuan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotYuan;
+
 /// An amount typed in yuan, as fen: `3600` → 360000, `1,234.5` → 123450, `￥0.05` → 5.
 /// Full-width digits are folded; `¥`/`￥`, a trailing `元`, spaces and thousands separators are
 /// ignored; at most two decimals. An amount too large to count is `i64::MAX` fen (the
 /// capability then refuses it as out of range, as the API would).
 ///
 /// Returns `Ok(None)` when blank; errors when the text is not an amount of yuan.
-pub fn yuan_to_fen(text: &str) -> Result<Option<i64>, ()> {
+pub fn yuan_to_fen(text: &str) -> Result<Option<i64>, NotYuan> {
     let folded = crate::domain::text::fold_code(text);
     let cleaned: String = folded
         .trim_start_matches('¥')
@@ -95,12 +99,12 @@ pub fn yuan_to_fen(text: &str) -> Result<Option<i64>, ()> {
     };
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     if yuan.is_empty() || !digits(yuan) || !digits(cents) || cents.len() > 2 {
-        return Err(());
+        return Err(NotYuan);
     }
     if cleaned.contains('.') && cents.is_empty() {
-        return Err(());
+        return Err(NotYuan);
     }
-    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| ())?;
+    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| NotYuan)?;
     let fen = yuan
         .parse::<i64>()
         .ok()
@@ -117,7 +121,7 @@ fn amount_json(typed: Option<&str>) -> Value {
     match yuan_to_fen(typed) {
         Ok(Some(fen)) => Value::from(fen),
         Ok(None) => Value::Null,
-        Err(()) => Value::String(typed.to_string()),
+        Err(NotYuan) => Value::String(typed.to_string()),
     }
 }
 
@@ -1076,7 +1080,7 @@ mod tests {
         for bad in [
             "1.234", "1.", ".5", "-5", "1e3", "12,3a", "三千", "1.2.3", "+5",
         ] {
-            assert_eq!(yuan_to_fen(bad), Err(()), "{bad}");
+            assert_eq!(yuan_to_fen(bad), Err(NotYuan), "{bad}");
         }
         assert_eq!(amount_json(Some("abc")), Value::String("abc".into()));
         assert_eq!(amount_json(Some("")), Value::Null);

@@ -584,6 +584,7 @@ mod tests {
     fn done_keys_are_unique_across_the_sections() {
         let mut keys: Vec<&str> = [
             DONE,
+            super::super::actions::DONE,
             super::super::investigations::DONE,
             super::super::clawbacks::DONE,
             super::super::identity::DONE,
