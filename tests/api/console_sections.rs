@@ -542,16 +542,13 @@ async fn clawback_refusals_answer_with_the_api_status(backend: Backend) {
     let f = filed(backend).await;
     let inv = desk(f.app(), "inv_a").await;
     let record = format!("/staff/cases/{}/clawbacks", f.case);
-    // 422: an amount that is not yuan, and a county official signing the village stage.
+    // 422: an amount that is not yuan, and a village official signing the county stage.
     let mut fields = f.clawback_form();
     fields[7].1 = "3600.001".into();
     refused(&post(&inv, &record, &fields).await, 422);
     let mut fields = f.clawback_form();
-    let at = fields
-        .iter()
-        .position(|(k, _)| *k == "sg_official")
-        .unwrap();
-    fields[at].1 = f.county.clone();
+    let at = fields.iter().position(|(k, _)| *k == "sg_stage").unwrap();
+    fields[at].1 = "county_approval".into();
     refused(&post(&inv, &record, &fields).await, 422);
     // 422: no signer at all.
     let fields: Vec<(&'static str, String)> = f
@@ -1249,6 +1246,17 @@ async fn refused_forms_come_back_filled_in_with_their_messages(backend: Backend)
     assert!(page.body.contains("金额以元为单位"), "{}", page.body);
     assert!(page.body.contains("value=\"王某\""));
     assert!(page.body.contains("value=\"三千六\""));
+    // A village official at the county stage: said beside the row, in the console's words.
+    let mut fields = f.clawback_form();
+    let at = fields.iter().position(|(k, _)| *k == "sg_stage").unwrap();
+    fields[at].1 = "county_approval".into();
+    let page = post(&inv, &format!("/staff/cases/{}/clawbacks", f.case), &fields).await;
+    refused(&page, 422);
+    assert!(
+        page.body.contains("签字环节与干部的级别不符"),
+        "{}",
+        page.body
+    );
     // Over-recovery on the recovery form of that clawback.
     let id = f.record_clawback(&inv).await;
     let page = post(
@@ -1267,4 +1275,9 @@ async fn refused_forms_come_back_filled_in_with_their_messages(backend: Backend)
     refused(&page, 422);
     assert!(page.body.contains("value=\"R-9\""), "{}", page.body);
     assert!(page.body.contains("value=\"5000\""));
+    assert!(
+        page.body.contains("登记的金额超过了尚未追回的金额"),
+        "{}",
+        page.body
+    );
 }

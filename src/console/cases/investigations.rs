@@ -765,11 +765,28 @@ pub(super) async fn refuse(
         case_id,
         Some(Failed {
             section,
-            refusal: Refusal::from_api(&e),
+            refusal: Refusal::from_api(&specific(e)),
             form,
         }),
     )
     .await
+}
+
+/// `e` with each field message that is only the general "此项填写有误" (or, for `must_be_empty`,
+/// the public report form's sentence about anonymity) replaced by the console's sentence for the
+/// field's code (`console::zh::problem`), e.g. "签字环节与干部的级别不符。".
+fn specific(mut e: ApiError) -> ApiError {
+    use crate::domain::violation::general_zh;
+    let generic = general_zh(ErrorCode::Invalid);
+    for v in &mut e.errors {
+        if v.message_zh.is_empty()
+            || v.message_zh == generic
+            || (v.code == ErrorCode::MustBeEmpty && v.message_zh == general_zh(v.code))
+        {
+            v.message_zh = crate::console::zh::problem(v.code).to_string();
+        }
+    }
+    e
 }
 
 #[cfg(test)]
@@ -818,6 +835,30 @@ mod tests {
         let unticked =
             FormData::parse("outcome=unsubstantiated&false_accusation_reason=x".as_bytes());
         assert!(conclude_request(&unticked).false_accusation.is_none());
+    }
+
+    #[test]
+    fn field_messages_say_what_is_wrong_in_the_console_s_words() {
+        let e = ApiError::validation(vec![
+            crate::error::FieldViolation::new(
+                "signers[0].stage",
+                ErrorCode::StageLevelMismatch,
+                "x",
+            ),
+            crate::error::FieldViolation::new("findings", ErrorCode::Required, "x"),
+            crate::error::FieldViolation::new("amount_fen", ErrorCode::OverRecovery, "x")
+                .zh("追回金额超过了尚未追回的金额。"),
+        ]);
+        let r = Refusal::from_api(&specific(e));
+        assert_eq!(
+            r.field("signers[0].stage"),
+            Some("签字环节与干部的级别不符。")
+        );
+        assert_eq!(r.field("findings"), Some("此项必须填写。"));
+        assert_eq!(
+            r.field("amount_fen"),
+            Some("追回金额超过了尚未追回的金额。")
+        );
     }
 
     #[test]
