@@ -36,6 +36,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         // Need the case page (another branch): see the module docs.
         the_case_page_shows_the_forms_each_role_may_use,
         the_case_page_shows_a_false_accusation_to_supervisors_only,
+        the_case_page_counts_other_cases_of_the_suspension_without_naming_them,
         refused_forms_come_back_filled_in_with_their_messages,
     ]
 }
@@ -1205,6 +1206,50 @@ async fn the_case_page_shows_a_false_accusation_to_supervisors_only(backend: Bac
         assert!(html.contains("经查，名额评定符合规定。"));
         assert!(!html.contains("捏造"), "{}", console.username);
     }
+}
+
+/// NEEDS THE CASE PAGE (its last part): two cases filed in one village share its suspension;
+/// verifying the first case's plan clears that case but the suspension stays, and says so; the
+/// case page counts the other case and never names it.
+async fn the_case_page_counts_other_cases_of_the_suspension_without_naming_them(backend: Backend) {
+    let f = filed(backend).await;
+    let (second, second_number) = case(&f.w, true).await;
+    let inv = desk(f.app(), "inv_a").await;
+    let sup = desk(f.app(), "super").await;
+    f.add_item(&inv, "重新评议低保对象并公示").await.redirect();
+    let item = f.item(0).await;
+    item_action(&inv, &item, "submit", &[("evidence", "已整改")])
+        .await
+        .redirect();
+    let item = f.item(0).await;
+    let answer = item_action(&sup, &item, "verify", &[]).await;
+    assert_eq!(
+        answer.redirect(),
+        f.after("remediation_plan_complete", "remediation")
+    );
+    assert!(
+        f.suspended().await,
+        "the second case still keeps the village suspended"
+    );
+    let status = f
+        .api(&format!("/api/v1/villages/{VILLAGE}/benefit-status"))
+        .await;
+    assert_eq!(status["blocking_cases"], json!([second_number]));
+    // The page of the first case: cleared, one other case that still blocks, unnamed.
+    let html = case_page(&f, &inv).await;
+    assert!(html.contains("id=\"suspension-status\""));
+    assert!(html.contains("全部验收通过，本案不再影响暂停"), "{html}");
+    assert!(html.contains("另有 1 起已立案案件"), "{html}");
+    assert!(html.contains("其中 1 起尚未整改完毕"), "{html}");
+    assert!(
+        !html.contains(&second_number),
+        "the other case is not named"
+    );
+    assert!(!html.contains(&second), "the other case is not linked");
+    assert!(
+        !html.contains("id=\"remediation-add-form\""),
+        "a complete plan is closed"
+    );
 }
 
 /// NEEDS THE CASE PAGE: a refused form comes back with what was typed, its field messages in
