@@ -342,6 +342,41 @@ pub fn decide(
     })
 }
 
+/// The requests for the reporter identity of case `case_id`, oldest first, for `who` (a staff
+/// member who may see the case): who asked, why, and the decision, never the identity (the
+/// console's case page lists them, with the decision form for supervisors).
+///
+/// Errors: `NotFound("case")`; `NotYourTeam`; database errors.
+pub fn requests_for_case(
+    conn: &mut DbConnection,
+    who: &Staffer,
+    case_id: &str,
+) -> Result<Vec<IdentityRequestView>, CustodyError> {
+    visible_case_team(conn, who, case_id)?;
+    Ok(identity_requests::table
+        .filter(identity_requests::case_id.eq(case_id))
+        .order((
+            identity_requests::created_at.asc(),
+            identity_requests::id.asc(),
+        ))
+        .select(IdentityRequestRow::as_select())
+        .load::<IdentityRequestRow>(conn)?
+        .into_iter()
+        .map(IdentityRequestView::from)
+        .collect())
+}
+
+/// The case of identity request `id`, if there is one.
+///
+/// Errors: database errors.
+pub fn case_of_request(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    identity_requests::table
+        .find(id)
+        .select(identity_requests::case_id)
+        .first(conn)
+        .optional()
+}
+
 /// Opens one sealed identity field of report `report_id`.
 fn open(
     key: &DataKey,

@@ -277,8 +277,9 @@ pub fn plan_complete(conn: &mut DbConnection, case_id: &str) -> QueryResult<bool
     Ok(rules::plan_complete(&statuses_of(conn, case_id)?))
 }
 
-/// Statuses in which a case was filed (it has a suspension and may have a plan).
-fn was_filed(status: CaseStatus) -> bool {
+/// Statuses in which a case was filed (it has a suspension and may have a plan): filed,
+/// concluded or closed. The console shows the form to add an item only in these.
+pub fn was_filed(status: CaseStatus) -> bool {
     matches!(
         status,
         CaseStatus::Filed | CaseStatus::Concluded | CaseStatus::Closed
