@@ -683,7 +683,11 @@ async fn every_linked_page_renders_or_refuses_in_chinese_for_every_role(backend:
     let app = &life.w.app;
     life.filed().await;
     life.w
-        .report(crate::lifecycle::TOWNSHIP, crate::lifecycle::VILLAGE, "王某")
+        .report(
+            crate::lifecycle::TOWNSHIP,
+            crate::lifecycle::VILLAGE,
+            "王某",
+        )
         .await;
     let all = Console::sign_in(app, "everyone", &Role::ALL).await;
     let mut seen = std::collections::BTreeSet::new();
@@ -711,7 +715,11 @@ async fn every_linked_page_renders_or_refuses_in_chinese_for_every_role(backend:
             }
         }
     }
-    assert!(pages.len() >= 8, "only {} pages reached: {pages:?}", pages.len());
+    assert!(
+        pages.len() >= 8,
+        "only {} pages reached: {pages:?}",
+        pages.len()
+    );
     for role in Role::ALL {
         let one = Console::sign_in(app, &format!("only.{role}"), &[role]).await;
         for path in &pages {

@@ -503,10 +503,13 @@ async fn only_the_actions_the_state_and_the_role_allow_are_shown_or_accepted(bac
     ] {
         assert!(!html.contains(absent), "supervisor: {absent}");
     }
-    // The auditor reads: no form at all but sign-out's.
+    // The auditor reads: no case action, only sign-out's form and the identity-access request
+    // (which the API lets anyone who can see the case make, for a supervisor to decide).
     let aud = desk(&w.app, "auditor").await;
     let html = assert_page(&path, &aud.get(&path).await);
-    assert_eq!(html.matches("<form method=\"post\"").count(), 1, "{html}");
+    let forms = html.matches("<form method=\"post\"").count();
+    let identity = usize::from(html.contains("id=\"identity-request-form\""));
+    assert_eq!(forms, 1 + identity, "{html}");
     assert!(html.contains("id=\"no-actions\""));
 
     // Posted anyway: refused as the API refuses.

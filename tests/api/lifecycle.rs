@@ -194,7 +194,12 @@ impl Life {
 
     /// Accepts `report` at `level` naming `accused`, assigns it to `ina`, and asks for filing:
     /// the case id.
-    pub(crate) async fn request_filing(&self, report: &str, level: &str, accused: &[&str]) -> String {
+    pub(crate) async fn request_filing(
+        &self,
+        report: &str,
+        level: &str,
+        accused: &[&str],
+    ) -> String {
         let r = self
             .w
             .triage(

@@ -172,7 +172,11 @@ pub struct QueueQuery {
 }
 
 /// What `?done=` says after a triage that stays on the queue.
-const DONE: [(&str, &str); 3] = [
+const DONE: [(&str, &str); 4] = [
+    (
+        "accepted",
+        "举报已受理，已按分办规则建立案件并分到承办的纪检监察室。",
+    ),
     (
         "transferred",
         "举报已转交有关部门办理，举报人查询时可以看到转交的单位。",
@@ -639,7 +643,8 @@ fn request_of(form: &super::form::FormData) -> (TriageRequest, Typed) {
 
 /// `POST /staff/reports/{id}/triage`: triage as `POST /api/v1/reports/{id}/triage` does
 /// (`cases::triage::triage`, routing accepted reports with `cases::route_by_rules`, stamped
-/// with the application's clock). Accepted: 303 to `/staff/cases/{case_id}`; transferred,
+/// with the application's clock). Accepted: 303 to `/staff/cases/{case_id}` (to
+/// `/staff/intake?done=accepted` for those who may not read cases); transferred,
 /// escalated, merged: 303 to `/staff/intake?done=<status>`.
 ///
 /// Errors: 403 without `TriageReports` (or a bad CSRF token); 404 for an unknown report; every
@@ -671,7 +676,12 @@ pub async fn triage_report(
     })
     .await;
     match done {
-        Ok(Triaged::Accepted(a)) => Ok(page::see_other(&format!("/staff/cases/{}", a.case_id))),
+        // The new case's page, for those who may read cases; an intake officer (who may not)
+        // stays on the queue, told the case number.
+        Ok(Triaged::Accepted(a)) if desk.can(Permission::ReadCases) => {
+            Ok(page::see_other(&format!("/staff/cases/{}", a.case_id)))
+        }
+        Ok(Triaged::Accepted(_)) => Ok(page::see_other("/staff/intake?done=accepted")),
         Ok(Triaged::Other(o)) => Ok(page::see_other(&format!("/staff/intake?done={}", o.status))),
         // An unknown report has no page: `show_report` answers the 404 page. (A merge into an
         // unknown case is refused on the report's page.)
