@@ -43,6 +43,7 @@ mod suspensions;
 mod console;
 mod console_admin;
 mod console_benefits;
+mod console_browser;
 mod console_cases;
 mod console_intake;
 mod console_sections;
@@ -131,6 +132,7 @@ fn main() {
 
     let mut trials: Vec<Trial> = migrations::trials();
     trials.extend(web::trials());
+    trials.extend(console_browser::trials());
     for (module, tests) in all_tests() {
         for (name, test) in tests {
             for &backend in &backends {
