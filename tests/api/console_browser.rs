@@ -62,6 +62,7 @@ async fn the_staff_half_of_a_case_in_a_browser(backend: Backend) {
             width: WIDE,
             height: TALL,
             javascript: false,
+            scale: 1,
         },
     )
     .await;

@@ -1136,6 +1136,7 @@ async fn connect(
             width: PHONE_WIDTH,
             height: PHONE_HEIGHT,
             javascript: true,
+            scale: 2,
         },
     )
     .await
@@ -1148,6 +1149,8 @@ pub(crate) struct Window {
     pub width: u32,
     pub height: u32,
     pub javascript: bool,
+    /// Device pixels per CSS pixel of the screenshots.
+    pub scale: u32,
 }
 
 /// A new Chromium session through `driver`, in `window`.
@@ -1173,7 +1176,7 @@ pub(crate) async fn connect_with(
             "--disable-extensions",
             "--hide-scrollbars",
             "--lang=zh-CN",
-            "--force-device-scale-factor=2",
+            format!("--force-device-scale-factor={}", window.scale),
             format!("--window-size={},{}", window.width, window.height),
             format!("--user-data-dir={}", profile.display()),
         ],
