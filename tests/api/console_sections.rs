@@ -312,7 +312,7 @@ async fn investigations_are_concluded_through_the_form_with_sanction_rows(backen
     let answer = post(&inv, &conclude_path(&invs[0]), &fields).await;
     assert_eq!(
         answer.redirect(),
-        f.after("investigation_concluded", "investigations")
+        f.after("conclusion_recorded", "investigations")
     );
     let invs = f.investigations().await;
     assert_eq!(invs[0]["status"], "concluded");
@@ -422,7 +422,7 @@ async fn refused_conclusions_answer_with_the_api_status(backend: Backend) {
     let done = post(&inv, &conclude_path(&invs[0]), &fields).await;
     assert_eq!(
         done.redirect(),
-        f.after("investigation_concluded", "investigations")
+        f.after("conclusion_recorded", "investigations")
     );
     let mut again = fields.clone();
     again[1].1 = f.investigations().await[0]["version"].to_string();
@@ -1186,7 +1186,7 @@ async fn the_case_page_shows_a_false_accusation_to_supervisors_only(backend: Bac
     let answer = post(&inv, &conclude_path(&invs[0]), &fields).await;
     assert_eq!(
         answer.redirect(),
-        f.after("investigation_concluded", "investigations")
+        f.after("conclusion_recorded", "investigations")
     );
     assert_eq!(
         f.investigations().await[0]["false_accusation"]["reason"],
@@ -1225,7 +1225,7 @@ async fn the_case_page_counts_other_cases_of_the_suspension_without_naming_them(
     let answer = item_action(&sup, &item, "verify", &[]).await;
     assert_eq!(
         answer.redirect(),
-        f.after("remediation_plan_complete", "remediation")
+        f.after("remediation_all_verified", "remediation")
     );
     assert!(
         f.suspended().await,

@@ -46,7 +46,7 @@ use crate::web::zh;
 
 /// Notices after this section's actions (`?done=<key>`).
 pub const DONE: &[(&str, &str)] = &[
-    ("investigation_concluded", "调查结论已登记。"),
+    ("conclusion_recorded", "调查结论已登记。"),
     (
         "investigations_all_concluded",
         "调查结论已登记。本案的调查均已办结，案件进入“调查终结”状态。",
@@ -635,7 +635,7 @@ async fn conclude(
             let key = if case.status == CaseStatus::Concluded {
                 "investigations_all_concluded"
             } else {
-                "investigation_concluded"
+                "conclusion_recorded"
             };
             Ok(page::see_other(&super::after(
                 &case_id,

@@ -55,7 +55,7 @@ pub const DONE: &[(&str, &str)] = &[
     ),
     ("remediation_verified", "已验收通过。"),
     (
-        "remediation_plan_complete",
+        "remediation_all_verified",
         "已验收通过，本案整改计划全部完成，本案不再影响所在村的暂停；同村还有其他案件尚未整改完毕，暂停继续。",
     ),
     (
@@ -504,7 +504,7 @@ async fn change_item(
                 capability::verify(conn, &who, &actor, &id, &body, at).map(|v| {
                     match (v.plan_complete, v.suspension) {
                         (true, Some(s)) if s.lifted => "remediation_lifted",
-                        (true, Some(s)) if s.suspension_id.is_some() => "remediation_plan_complete",
+                        (true, Some(s)) if s.suspension_id.is_some() => "remediation_all_verified",
                         (true, _) => "remediation_plan_complete_no_suspension",
                         (false, _) => "remediation_verified",
                     }
