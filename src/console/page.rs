@@ -320,6 +320,52 @@ impl PageError {
     }
 }
 
+/// Whether `path` belongs to the console (`/staff`, `/staff/…`): its errors are answered with
+/// Chinese pages, never problem+json.
+pub fn is_console_path(path: &str) -> bool {
+    path == "/staff" || path.starts_with("/staff/")
+}
+
+impl PageError {
+    /// The Chinese page for an error answered around a console handler rather than by it: a
+    /// query or path its extractor refused (`code` given), a method the path does not take, a
+    /// panic. Used by `http::middleware::problem_json_errors` for console paths.
+    ///
+    /// Takes the status (and the API's code when known); returns the page, never a redirect.
+    pub fn for_status(status: StatusCode, code: Option<crate::error::ErrorCode>) -> PageError {
+        use crate::error::ErrorCode;
+        match status {
+            StatusCode::FORBIDDEN => PageError::forbidden(),
+            StatusCode::NOT_FOUND => PageError::not_found(),
+            StatusCode::PAYLOAD_TOO_LARGE => PageError::too_large(),
+            StatusCode::METHOD_NOT_ALLOWED => PageError {
+                status,
+                title: "访问方式有误",
+                message: "这个地址不接受这种访问方式。请从系统页面上的链接或按钮进入。".into(),
+                code: ErrorCode::MethodNotAllowed.as_str(),
+                redirect: None,
+            },
+            s if s.is_server_error() => PageError {
+                status,
+                title: "出错了",
+                message: "服务器出错了，这次操作没有完成。请稍后再试。".into(),
+                code: ErrorCode::InternalError.as_str(),
+                redirect: None,
+            },
+            _ => {
+                let code = code.unwrap_or(ErrorCode::BadRequest);
+                PageError {
+                    status,
+                    title: "链接或提交有误",
+                    message: zh::problem(code).to_string(),
+                    code: code.as_str(),
+                    redirect: None,
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.status, self.code)

@@ -49,8 +49,22 @@ pub async fn problem_json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    // The staff console answers every error with a Chinese page, even those raised before or
+    // around its handlers (a refused query or path, a wrong method, a panic).
+    let console = crate::console::page::is_console_path(req.path());
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
+        Err(error) if console => {
+            let status = error.as_response_error().status_code();
+            if error
+                .as_error::<crate::console::page::PageError>()
+                .is_some()
+            {
+                return Err(error);
+            }
+            let code = error.as_error::<ApiError>().map(|e| e.code);
+            return Err(crate::console::page::PageError::for_status(status, code).into());
+        }
         Err(error) if error.as_error::<ApiError>().is_some() => return Err(error),
         Err(error) => {
             let status = error.as_response_error().status_code();
@@ -61,14 +75,22 @@ pub async fn problem_json_errors(
     let status = res.status();
     // The public pages answer errors with their own Chinese HTML pages (src/web).
     if !(status.is_client_error() || status.is_server_error())
-        || is_problem_json(&res)
+        || (!console && is_problem_json(&res))
         || is_html(&res)
     {
         return Ok(res);
     }
-    let (code, detail) = generic_problem(status);
-    let api_error = ApiError::new(status, code, detail);
-    let mut replacement: HttpResponse = api_error.error_response();
+    let mut replacement: HttpResponse = if console {
+        let code = res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>())
+            .map(|e| e.code);
+        crate::console::page::PageError::for_status(status, code).error_response()
+    } else {
+        let (code, detail) = generic_problem(status);
+        ApiError::new(status, code, detail).error_response()
+    };
     for (name, value) in res.headers() {
         if matches!(
             *name,

@@ -21,6 +21,8 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         idle_sessions_end_after_the_configured_minutes,
         pages_need_a_sign_in_and_next_stays_inside_the_console,
         every_linked_page_renders_or_refuses_in_chinese_for_every_role,
+        errors_around_console_handlers_are_chinese_pages,
+        a_batch_lookup_that_is_not_multipart_is_refused_without_a_panic,
     ]
 }
 
@@ -732,4 +734,84 @@ async fn every_linked_page_renders_or_refuses_in_chinese_for_every_role(backend:
             }
         }
     }
+}
+
+/// Asserts `page` is one of the console's Chinese error pages with `status`, not problem+json.
+fn assert_chinese_error(what: &str, page: &Page, status: u16) {
+    assert_eq!(page.status, status, "{what}: {}", page.body);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{what}: {} {}",
+        page.content_type,
+        page.body
+    );
+    assert!(
+        page.body.contains("lang=\"zh-CN\""),
+        "{what}: {}",
+        page.body
+    );
+    assert!(!page.body.contains("\"type\""), "{what}: {}", page.body);
+}
+
+/// Errors raised around the console's handlers (a method the path does not take, a query its
+/// extractor refuses) were answered as the API's problem+json; they are Chinese
+/// pages like every other console answer.
+async fn errors_around_console_handlers_are_chinese_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let console = Console::sign_in(&app, "han.qi", &[Role::Supervisor]).await;
+    // GET on a POST-only path (a link typed or bookmarked by hand).
+    let get = console.get("/staff/sign-out").await;
+    assert_chinese_error("GET /staff/sign-out", &get, 405);
+    assert!(get.body.contains("访问方式有误"), "{}", get.body);
+    // A method no console path takes.
+    let put = reqwest::Client::new()
+        .put(app.url("/staff/cases"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 405);
+    let content_type = put.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    // A query the page's extractor cannot read (a repeated field, a number that is not one).
+    let anonymous = Console::anonymous(&app);
+    let twice = anonymous
+        .get("/staff/login?next=/staff&next=/staff/cases")
+        .await;
+    assert_chinese_error("repeated next", &twice, 400);
+    let not_a_number = console.get("/staff/cases/x?timeline_after=abc").await;
+    assert!(
+        not_a_number.content_type.starts_with("text/html"),
+        "{not_a_number:?}"
+    );
+    assert!(not_a_number.body.contains("lang=\"zh-CN\""));
+    // The API keeps its problem+json.
+    let api = reqwest::Client::new()
+        .put(app.url("/api/v1/cases"))
+        .send()
+        .await
+        .unwrap();
+    let content_type = api.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{content_type}"
+    );
+}
+
+/// A batch lookup posted as an ordinary form (not multipart) panicked the handler ("Multipart
+/// polled after finish": the refusal drained a body that had already failed) and answered 500.
+async fn a_batch_lookup_that_is_not_multipart_is_refused_without_a_panic(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let console = Console::sign_in(&app, "lu.ba", &[Role::Benefits]).await;
+    let page = console
+        .post("/staff/suspensions/batch", &[("on", "2026-01-01")])
+        .await;
+    assert_chinese_error("urlencoded batch", &page, 400);
+    assert!(page.body.contains("提交有误"), "{}", page.body);
+    console.get("/staff/suspensions").await.ok();
 }

@@ -416,7 +416,10 @@ pub async fn upload(
     let posted = match read(&desk, &req, &mut multipart).await {
         Ok(posted) => posted,
         Err(refused) => {
-            drain(&mut multipart).await;
+            // A body that could not be read as multipart has ended: polling it again panics.
+            if refused.status != StatusCode::BAD_REQUEST {
+                drain(&mut multipart).await;
+            }
             return Err(refused);
         }
     };
