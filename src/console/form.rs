@@ -57,6 +57,11 @@ impl FormData {
         }
     }
 
+    /// The fields `pairs`, in the order sent (a multipart form's text fields).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormData {
+        FormData { pairs }
+    }
+
     /// The first value of `name`, as sent (possibly empty).
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.pairs

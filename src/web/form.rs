@@ -112,6 +112,11 @@ impl PostedForm {
         self.get(name).unwrap_or_default().to_string()
     }
 
+    /// Every text field, as sent, in order.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
     /// Every value of a field (checkboxes, repeated inputs), in order.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.fields
@@ -151,11 +156,25 @@ fn store_problem(e: StoreError) -> FileProblem {
 /// checked against it before any file is stored, and in any case before this returns.
 pub async fn read(
     state: &ReportsState,
-    mut multipart: Multipart,
+    multipart: Multipart,
     csrf_cookie: Option<&str>,
     now: i64,
 ) -> Result<PostedForm, ReadError> {
     let key = state.csrf_key();
+    read_checked(state, multipart, &|token| {
+        csrf::verify(&key, token, csrf_cookie, now)
+    })
+    .await
+}
+
+/// [`read`] with the CSRF check given: `check` gets the form's `csrf_token` (before the first
+/// file is stored, and in any case before this returns). The staff console passes its
+/// session-bound check (`console::form`).
+pub async fn read_checked(
+    state: &ReportsState,
+    mut multipart: Multipart,
+    check: &dyn Fn(Option<&str>) -> Result<(), CsrfError>,
+) -> Result<PostedForm, ReadError> {
     let mut form = PostedForm {
         fields: Vec::new(),
         files: StagedFiles::new(&state.store),
@@ -203,8 +222,7 @@ pub async fn read(
                 }
                 Some(_) => {
                     if !csrf_checked {
-                        csrf::verify(&key, form.get(csrf::FIELD), csrf_cookie, now)
-                            .map_err(ReadError::Csrf)?;
+                        check(form.get(csrf::FIELD)).map_err(ReadError::Csrf)?;
                         csrf_checked = true;
                     }
                     form.files_chosen = true;
@@ -257,7 +275,7 @@ pub async fn read(
         if csrf_checked {
             Ok(())
         } else {
-            csrf::verify(&key, form.get(csrf::FIELD), csrf_cookie, now).map_err(ReadError::Csrf)
+            check(form.get(csrf::FIELD)).map_err(ReadError::Csrf)
         }
     });
     // On an error `form` drops, and its staged files with it.

@@ -242,6 +242,21 @@ impl<'a> Console<'a> {
         self.post_raw(path, &all).await
     }
 
+    /// POSTs a `multipart/form-data` body (files and all; the caller adds `csrf_token`), as a
+    /// same-origin form.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let response = self
+            .client
+            .post(self.app.url(path))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header("sec-fetch-site", "same-origin")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.read(response).await
+    }
+
     /// POSTs exactly `fields` (no token added), as a same-origin form.
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.post_with(path, fields, &[("sec-fetch-site", "same-origin")])
@@ -272,8 +287,44 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     crate::web::input_value(html, name)
 }
 
-/// Asserts a page is light and self-contained: under 100 KB, nothing loaded from elsewhere.
+/// The form controls of `html` (inputs other than hidden ones, selects, text areas) that have no
+/// `<label for>` naming their id and no `aria-label`: each as its opening tag.
+pub fn unlabelled_controls(html: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    for tag in ["<input", "<select", "<textarea"] {
+        for (at, _) in html.match_indices(tag) {
+            let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
+            let element = &html[at..end];
+            let attr = |name: &str| {
+                element
+                    .split(&format!(" {name}=\""))
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .map(str::to_string)
+            };
+            if matches!(attr("type").as_deref(), Some("hidden" | "submit")) {
+                continue;
+            }
+            if element.contains("aria-label=") {
+                continue;
+            }
+            let labelled = attr("id").is_some_and(|id| html.contains(&format!("for=\"{id}\"")));
+            if !labelled {
+                missing.push(element.to_string());
+            }
+        }
+    }
+    missing
+}
+
+/// Asserts a page is light and self-contained: under 100 KB, nothing loaded from elsewhere;
+/// and that every form control has its label.
 pub fn assert_self_contained(path: &str, html: &str) {
+    let unlabelled = unlabelled_controls(html);
+    assert!(
+        unlabelled.is_empty(),
+        "{path}: controls without a label: {unlabelled:#?}"
+    );
     assert!(html.len() < 100 * 1024, "{path} is {} bytes", html.len());
     for attr in [
         "src=\"http",

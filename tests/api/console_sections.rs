@@ -30,6 +30,7 @@ pub fn tests() -> Vec<(&'static str, crate::helpers::AsyncTest)> {
         a_clawback_with_three_signers_and_recoveries_in_yuan,
         clawback_refusals_answer_with_the_api_status,
         remediation_through_the_forms_lifts_the_suspension,
+        remediation_evidence_files_go_through_the_console_form,
         remediation_refusals_answer_with_the_api_status,
         identity_is_read_by_the_approved_requester_alone,
         section_forms_refuse_posts_without_the_token,
@@ -1325,4 +1326,65 @@ async fn refused_forms_come_back_filled_in_with_their_messages(backend: Backend)
         "{}",
         page.body
     );
+}
+
+/// The submit form takes evidence files as the API does: stored cleaned and encrypted with the
+/// submission, refused (with the API's status, and nothing submitted) when they hold a program,
+/// and never read at all without the sign-in's token.
+async fn remediation_evidence_files_go_through_the_console_form(backend: Backend) {
+    use reqwest::multipart::{Form, Part};
+    let f = filed(backend).await;
+    let inv = desk(f.app(), "inv_a").await;
+    f.add_item(&inv, "重新评议低保对象并张榜公示")
+        .await
+        .redirect();
+    let item = f.item(0).await;
+    let id = item["id"].as_str().unwrap().to_string();
+    let path = format!("/staff/remediation-items/{id}/submit");
+    let page = inv.get(&format!("/staff/cases/{}", f.case)).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("name=\"files\" multiple"));
+    let token = inv.csrf().await;
+    let form = |token: &str, file: Part| {
+        Form::new()
+            .text("csrf_token", token.to_string())
+            .text("form", "submit")
+            .text("target", id.clone())
+            .text("version", item["version"].to_string())
+            .text("evidence", "已重新评议，公示7天，附公示照片。")
+            .part("files", file)
+    };
+    let photo = || {
+        Part::bytes(crate::web::PNG.to_vec())
+            .file_name("公示照片.png")
+            .mime_str("image/png")
+            .unwrap()
+    };
+    // Without the token: refused before anything is stored.
+    let forged = inv.post_multipart(&path, form("0000", photo())).await;
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains("页面已过期"));
+    // A program is refused as the API refuses it; the item stays open.
+    let program = Part::bytes(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec())
+        .file_name("整改.exe")
+        .mime_str("application/octet-stream")
+        .unwrap();
+    let refused = inv.post_multipart(&path, form(&token, program)).await;
+    assert!(
+        [415, 422].contains(&refused.status),
+        "{}: {}",
+        refused.status,
+        refused.body
+    );
+    assert!(refused.content_type.starts_with("text/html"));
+    assert_eq!(f.item(0).await["status"], "open");
+    // A photo goes with the submission.
+    let done = inv.post_multipart(&path, form(&token, photo())).await;
+    assert_eq!(
+        done.redirect(),
+        f.after("remediation_submitted", "remediation")
+    );
+    let item = f.item(0).await;
+    assert_eq!(item["status"], "submitted");
+    assert_eq!(item["files"].as_array().map(Vec::len), Some(1), "{item}");
 }

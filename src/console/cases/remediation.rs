@@ -42,8 +42,10 @@ use crate::remediation::{
     self as capability, Moment, NewItemRequest, RejectRequest, RemediationItemView,
     RemediationPlan, SubmitRequest, VerifyRequest,
 };
+use crate::reports::submit::StagedFile;
 use crate::suspensions::models::{SuspensionPeriodRow, SuspensionRow};
 use crate::suspensions::periods;
+use crate::web::form::{FileProblem, PostedForm as UploadedFiles};
 use crate::web::zh;
 
 /// Notices after this section's actions (`?done=<key>`).
@@ -243,7 +245,7 @@ fn item_form(
             .to_string(),
         refusal: t.map(|f| f.refusal.message.clone()),
         err: t
-            .and_then(|f| f.refusal.field(field))
+            .and_then(|f| f.refusal.field(field).or_else(|| f.refusal.field("files")))
             .unwrap_or_default()
             .to_string(),
     }
@@ -467,6 +469,7 @@ async fn change_item(
     path: web::Path<String>,
     posted: Posted,
     change: Change,
+    upload: Option<UploadedFiles>,
 ) -> Result<HttpResponse, PageError> {
     let Posted { desk, form } = posted;
     desk.require(match change {
@@ -486,6 +489,11 @@ async fn change_item(
     })
     .await?
     .ok_or_else(PageError::not_found)?;
+    if let Some(problem) = upload.as_ref().and_then(|u| u.file_problem.as_ref()) {
+        let e = file_refusal(problem);
+        return refuse(&req, &desk, &case_id, Section::Remediation, e, form).await;
+    }
+    let files = upload.map(|u| u.files);
     let (who, actor, sent) = (viewer(&desk), desk.staff.actor(), form.clone());
     let done = db::run(&pool, move |conn| {
         Ok(match change {
@@ -494,8 +502,16 @@ async fn change_item(
                     evidence: sent.get("evidence"),
                     version: version(&sent),
                 };
-                capability::submit(conn, &who, &actor, &id, &body, &[], at)
-                    .map(|_| "remediation_submitted")
+                let staged: &[StagedFile] = files.as_deref().unwrap_or(&[]);
+                let done = capability::submit(conn, &who, &actor, &id, &body, staged, at)
+                    .map(|_| "remediation_submitted");
+                if done.is_ok() {
+                    // Committed: the files belong to the submission now.
+                    if let Some(files) = files {
+                        files.commit();
+                    }
+                }
+                done
             }
             Change::Verify => {
                 let body = VerifyRequest {
@@ -532,12 +548,78 @@ async fn change_item(
     }
 }
 
+/// `POST /staff/remediation-items/{id}/submit`: the evidence text and, when the form is sent as
+/// `multipart/form-data`, evidence files (as `POST /api/v1/remediation-items/{id}/submit` takes
+/// them: cleaned of metadata and encrypted by the same store, staged until the submission
+/// commits). The CSRF token is checked before the first file is stored.
+///
+/// Errors: 403 "page expired" without the sign-in's token; 400 for an unreadable body; a refused
+/// file (too large 413, wrong type 415, unreadable or holding programs 422) or any refusal of the
+/// capability comes back on the case page.
 async fn submit(
     req: HttpRequest,
     path: web::Path<String>,
-    posted: Posted,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    change_item(req, path, posted, Change::Submit).await
+    use actix_web::FromRequest;
+    let mut payload = payload.into_inner();
+    if !req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"))
+    {
+        let posted = Posted::from_request(&req, &mut payload).await?;
+        return change_item(req, path, posted, Change::Submit, None).await;
+    }
+    let desk = Desk::from_request(&req, &mut actix_web::dev::Payload::None).await?;
+    crate::web::csrf::check_request(&req).map_err(|_| PageError::csrf())?;
+    let console = data::<crate::console::ConsoleState>(&req)?;
+    let reports = data::<crate::reports::ReportsState>(&req)?;
+    let (key, session) = (*console.csrf_key(), desk.session_id.clone());
+    let multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let read = crate::web::form::read_checked(&reports, multipart, &|token| {
+        if crate::console::form::csrf_matches(&key, &session, token) {
+            Ok(())
+        } else {
+            Err(crate::web::csrf::CsrfError::BadToken)
+        }
+    })
+    .await;
+    let upload = match read {
+        Ok(upload) => upload,
+        Err(crate::web::form::ReadError::Csrf(_)) => return Err(PageError::csrf()),
+        Err(_) => return Err(PageError::bad_form()),
+    };
+    let form = FormData::from_pairs(upload.fields().to_vec());
+    change_item(
+        req,
+        path,
+        Posted { desk, form },
+        Change::Submit,
+        Some(upload),
+    )
+    .await
+}
+
+/// A refused evidence file as the API refuses it: the file's status, and the Chinese reason
+/// beside the file input (`files`).
+fn file_refusal(problem: &FileProblem) -> ApiError {
+    use crate::error::ErrorCode;
+    let code = match problem {
+        FileProblem::TooLarge { .. } => ErrorCode::AttachmentTooLarge,
+        FileProblem::Unsupported => ErrorCode::UnsupportedAttachmentType,
+        FileProblem::Empty => ErrorCode::Empty,
+        FileProblem::TooMany { .. } => ErrorCode::TooMany,
+        FileProblem::Interrupted => ErrorCode::UploadFailed,
+        FileProblem::Refused(_) => ErrorCode::AttachmentUnreadable,
+    };
+    let mut violation = crate::error::FieldViolation::new("files", code, "the file was refused");
+    violation.message_zh = problem.message_zh();
+    let mut e = ApiError::validation(vec![violation]);
+    e.status = problem.status();
+    e.code = code;
+    e
 }
 
 async fn verify(
@@ -545,7 +627,7 @@ async fn verify(
     path: web::Path<String>,
     posted: Posted,
 ) -> Result<HttpResponse, PageError> {
-    change_item(req, path, posted, Change::Verify).await
+    change_item(req, path, posted, Change::Verify, None).await
 }
 
 async fn reject(
@@ -553,7 +635,7 @@ async fn reject(
     path: web::Path<String>,
     posted: Posted,
 ) -> Result<HttpResponse, PageError> {
-    change_item(req, path, posted, Change::Reject).await
+    change_item(req, path, posted, Change::Reject, None).await
 }
 
 /// Mounts the section's POST routes.
