@@ -241,10 +241,7 @@ pub async fn page(
     let today = deadlines::today_in_county(state.clock.now());
     let soon_until = due_soon_until(&state, today);
     let calendar = state.calendar.current();
-    let viewer = Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
-    };
+    let viewer = desk.viewer();
     let keys = card_keys(desk.roles());
     let cards = db::run(&pool, move |conn| {
         cards(conn, &viewer, &keys, today, soon_until, &calendar)

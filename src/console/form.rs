@@ -93,6 +93,13 @@ impl FormData {
             .collect()
     }
 
+    /// The `version` a form carried (the record's version when the page was rendered): absent or
+    /// not a number reads as none, so the capability runs without the check, as the API does
+    /// when a request leaves `version` out.
+    pub fn version(&self) -> Option<i32> {
+        self.get("version").and_then(|v| v.parse().ok())
+    }
+
     /// Whether a checkbox `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
         self.get(name).is_some()

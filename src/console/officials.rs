@@ -29,7 +29,6 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::benefits::viewer;
 use super::page::{self, PageError, Shell};
 use super::session::Desk;
 use crate::cases::record::{self, Touch};
@@ -439,7 +438,7 @@ pub async fn official(
     desk.require_any(&READERS)?;
     let id = id.into_inner();
     let today = crate::domain::deadlines::today_in_county(state.clock.now());
-    let viewer = desk.can(Permission::ReadCases).then(|| viewer(&desk));
+    let viewer = desk.can(Permission::ReadCases).then(|| desk.viewer());
     let own_teams_only = viewer.as_ref().is_some_and(|v| !v.sees_all());
     let reads_clawbacks = desk.can(Permission::ReadClawbacks);
     let wanted = id.clone();

@@ -79,6 +79,15 @@ impl Desk {
         &self.staff.0.roles
     }
 
+    /// The user as the case capabilities see a reader (`cases::Viewer`: id and roles), for
+    /// their visibility rules (investigators: their own teams' cases).
+    pub fn viewer(&self) -> crate::cases::Viewer {
+        crate::cases::Viewer {
+            user_id: self.user_id().to_string(),
+            roles: self.roles().to_vec(),
+        }
+    }
+
     /// Whether the user's roles allow `permission`.
     pub fn can(&self, permission: Permission) -> bool {
         allows(self.roles(), permission)

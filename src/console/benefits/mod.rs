@@ -155,14 +155,6 @@ struct SuspensionsPage {
     policies: &'static str,
 }
 
-/// The reader, as the case capabilities see them.
-pub fn viewer(desk: &Desk) -> Viewer {
-    Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
-    }
-}
-
 /// `2026-11-30 10:00`: instant `t` in county time (UTC+8), for CSV cells.
 pub fn county_minute(t: chrono::DateTime<chrono::Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(crate::domain::schedule::COUNTY_UTC_OFFSET_SECS)
@@ -453,7 +445,7 @@ pub async fn render(
 ) -> Result<HttpResponse, PageError> {
     let now = state.clock.now_naive();
     let today = county_day(now);
-    let viewer = desk.can(Permission::ReadCases).then(|| viewer(desk));
+    let viewer = desk.can(Permission::ReadCases).then(|| desk.viewer());
     let selected = query.village.clone().unwrap_or_default();
     let typed = |v: &Option<String>| {
         v.as_deref()

@@ -31,7 +31,7 @@ use crate::cases::disposition::{DispositionRequest, FilingDecisionRequest};
 use crate::cases::messages::MessageRequest;
 use crate::cases::notes::NoteRequest;
 use crate::cases::routes::{context, filing_context, reopen_context};
-use crate::cases::{CasesState, Viewer};
+use crate::cases::CasesState;
 use crate::console::form::{FormData, Posted};
 use crate::console::page::{self as console_page, PageError, Refusal};
 use crate::console::session::Desk;
@@ -80,19 +80,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/staff/cases/{id}/reopen").route(web::post().to(reopen)))
         .service(web::resource("/staff/cases/{id}/messages").route(web::post().to(send_message)))
         .service(web::resource("/staff/cases/{id}/notes").route(web::post().to(add_note)));
-}
-
-fn viewer_of(desk: &Desk) -> Viewer {
-    Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
-    }
-}
-
-/// The case's `version` as the form carried it (absent or not a number: no check, as the API
-/// without `version`).
-fn version(form: &FormData) -> Option<i32> {
-    form.get("version").and_then(|v| v.parse().ok())
 }
 
 /// The answer to an action on case `id` that the capability answered with `result`: 303 to the
@@ -147,7 +134,7 @@ pub async fn dispose(
         disposition: form.text("disposition"),
         reason: form.get("reason"),
         review_on: form.get("review_on"),
-        version: version(&form),
+        version: form.version(),
     };
     let done = match body.disposition.as_str() {
         "inquiry" => "disposition_inquiry",
@@ -156,7 +143,7 @@ pub async fn dispose(
         "close_without_action" => "disposition_close_without_action",
         _ => "disposition_file",
     };
-    let (viewer, actor, ctx) = (viewer_of(&desk), desk.staff.actor(), context(&state));
+    let (viewer, actor, ctx) = (desk.viewer(), desk.staff.actor(), context(&state));
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
         Ok(crate::cases::disposition::dispose(
@@ -195,9 +182,9 @@ pub async fn decide_filing(
     let body = FilingDecisionRequest {
         approve,
         reason: form.get("reason"),
-        version: version(&form),
+        version: form.version(),
     };
-    let (viewer, actor, ctx) = (viewer_of(&desk), desk.staff.actor(), context(&state));
+    let (viewer, actor, ctx) = (desk.viewer(), desk.staff.actor(), context(&state));
     let filing = filing_context(&state, ctx);
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
@@ -227,13 +214,9 @@ pub async fn assign(
     let id = id.into_inner();
     let body = AssignRequest {
         assignee_id: form.text("assignee_id"),
-        version: version(&form),
+        version: form.version(),
     };
-    let (viewer, actor, now) = (
-        viewer_of(&desk),
-        desk.staff.actor(),
-        state.clock.now_naive(),
-    );
+    let (viewer, actor, now) = (desk.viewer(), desk.staff.actor(), state.clock.now_naive());
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
         Ok(crate::cases::assign::assign(
@@ -269,11 +252,7 @@ pub async fn clawback_statement(
         no_improper_payment: form.checked("no_improper_payment").then_some(true),
         reason: form.get("reason"),
     };
-    let (viewer, actor, now) = (
-        viewer_of(&desk),
-        desk.staff.actor(),
-        state.clock.now_naive(),
-    );
+    let (viewer, actor, now) = (desk.viewer(), desk.staff.actor(), state.clock.now_naive());
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
         Ok(crate::cases::closing::record_clawback_statement(
@@ -307,9 +286,9 @@ pub async fn close(
     let id = id.into_inner();
     let body = CaseDecisionRequest {
         reason: form.get("reason"),
-        version: version(&form),
+        version: form.version(),
     };
-    let (viewer, actor, ctx) = (viewer_of(&desk), desk.staff.actor(), context(&state));
+    let (viewer, actor, ctx) = (desk.viewer(), desk.staff.actor(), context(&state));
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
         Ok(crate::cases::closing::close(
@@ -342,9 +321,9 @@ pub async fn reopen(
     let id = id.into_inner();
     let body = CaseDecisionRequest {
         reason: form.get("reason"),
-        version: version(&form),
+        version: form.version(),
     };
-    let (viewer, actor, ctx) = (viewer_of(&desk), desk.staff.actor(), context(&state));
+    let (viewer, actor, ctx) = (desk.viewer(), desk.staff.actor(), context(&state));
     let reopen = reopen_context(&state, ctx);
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
@@ -381,13 +360,9 @@ pub async fn send_message(
         body: form.raw("body").map(str::to_string),
         kind: form.get("kind"),
         report_id: form.get("report_id"),
-        version: version(&form),
+        version: form.version(),
     };
-    let (viewer, actor, now) = (
-        viewer_of(&desk),
-        desk.staff.actor(),
-        state.clock.now_naive(),
-    );
+    let (viewer, actor, now) = (desk.viewer(), desk.staff.actor(), state.clock.now_naive());
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
         Ok(crate::cases::messages::send(
@@ -421,11 +396,7 @@ pub async fn add_note(
     let body = NoteRequest {
         body: form.raw("body").map(str::to_string),
     };
-    let (viewer, actor, now) = (
-        viewer_of(&desk),
-        desk.staff.actor(),
-        state.clock.now_naive(),
-    );
+    let (viewer, actor, now) = (desk.viewer(), desk.staff.actor(), state.clock.now_naive());
     let case = id.clone();
     let result = db::run(&pool, move |conn| {
         Ok(crate::cases::notes::add_note(

@@ -23,7 +23,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::investigations::{
-    data, division_names, level_zh, refuse, render, short, staff_names, viewer, Choice,
+    data, division_names, level_zh, refuse, render, short, staff_names, Choice,
 };
 use super::{CaseView, Failed, Section};
 use crate::clawbacks::ledger::{
@@ -873,7 +873,7 @@ fn amendment_request(form: &FormData) -> AmendmentRequest {
         due_on: form.get("due_on"),
         grant_period_from: form.get("grant_period_from"),
         grant_period_to: form.get("grant_period_to"),
-        version: form.get("version").and_then(|v| v.parse().ok()),
+        version: form.version(),
     }
 }
 
@@ -893,7 +893,7 @@ async fn record_clawback(
     let state = data::<ClawbacksState>(&req)?;
     let body = clawback_request(&form);
     let (who, actor, at, key) = (
-        viewer(&desk),
+        desk.viewer(),
         desk.staff.actor(),
         when(&state),
         state.data_key.clone(),
@@ -1038,7 +1038,7 @@ async fn write_off(
         |conn, form, who, actor, state, id| {
             let body = WriteOffRequest {
                 reason: form.get("reason"),
-                version: form.get("version").and_then(|v| v.parse().ok()),
+                version: form.version(),
             };
             ledger::write_off(conn, &state.data_key, who, actor, id, &body, when(state))
                 .map(|_| "clawback_written_off")

@@ -30,7 +30,7 @@ use crate::cases::investigations::{
     self as capability, ConcludeContext, ConcludeRequest, FalseAccusationRequest,
     InvestigationView, SanctionRequest, SanctionView,
 };
-use crate::cases::{CasesState, Viewer};
+use crate::cases::CasesState;
 use crate::console::form::{FormData, Posted};
 use crate::console::page::{self, PageError, Refusal};
 use crate::console::session::Desk;
@@ -446,7 +446,7 @@ pub async fn section(
     failed: Option<&Failed>,
 ) -> Result<String, PageError> {
     let pool = data::<DbPool>(req)?;
-    let supervisor = capability::reads_false_accusations(&viewer(desk));
+    let supervisor = capability::reads_false_accusations(&desk.viewer());
     let case_id = case.id.clone();
     let loaded = db::run(&pool, move |conn| load(conn, supervisor, &case_id)).await?;
     let today = deadlines::today_in_county(data::<CasesState>(req)?.clock.now());
@@ -589,7 +589,7 @@ fn conclude_request(form: &FormData) -> ConcludeRequest {
             .then(|| FalseAccusationRequest {
                 reason: form.get("false_accusation_reason"),
             }),
-        version: form.get("version").and_then(|v| v.parse().ok()),
+        version: form.version(),
     }
 }
 
@@ -625,7 +625,7 @@ async fn conclude(
         now: state.clock.now_naive(),
         calendar: state.calendar.current(),
     };
-    let (who, actor) = (viewer(&desk), desk.staff.actor());
+    let (who, actor) = (desk.viewer(), desk.staff.actor());
     let done = db::run(&pool, move |conn| {
         Ok(capability::conclude(conn, &who, &actor, &id, &body, &ctx)?)
     })
@@ -663,14 +663,6 @@ pub(super) fn data<T: 'static>(req: &HttpRequest) -> Result<web::Data<T>, PageEr
     req.app_data::<web::Data<T>>().cloned().ok_or_else(|| {
         PageError::unexpected(&format!("{} is not registered", std::any::type_name::<T>()))
     })
-}
-
-/// `desk` as the case capabilities see a reader.
-pub(super) fn viewer(desk: &Desk) -> Viewer {
-    Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
-    }
 }
 
 /// The display names of the staff members `ids` (unknown ids are absent). Staff names are shown

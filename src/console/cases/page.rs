@@ -23,7 +23,7 @@ use diesel::prelude::*;
 
 use super::{clawbacks, identity, investigations, remediation, Failed, Section};
 use crate::cases::view::CaseView;
-use crate::cases::{CasesState, Viewer};
+use crate::cases::CasesState;
 use crate::console::form::FormData;
 use crate::console::page::{self as console_page, PageError, Refusal, Shell};
 use crate::console::session::Desk;
@@ -459,13 +459,6 @@ struct Loaded {
     timeline: Vec<crate::cases::timeline::TimelineEntry>,
 }
 
-fn viewer_of(desk: &Desk) -> Viewer {
-    Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
-    }
-}
-
 /// Case `case_id`'s page for `desk`, showing `failed` (a refused form) when given, answered with
 /// the refusal's status.
 pub async fn show_case(
@@ -486,7 +479,7 @@ pub async fn show_case(
             notes: None,
         });
     let today = deadlines::today_in_county(state.clock.now());
-    let viewer = viewer_of(desk);
+    let viewer = desk.viewer();
     let id = case_id.to_string();
     let timeline_after = query.timeline_after;
     let supervise = desk.can(Permission::Supervise);
@@ -1042,7 +1035,7 @@ pub async fn evidence(
     let (case_id, attachment) = path.into_inner();
     let pool = app_data::<DbPool>(&req)?;
     let reports = app_data::<crate::reports::ReportsState>(&req)?;
-    let viewer = viewer_of(&desk);
+    let viewer = desk.viewer();
     let wanted = attachment.clone();
     let belongs = db::run(&pool, move |conn| {
         let row = crate::cases::visible_case(conn, &viewer, &case_id).map_err(ApiError::from)?;

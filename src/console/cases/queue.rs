@@ -321,10 +321,7 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     desk.require(Permission::ReadCases)?;
     let typed = Typed::parse(req.query_string());
-    let viewer = Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
-    };
+    let viewer = desk.viewer();
     let today = deadlines::today_in_county(state.clock.now());
     let calendar = state.calendar.current();
     let parsed = typed.case_query();

@@ -24,7 +24,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use diesel::prelude::*;
 
-use super::investigations::{data, division_names, refuse, render, short, staff_names, viewer};
+use super::investigations::{data, division_names, refuse, render, short, staff_names};
 use super::{CaseView, Failed, Section};
 use crate::clock::Clock;
 use crate::console::form::{FormData, Posted};
@@ -353,7 +353,7 @@ pub async fn section(
 ) -> Result<String, PageError> {
     let pool = data::<DbPool>(req)?;
     let today = deadlines::today_in_county(data::<Clock>(req)?.now());
-    let who = viewer(desk);
+    let who = desk.viewer();
     let owned = case.clone();
     let loaded = db::run(&pool, move |conn| load(conn, &who, &owned, today)).await?;
     let refused = failed.filter(|f| f.section == Section::Remediation);
@@ -416,10 +416,6 @@ fn moment(clock: &Clock) -> Moment {
     }
 }
 
-fn version(form: &FormData) -> Option<i32> {
-    form.get("version").and_then(|v| v.parse().ok())
-}
-
 /// `POST /staff/cases/{id}/remediation-items`: adds an item to the case's plan through
 /// `remediation::add_item` (`WorkCases`). 409 `case_not_filed`, `remediation_plan_complete`
 /// and 422 come back on the case page.
@@ -438,7 +434,7 @@ async fn add_item(
         responsible_unit: form.get("responsible_unit"),
         due_on: form.get("due_on"),
     };
-    let (who, actor, id) = (viewer(&desk), desk.staff.actor(), case_id.clone());
+    let (who, actor, id) = (desk.viewer(), desk.staff.actor(), case_id.clone());
     let done = db::run(&pool, move |conn| {
         Ok(capability::add_item(conn, &who, &actor, &id, &body, at)?)
     })
@@ -494,13 +490,13 @@ async fn change_item(
         return refuse(&req, &desk, &case_id, Section::Remediation, e, form).await;
     }
     let files = upload.map(|u| u.files);
-    let (who, actor, sent) = (viewer(&desk), desk.staff.actor(), form.clone());
+    let (who, actor, sent) = (desk.viewer(), desk.staff.actor(), form.clone());
     let done = db::run(&pool, move |conn| {
         Ok(match change {
             Change::Submit => {
                 let body = SubmitRequest {
                     evidence: sent.get("evidence"),
-                    version: version(&sent),
+                    version: sent.version(),
                 };
                 let staged: &[StagedFile] = files.as_deref().unwrap_or(&[]);
                 let done = capability::submit(conn, &who, &actor, &id, &body, staged, at)
@@ -515,7 +511,7 @@ async fn change_item(
             }
             Change::Verify => {
                 let body = VerifyRequest {
-                    version: version(&sent),
+                    version: sent.version(),
                 };
                 capability::verify(conn, &who, &actor, &id, &body, at).map(|v| {
                     match (v.plan_complete, v.suspension) {
@@ -529,7 +525,7 @@ async fn change_item(
             Change::Reject => {
                 let body = RejectRequest {
                     reason: sent.get("reason"),
-                    version: version(&sent),
+                    version: sent.version(),
                 };
                 capability::reject(conn, &who, &actor, &id, &body, at)
                     .map(|_| "remediation_rejected")

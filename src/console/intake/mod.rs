@@ -36,7 +36,7 @@ use super::page::{self, PageError, Refusal, Shell};
 use super::session::Desk;
 use crate::cases::similar::{self, SimilarCase};
 use crate::cases::triage::{self, TriageRequest, Triaged};
-use crate::cases::{CaseError, CasesState, Viewer};
+use crate::cases::{CaseError, CasesState};
 use crate::db::{self, DbConnection, DbPool};
 use crate::divisions::officials::{self, Official};
 use crate::domain::case_status::CaseStatus;
@@ -124,13 +124,6 @@ fn place(names: &HashMap<String, String>, code: &str) -> String {
     match names.get(code) {
         Some(name) => format!("{name}（{code}）"),
         None => code.to_string(),
-    }
-}
-
-fn viewer(desk: &Desk) -> Viewer {
-    Viewer {
-        user_id: desk.user_id().to_string(),
-        roles: desk.roles().to_vec(),
     }
 }
 
@@ -542,7 +535,7 @@ async fn show_report(
 ) -> Result<HttpResponse, PageError> {
     let today = deadlines::today_in_county(state.clock.now());
     let now = state.clock.now_naive();
-    let viewer = viewer(desk);
+    let viewer = desk.viewer();
     let typed_for_db = typed.clone();
     let (report, forms) = db::run(pool, move |conn| {
         let view = report_staff::details(conn, &id, today)?;
